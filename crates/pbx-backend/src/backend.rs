@@ -1,0 +1,118 @@
+//! The [`PbxBackend`] trait, and the [`Simulator`] trait of simulated PBXs.
+
+use async_trait::async_trait;
+use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo};
+
+use crate::{BackendError, Caller};
+
+/// The result of a backend operation.
+pub type BackendResult<T> = Result<T, BackendError>;
+
+/// A PBX as the PBXpress API sees it: one operation per API method, each on behalf
+/// of an authenticated [`Caller`].
+///
+/// Object safe: servers hold an `Arc<dyn PbxBackend>`. Every implementation
+/// enforces the admin-group rules (see [`Caller::sees`]): whatever lies outside
+/// the caller's group answers exactly as if it did not exist
+/// ([`BackendError::NotFound`]). The conformance kit ([`crate::kit`]) checks an
+/// implementation against the whole contract.
+///
+/// `dict_set_serialized` and `dict_get_serialized` are not here: they store the
+/// XML-RPC text of a value through [`PbxBackend::dict_set`], which is the
+/// binding's business.
+#[async_trait]
+pub trait PbxBackend: Send + Sync + 'static {
+    /// Checks a user name (an extension number) and self-care password.
+    /// `Ok(None)` for unknown users and wrong passwords alike.
+    async fn authenticate(&self, user: &str, password: &str) -> BackendResult<Option<Caller>>;
+
+    /// `get_calls`: every call with at least one party in the caller's group.
+    async fn get_calls(&self, caller: &Caller) -> BackendResult<Vec<Call>>;
+
+    /// `get_extensions`: the extensions, queues and attendants of the caller's group.
+    async fn get_extensions(&self, caller: &Caller) -> BackendResult<Vec<Entity>>;
+
+    /// `get_favorites`: the caller's group's favorites, by slot.
+    async fn get_favorites(&self, caller: &Caller) -> BackendResult<Vec<Favorite>>;
+
+    /// `set_favorites`: replaces the group's whole list atomically, or changes nothing.
+    /// Duplicate slots or slot 0 are [`BackendError::InvalidInput`]; an entity
+    /// outside the group is [`BackendError::NotFound`].
+    async fn set_favorites(&self, caller: &Caller, favorites: Vec<Favorite>) -> BackendResult<()>;
+
+    /// `transfer`: blind transfer of `call` to `destination` (a number of the
+    /// group, `vm-<number>`, or an outside number when the group has an outbound
+    /// connection).
+    async fn transfer(&self, caller: &Caller, call: &CallId, destination: &str)
+    -> BackendResult<()>;
+
+    /// `drop`: ends `call` (for a queue's incoming record, all its records).
+    async fn drop_call(&self, caller: &Caller, call: &CallId) -> BackendResult<()>;
+
+    /// `get_parking_info`: the caller's group's parking lot.
+    async fn get_parking_info(&self, caller: &Caller) -> BackendResult<ParkingInfo>;
+
+    /// `park`: parks `call` in `slot` (1-based), or the lowest free slot; returns the slot.
+    /// A taken slot is [`BackendError::Conflict`], a full lot [`BackendError::LimitReached`].
+    async fn park(&self, caller: &Caller, call: &CallId, slot: Option<u32>) -> BackendResult<u32>;
+
+    /// `dict_set`: stores `value` under the caller's personal `key`.
+    async fn dict_set(&self, caller: &Caller, key: &str, value: &str) -> BackendResult<()>;
+
+    /// `dict_set_many`: stores every pair, all or nothing (a repeated key keeps the last value).
+    async fn dict_set_many(&self, caller: &Caller, entries: Vec<(String, String)>)
+    -> BackendResult<()>;
+
+    /// `dict_get`: the value of the caller's `key`; [`BackendError::NotFound`] when absent.
+    async fn dict_get(&self, caller: &Caller, key: &str) -> BackendResult<String>;
+
+    /// `dict_delete`: removes the caller's `key`; succeeds when it did not exist.
+    async fn dict_delete(&self, caller: &Caller, key: &str) -> BackendResult<()>;
+
+    /// `get_all`: every key of the caller's with its value, sorted by key.
+    async fn get_all(&self, caller: &Caller) -> BackendResult<Vec<(String, String)>>;
+}
+
+/// The controls of a simulated PBX (the `sim.*` methods of the reference server).
+///
+/// Not part of [`PbxBackend`]: a real PBX has a telephone network instead. A
+/// server offers `sim.*` only when it was given a `Simulator`. Every control acts
+/// within the caller's admin group; a number outside it is [`BackendError::NotFound`].
+#[async_trait]
+pub trait Simulator: Send + Sync + 'static {
+    /// `sim.call`: a call from `from` (an extension of the group, or an outside
+    /// number arriving over connection `via`, default the group's first) to `to`
+    /// (an extension, queue, attendant or `vm-<number>` of the group). Returns the
+    /// new call's id. An offline destination without voicemail is a [`BackendError::Conflict`].
+    async fn call(
+        &self,
+        caller: &Caller,
+        from: &str,
+        to: &str,
+        via: Option<&str>,
+    ) -> BackendResult<CallId>;
+
+    /// `sim.answer`: the called party answers; for a queue call, `member` names the
+    /// ringing member who answers (default: the first).
+    async fn answer(&self, caller: &Caller, call: &CallId, member: Option<&str>)
+    -> BackendResult<()>;
+
+    /// `sim.hold`: connected → onhold.
+    async fn hold(&self, caller: &Caller, call: &CallId) -> BackendResult<()>;
+
+    /// `sim.resume`: onhold → connected.
+    async fn resume(&self, caller: &Caller, call: &CallId) -> BackendResult<()>;
+
+    /// `sim.hangup`: the call ends, whatever its state.
+    async fn hangup(&self, caller: &Caller, call: &CallId) -> BackendResult<()>;
+
+    /// `sim.register`: the extension's phone comes online.
+    async fn register(&self, caller: &Caller, number: &str) -> BackendResult<()>;
+
+    /// `sim.unregister`: the extension's phone goes offline.
+    async fn unregister(&self, caller: &Caller, number: &str) -> BackendResult<()>;
+
+    /// `sim.reset`: the caller's group goes back to its configured state (no calls,
+    /// configured presence). Storage and favorites are user data and stay.
+    async fn reset(&self, caller: &Caller) -> BackendResult<()>;
+}

@@ -1,0 +1,28 @@
+//! The contract between a PBX and the PBXpress API: the [`PbxBackend`] trait.
+//!
+//! - [`PbxBackend`]: one async operation per API method, each on behalf of an
+//!   authenticated [`Caller`]; object safe (`Arc<dyn PbxBackend>`).
+//! - [`BackendError`]: domain errors (not found, conflict, limit reached, permission
+//!   denied, invalid input, internal). This crate knows nothing of XML-RPC or
+//!   fault codes; the binding maps errors to faults in one place.
+//! - [`Caller`]: the user's identity and the admin-group scoping rule.
+//! - [`Simulator`]: the controls of a simulated PBX (`sim.*`), separate from the API.
+//! - [`kit`]: a conformance suite any backend runs in its own tests.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use pbx_backend::PbxBackend;
+//!
+//! fn serve(backend: Arc<dyn PbxBackend>) -> Arc<dyn PbxBackend> {
+//!     backend // a server stores it in its state and calls it per request
+//! }
+//! # let _ = serve;
+//! ```
+
+mod backend;
+mod caller;
+mod error;
+
+pub use backend::{BackendResult, PbxBackend, Simulator};
+pub use caller::Caller;
+pub use error::BackendError;

@@ -1,0 +1,90 @@
+//! Project automation, run as `cargo xtask <task>`.
+//!
+//! Tasks:
+//! - `ci`: exactly what CI runs (`.ci/run`: fmt check, clippy `-D warnings`, the test suite).
+//! - `tidy`: the repository checks (also run by `cargo test` as the tidy tests).
+//! - `bench`: the criterion benchmarks, in release mode.
+//! - `fuzz [SECONDS]`: every cargo-fuzz target for SECONDS each (default 60), seeded
+//!   from `fixtures/`; needs `cargo install cargo-fuzz` and uses `RUSTC_BOOTSTRAP=1`
+//!   so that the stable toolchain accepts cargo-fuzz's nightly flags.
+
+mod tidy;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <ci|tidy|bench|fuzz [SECONDS]>";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    match args.first().map(String::as_str) {
+        Some("ci") => run(Command::new("bash").arg(root.join(".ci/run"))),
+        Some("tidy") => {
+            let problems = tidy::check(&root)?;
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                bail!("tidy found problems:\n{}", problems.join("\n"))
+            }
+        }
+        Some("bench") => run(Command::new("cargo")
+            .current_dir(&root)
+            .args(["bench", "--package", "xmlrpc-codec"])
+            .args(&args[1..])),
+        Some("fuzz") => fuzz(&root, args.get(1).map(String::as_str)),
+        _ => bail!("{USAGE}"),
+    }
+}
+
+fn fuzz(root: &Path, seconds: Option<&str>) -> Result<()> {
+    let seconds: u64 = seconds
+        .unwrap_or("60")
+        .parse()
+        .with_context(|| format!("SECONDS must be a whole number\n{USAGE}"))?;
+    let fuzz_dir = root.join("fuzz");
+    let list = Command::new("cargo")
+        .env("RUSTC_BOOTSTRAP", "1")
+        .current_dir(&fuzz_dir)
+        .args(["fuzz", "list"])
+        .output()
+        .context("running `cargo fuzz list` (install it with `cargo install cargo-fuzz`)")?;
+    if !list.status.success() {
+        bail!(
+            "`cargo fuzz list` failed (install it with `cargo install cargo-fuzz`):\n{}",
+            String::from_utf8_lossy(&list.stderr)
+        );
+    }
+    for target in String::from_utf8(list.stdout)?.lines().filter(|l| !l.is_empty()) {
+        let corpus = fuzz_dir.join("corpus").join(target);
+        std::fs::create_dir_all(&corpus)?;
+        let seeds = root.join("fixtures/xmlrpc");
+        run(Command::new("cargo")
+            .env("RUSTC_BOOTSTRAP", "1")
+            .current_dir(&fuzz_dir)
+            .args(["fuzz", "run", target])
+            .arg(&corpus)
+            .arg(&seeds)
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}")))?;
+    }
+    Ok(())
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
+}
+
+/// The workspace root: xtask lives one level below it.
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits inside the workspace")
+        .to_path_buf()
+}
