@@ -1,0 +1,127 @@
+//! A complete XML-RPC codec: reads what real peers write, writes what every peer reads.
+//!
+//! This crate turns XML-RPC documents into Rust values and back, and nothing else: it
+//! knows no HTTP and no application. Decoding pulls events from xml-rs (the `xml`
+//! crate) without building a tree; encoding writes bytes directly.
+//!
+//! # Types
+//!
+//! | XML-RPC | Rust | Notes |
+//! |---|---|---|
+//! | `<i4>`, `<int>` | [`Value::Int`]`(i64)` | written as `<int>` when within 32 bits |
+//! | `<i8>`, `<ex:i8>` (extension) | [`Value::Int`]`(i64)` | written only with [`EncodeOptions::allow_extensions`] |
+//! | `<boolean>` | [`Value::Bool`]`(bool)` | `1`/`0` |
+//! | `<string>`, or no type element | [`Value::String`]`(String)` | content kept exactly |
+//! | `<double>` | [`Value::Double`]`(f64)` | finite only; written without exponent |
+//! | `<dateTime.iso8601>` | [`Value::DateTime`]`(`[`DateTime`]`)` | no time zone unless the document has one |
+//! | `<base64>` | [`Value::Base64`]`(Vec<u8>)` | |
+//! | `<struct>` | [`Value::Struct`]`(`[`Struct`]`)` | member order kept; a repeated name keeps the last value |
+//! | `<array>` | [`Value::Array`]`(Vec<Value>)` | |
+//! | `<nil/>`, `<ex:nil/>` (extension) | [`Value::Nil`] | written only with [`EncodeOptions::allow_extensions`] |
+//! | `<methodCall>` | [`MethodCall`] | method name and params |
+//! | `<methodResponse>` | [`MethodResponse`] | [`Success`](MethodResponse::Success)`(Value)` or [`Fault`](MethodResponse::Fault)`(`[`Fault`]`)` |
+//!
+//! Plain Rust types convert to and from [`Value`] and params through serde:
+//! [`to_value`], [`from_value`], [`to_params`], [`from_params`].
+//!
+//! # Read liberally, write strictly
+//!
+//! The [`Decoder`] accepts what widely used clients actually send: untyped and empty
+//! values, `<params/>` or no `<params>` at all, `<param></param>` as nil, CDATA and
+//! character references, `+` and leading zeros in integers, `<int>`s too large for 32
+//! bits (kept, never wrapped), booleans `true`/`false`, base64 with line breaks,
+//! doubles with exponents, three spellings of dateTime with optional fraction and
+//! offset, ISO-8859-1 documents, and `us-ascii` declarations on UTF-8 bodies. It
+//! refuses what is ambiguous: whitespace inside numbers, `inf` and `nan`, faults with
+//! other members than `faultCode` and `faultString`.
+//!
+//! The [`Encoder`] writes only what every peer reads: a UTF-8 XML declaration,
+//! explicit `<string>`, `<int>`, doubles as plain decimals, empty elements in full,
+//! `\r` as `&#xD;` so that it survives; and by default no extension types, because
+//! several popular clients crash on `<nil/>` and `<i8>`. What XML-RPC cannot carry
+//! (NaN, a C0 control character) is an [`EncodeError`], never a broken document.
+//!
+//! docs/codec.md in the repository lists every rule with its reason.
+//!
+//! # Safety limits
+//!
+//! Any input gives `Ok` or a [`DecodeError`] with a line and column; decoding never
+//! panics, and time and memory are linear in the input. A DOCTYPE is refused, so no
+//! entity is ever defined or expanded. [`Limits`] bound the document size (1 MiB by
+//! default, checked before parsing), nesting depth (64), text length, struct members,
+//! array length, params and names; the `decode_*` functions use the defaults.
+//!
+//! # Example
+//!
+//! A server's round: decode a call, build a response, encode it.
+//!
+//! ```
+//! use xmlrpc_codec::{MethodResponse, Struct, Value, decode_method_call, encode_method_response};
+//!
+//! let request = br#"<?xml version="1.0"?>
+//! <methodCall>
+//!   <methodName>examples.getStateName</methodName>
+//!   <params><param><value><i4>41</i4></value></param></params>
+//! </methodCall>"#;
+//! let call = decode_method_call(request)?;
+//! assert_eq!(call.method_name, "examples.getStateName");
+//! assert_eq!(call.params, [Value::Int(41)]);
+//!
+//! let mut state = Struct::new();
+//! state.insert("name", Value::String("South Dakota".into()));
+//! state.insert("admitted", Value::Int(1889));
+//! let response = MethodResponse::Success(Value::Struct(state));
+//!
+//! let body = encode_method_response(&response)?;
+//! assert_eq!(
+//!     String::from_utf8(body)?,
+//!     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+//!      <methodResponse><params><param><value><struct>\
+//!      <member><name>name</name><value><string>South Dakota</string></value></member>\
+//!      <member><name>admitted</name><value><int>1889</int></value></member>\
+//!      </struct></value></param></params></methodResponse>"
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A failure becomes a fault; [`DecodeError::is_not_well_formed`] picks the code:
+//!
+//! ```
+//! use xmlrpc_codec::{DecodeErrorKind, Fault, decode_method_call, encode_fault};
+//!
+//! let err = decode_method_call(b"<methodCall><methodName>x</methodName>").unwrap_err();
+//! assert_eq!((err.kind(), err.line(), err.column()), (DecodeErrorKind::Xml, 1, 39));
+//! let code = if err.is_not_well_formed() { -32700 } else { -32600 };
+//! let body = encode_fault(&Fault::new(code, err.to_string()));
+//! # assert!(body.starts_with(b"<?xml"));
+//! ```
+
+mod datetime;
+mod datetime_interop;
+mod datetime_serde;
+mod de;
+mod decode;
+mod encode;
+mod error;
+mod limits;
+mod message;
+mod ser;
+mod serde_error;
+#[cfg(test)]
+mod serde_tests;
+mod value;
+
+pub use datetime::{DateTime, InvalidDateTime};
+#[cfg(any(feature = "chrono", feature = "time"))]
+pub use datetime_interop::with;
+pub use de::{from_params, from_value};
+pub use decode::{Decoder, decode_method_call, decode_method_response, decode_value};
+pub use encode::{
+    EncodeOptions, Encoder, encode_fault, encode_method_call, encode_method_response, encode_value,
+};
+pub use error::{DecodeError, DecodeErrorKind, EncodeError};
+pub use limits::Limits;
+pub use message::{Fault, MethodCall, MethodResponse};
+pub use ser::{to_params, to_value};
+pub use serde_error::{PathSegment, SerdeError};
+pub use value::{Struct, Value};
