@@ -43,8 +43,12 @@ pub trait PbxBackend: Send + Sync + 'static {
     /// `transfer`: blind transfer of `call` to `destination` (a number of the
     /// group, `vm-<number>`, or an outside number when the group has an outbound
     /// connection).
-    async fn transfer(&self, caller: &Caller, call: &CallId, destination: &str)
-    -> BackendResult<()>;
+    async fn transfer(
+        &self,
+        caller: &Caller,
+        call: &CallId,
+        destination: &str,
+    ) -> BackendResult<()>;
 
     /// `drop`: ends `call` (for a queue's incoming record, all its records).
     async fn drop_call(&self, caller: &Caller, call: &CallId) -> BackendResult<()>;
@@ -53,15 +57,19 @@ pub trait PbxBackend: Send + Sync + 'static {
     async fn get_parking_info(&self, caller: &Caller) -> BackendResult<ParkingInfo>;
 
     /// `park`: parks `call` in `slot` (1-based), or the lowest free slot; returns the slot.
-    /// A taken slot is [`BackendError::Conflict`], a full lot [`BackendError::LimitReached`].
+    /// A taken slot is [`BackendError::Conflict`], a full lot [`BackendError::LimitReached`],
+    /// slot 0 or a slot beyond the lot [`BackendError::InvalidInput`].
     async fn park(&self, caller: &Caller, call: &CallId, slot: Option<u32>) -> BackendResult<u32>;
 
     /// `dict_set`: stores `value` under the caller's personal `key`.
     async fn dict_set(&self, caller: &Caller, key: &str, value: &str) -> BackendResult<()>;
 
     /// `dict_set_many`: stores every pair, all or nothing (a repeated key keeps the last value).
-    async fn dict_set_many(&self, caller: &Caller, entries: Vec<(String, String)>)
-    -> BackendResult<()>;
+    async fn dict_set_many(
+        &self,
+        caller: &Caller,
+        entries: Vec<(String, String)>,
+    ) -> BackendResult<()>;
 
     /// `dict_get`: the value of the caller's `key`; [`BackendError::NotFound`] when absent.
     async fn dict_get(&self, caller: &Caller, key: &str) -> BackendResult<String>;
@@ -83,7 +91,9 @@ pub trait Simulator: Send + Sync + 'static {
     /// `sim.call`: a call from `from` (an extension of the group, or an outside
     /// number arriving over connection `via`, default the group's first) to `to`
     /// (an extension, queue, attendant or `vm-<number>` of the group). Returns the
-    /// new call's id. An offline destination without voicemail is a [`BackendError::Conflict`].
+    /// new call's id (for a queue, the incoming record's). An offline destination
+    /// without voicemail is a [`BackendError::Conflict`]; a `via` naming no
+    /// connection of the group is [`BackendError::NotFound`].
     async fn call(
         &self,
         caller: &Caller,
@@ -94,8 +104,12 @@ pub trait Simulator: Send + Sync + 'static {
 
     /// `sim.answer`: the called party answers; for a queue call, `member` names the
     /// ringing member who answers (default: the first).
-    async fn answer(&self, caller: &Caller, call: &CallId, member: Option<&str>)
-    -> BackendResult<()>;
+    async fn answer(
+        &self,
+        caller: &Caller,
+        call: &CallId,
+        member: Option<&str>,
+    ) -> BackendResult<()>;
 
     /// `sim.hold`: connected → onhold.
     async fn hold(&self, caller: &Caller, call: &CallId) -> BackendResult<()>;

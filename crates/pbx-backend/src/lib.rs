@@ -22,6 +22,7 @@
 mod backend;
 mod caller;
 mod error;
+pub mod kit;
 
 pub use backend::{BackendResult, PbxBackend, Simulator};
 pub use caller::Caller;
