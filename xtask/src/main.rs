@@ -3,11 +3,17 @@
 //! Tasks:
 //! - `ci`: exactly what CI runs (`.ci/run`: fmt check, clippy `-D warnings`, the test suite).
 //! - `tidy`: the repository checks (also run by `cargo test` as the tidy tests).
-//! - `bench`: the criterion benchmarks, in release mode.
+//! - `bench [ARGS]`: the codec's criterion benchmark (ARGS go to `cargo bench`), then the
+//!   results table in `docs/benchmarks.md` is regenerated from criterion's output
+//!   (`bench --doc-only` regenerates it from the last run without running).
+//! - `codegen`: regenerates `docs/api.md` from the method table of `pbx-xmlrpc` and the
+//!   example scripts in `fixtures/api` (a test in `pbx-xmlrpc` fails when it is stale).
 //! - `fuzz [SECONDS]`: every cargo-fuzz target for SECONDS each (default 60), seeded
-//!   from `fixtures/`; needs `cargo install cargo-fuzz` and uses `RUSTC_BOOTSTRAP=1`
-//!   so that the stable toolchain accepts cargo-fuzz's nightly flags.
+//!   from `fixtures/xmlrpc`, with `fuzz/<target>.dict` when present; needs
+//!   `cargo install cargo-fuzz` and uses `RUSTC_BOOTSTRAP=1` so that the stable
+//!   toolchain accepts cargo-fuzz's nightly flags.
 
+mod bench;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +21,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <ci|tidy|bench|fuzz [SECONDS]>";
+const USAGE: &str = "usage: cargo xtask <ci|tidy|codegen|bench [ARGS|--doc-only]|fuzz [SECONDS]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,10 +36,12 @@ fn main() -> Result<()> {
                 bail!("tidy found problems:\n{}", problems.join("\n"))
             }
         }
-        Some("bench") => run(Command::new("cargo")
+        Some("bench") => bench::run(&root, &args[1..]),
+        Some("codegen") => run(Command::new("cargo")
             .current_dir(&root)
-            .args(["bench", "--package", "xmlrpc-codec"])
-            .args(&args[1..])),
+            .env("UPDATE_EXPECT", "1")
+            .args(["test", "--package", "pbx-xmlrpc", "--test", "it"])
+            .args(["--", "docs::"])),
         Some("fuzz") => fuzz(&root, args.get(1).map(String::as_str)),
         _ => bail!("{USAGE}"),
     }
@@ -57,18 +65,27 @@ fn fuzz(root: &Path, seconds: Option<&str>) -> Result<()> {
             String::from_utf8_lossy(&list.stderr)
         );
     }
-    for target in String::from_utf8(list.stdout)?.lines().filter(|l| !l.is_empty()) {
+    for target in String::from_utf8(list.stdout)?
+        .lines()
+        .filter(|l| !l.is_empty())
+    {
         let corpus = fuzz_dir.join("corpus").join(target);
         std::fs::create_dir_all(&corpus)?;
+        // libFuzzer reads seed directories recursively: good/, bad/, encode/, validator/.
         let seeds = root.join("fixtures/xmlrpc");
-        run(Command::new("cargo")
-            .env("RUSTC_BOOTSTRAP", "1")
+        let mut cmd = Command::new("cargo");
+        cmd.env("RUSTC_BOOTSTRAP", "1")
             .current_dir(&fuzz_dir)
             .args(["fuzz", "run", target])
             .arg(&corpus)
             .arg(&seeds)
             .arg("--")
-            .arg(format!("-max_total_time={seconds}")))?;
+            .arg(format!("-max_total_time={seconds}"));
+        let dict = fuzz_dir.join(format!("{target}.dict"));
+        if dict.exists() {
+            cmd.arg(format!("-dict={}", dict.display()));
+        }
+        run(&mut cmd)?;
     }
     Ok(())
 }

@@ -1,0 +1,170 @@
+//! Fault codes ([`FaultCode`]) and the one mapping of [`BackendError`] to a [`Fault`].
+
+use pbx_backend::BackendError;
+use xmlrpc_codec::Fault;
+
+/// `-32700`: the request is not well-formed XML.
+pub const PARSE_ERROR: i32 = -32700;
+/// `-32600`: well-formed XML, but not a valid XML-RPC `methodCall`.
+pub const INVALID_REQUEST: i32 = -32600;
+/// `-32601`: no such method.
+pub const METHOD_NOT_FOUND: i32 = -32601;
+/// `-32602`: wrong number or types of parameters, or an invalid argument value.
+pub const INVALID_PARAMS: i32 = -32602;
+
+/// The message of every internal fault: the detail goes to the log, never to the client.
+pub const INTERNAL_MESSAGE: &str = "internal server error";
+
+/// The fault codes of SPEC.md's fault table.
+///
+/// By the guide's rule a code above zero is an internal server error and anything
+/// else a user-level error ([`FaultCode::is_internal`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum FaultCode {
+    /// `1`: a bug or an I/O failure; the message is always [`INTERNAL_MESSAGE`].
+    Internal,
+    /// `-32700`: not well-formed XML.
+    ParseError,
+    /// `-32600`: not a valid XML-RPC `methodCall` (also: a nested `system.multicall`).
+    InvalidRequest,
+    /// `-32601`: no such method.
+    MethodNotFound,
+    /// `-32602`: wrong number or types of parameters, or an invalid argument value.
+    InvalidParams,
+    /// `-1`: not found (call, entity, destination, storage key), or outside the
+    /// caller's admin group, which answers the same.
+    NotFound,
+    /// `-2`: the method is not open to this user (e.g. simulation switched off).
+    PermissionDenied,
+    /// `-3`: conflict or invalid state (slot taken, call state, undecodable value).
+    Conflict,
+    /// `-4`: limit reached (no free parking slot, storage quota).
+    LimitReached,
+}
+
+impl FaultCode {
+    /// Every code, in SPEC.md's table order.
+    pub const ALL: &'static [FaultCode] = &[
+        FaultCode::Internal,
+        FaultCode::ParseError,
+        FaultCode::InvalidRequest,
+        FaultCode::MethodNotFound,
+        FaultCode::InvalidParams,
+        FaultCode::NotFound,
+        FaultCode::PermissionDenied,
+        FaultCode::Conflict,
+        FaultCode::LimitReached,
+    ];
+
+    /// The integer on the wire (`faultCode`).
+    pub const fn code(self) -> i32 {
+        match self {
+            FaultCode::Internal => 1,
+            FaultCode::ParseError => PARSE_ERROR,
+            FaultCode::InvalidRequest => INVALID_REQUEST,
+            FaultCode::MethodNotFound => METHOD_NOT_FOUND,
+            FaultCode::InvalidParams => INVALID_PARAMS,
+            FaultCode::NotFound => -1,
+            FaultCode::PermissionDenied => -2,
+            FaultCode::Conflict => -3,
+            FaultCode::LimitReached => -4,
+        }
+    }
+
+    /// The code named by `code`, if it is one of SPEC.md's.
+    pub fn from_code(code: i32) -> Option<FaultCode> {
+        FaultCode::ALL.iter().copied().find(|c| c.code() == code)
+    }
+
+    /// What the code means, as SPEC.md's fault table says it.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            FaultCode::Internal => {
+                "internal server error (a bug or an I/O failure; details go to the log, not the client)"
+            }
+            FaultCode::ParseError => "request is not well-formed XML",
+            FaultCode::InvalidRequest => "well-formed XML, but not a valid XML-RPC methodCall",
+            FaultCode::MethodNotFound => "no such method",
+            FaultCode::InvalidParams => "wrong number or types of parameters, or an invalid value",
+            FaultCode::NotFound => "not found: call, entity, destination, storage key",
+            FaultCode::PermissionDenied => "permission denied: the method is not open to this user",
+            FaultCode::Conflict => {
+                "conflict / invalid state: slot taken, call state, value not decodable"
+            }
+            FaultCode::LimitReached => "limit reached: no free parking slot, storage quota",
+        }
+    }
+
+    /// A fault with this code and `message`.
+    pub fn fault(self, message: impl Into<String>) -> Fault {
+        Fault::new(self.code(), message)
+    }
+
+    /// Whether `code` is an internal server error by the guide's rule (`code > 0`),
+    /// as opposed to a user-level error.
+    pub const fn is_internal(code: i32) -> bool {
+        code > 0
+    }
+}
+
+impl std::fmt::Display for FaultCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.code().fmt(f)
+    }
+}
+
+/// The fault a [`BackendError`] becomes: the one place where domain errors meet
+/// fault codes.
+///
+/// | error | fault |
+/// |---|---|
+/// | `NotFound` | -1 |
+/// | `PermissionDenied` | -2 |
+/// | `Conflict` | -3 |
+/// | `LimitReached` | -4 |
+/// | `InvalidInput` | -32602 (an argument value is wrong: slot 0, duplicate slots) |
+/// | `Internal` | 1, message [`INTERNAL_MESSAGE`]; the detail is logged with `tracing::error!` |
+///
+/// The messages of the other variants are the backend's, which are safe to show.
+pub fn fault_from_backend(error: &BackendError) -> Fault {
+    match error {
+        BackendError::NotFound(m) => FaultCode::NotFound.fault(m.as_str()),
+        BackendError::PermissionDenied(m) => FaultCode::PermissionDenied.fault(m.as_str()),
+        BackendError::Conflict(m) => FaultCode::Conflict.fault(m.as_str()),
+        BackendError::LimitReached(m) => FaultCode::LimitReached.fault(m.as_str()),
+        BackendError::InvalidInput(m) => FaultCode::InvalidParams.fault(m.as_str()),
+        BackendError::Internal(cause) => {
+            tracing::error!(error = %cause, "backend failed");
+            FaultCode::Internal.fault(INTERNAL_MESSAGE)
+        }
+        // `BackendError` is non-exhaustive: whatever it grows into is, until mapped
+        // here, a server bug rather than something to show the client.
+        other => {
+            tracing::error!(error = %other, "unmapped backend error");
+            FaultCode::Internal.fault(INTERNAL_MESSAGE)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_split_internal_from_user_level() {
+        for &c in FaultCode::ALL {
+            assert_eq!(FaultCode::from_code(c.code()), Some(c));
+            assert_eq!(FaultCode::is_internal(c.code()), c == FaultCode::Internal);
+        }
+        assert_eq!(FaultCode::from_code(7), None);
+    }
+
+    #[test]
+    fn internal_errors_hide_their_detail() {
+        let fault = fault_from_backend(&BackendError::internal("disk on fire at /var/x"));
+        assert_eq!(fault, Fault::new(1, INTERNAL_MESSAGE));
+        let fault = fault_from_backend(&BackendError::invalid_input("slot 0"));
+        assert_eq!(fault, Fault::new(-32602, "slot 0"));
+    }
+}

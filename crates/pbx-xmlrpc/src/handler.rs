@@ -1,0 +1,415 @@
+//! [`Handler`]: the framework-free core of a PBXpress server. Request bytes and an
+//! authenticated caller in, a complete `methodResponse` out.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tracing::Instrument as _;
+
+use pbx_backend::{Caller, PbxBackend, Simulator};
+use xmlrpc_codec::{
+    DecodeError, Decoder, Fault, Limits, MethodCall, MethodResponse, Value, encode_fault,
+    encode_method_response, encode_value,
+};
+
+use crate::fault::{FaultCode, INTERNAL_MESSAGE, fault_from_backend};
+use crate::methods::{Group, Method, MethodSpec, method, methods};
+use crate::records::Capability;
+use crate::reply::Reply;
+use crate::request::{Request, SimRequest, multicall_entries, no_such_method};
+
+/// The default for [`Handler::with_max_multicall`].
+pub const DEFAULT_MAX_MULTICALL: usize = 1000;
+
+/// Serves the PBXpress API over XML-RPC for one backend: decodes a request, checks
+/// its parameters, calls the backend, and encodes the result or the fault.
+///
+/// It knows nothing of HTTP: the server authenticates the caller and hands over the
+/// body. Cheap to clone (the backend is shared).
+///
+/// ```no_run
+/// # async fn demo(backend: std::sync::Arc<dyn pbx_backend::PbxBackend>, caller: pbx_backend::Caller) {
+/// use pbx_xmlrpc::Handler;
+///
+/// let handler = Handler::new(backend);
+/// let body = br#"<?xml version="1.0"?><methodCall><methodName>get_calls</methodName></methodCall>"#;
+/// let outcome = handler.handle(&caller, body).await;
+/// assert_eq!(outcome.method.as_deref(), Some("get_calls"));
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Handler {
+    backend: Arc<dyn PbxBackend>,
+    simulation: Simulation,
+    limits: Limits,
+    max_multicall: usize,
+}
+
+/// Whether the `sim.*` methods exist on this server, and whether they are open.
+#[derive(Clone)]
+enum Simulation {
+    /// No simulator (a real PBX): `sim.*` does not exist. Not listed, -32601.
+    Absent,
+    /// A simulated PBX whose simulation is switched off in the configuration:
+    /// `sim.*` is listed, and every call answers -2.
+    SwitchedOff,
+    /// `sim.*` is offered and drives this simulator.
+    On(Arc<dyn Simulator>),
+}
+
+/// What [`Handler::handle`] produced: the response body and what a server logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The complete XML `methodResponse`, success or fault; sent with HTTP 200.
+    pub body: Vec<u8>,
+    /// The method called, when the body was a methodCall (shortened to 64
+    /// characters, control characters replaced by `?`: an unknown name is the client's text).
+    pub method: Option<String>,
+    /// The fault code, when the response is a fault (sub-call faults of a
+    /// `system.multicall` travel inside a successful response and are not shown here).
+    pub fault_code: Option<i32>,
+}
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let simulation = match self.simulation {
+            Simulation::Absent => "absent",
+            Simulation::SwitchedOff => "switched off",
+            Simulation::On(_) => "on",
+        };
+        f.debug_struct("Handler")
+            .field("simulation", &simulation)
+            .field("limits", &self.limits)
+            .field("max_multicall", &self.max_multicall)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Handler {
+    /// A handler for `backend`, without simulation (`sim.*` does not exist), with
+    /// the codec's default [`Limits`] and at most [`DEFAULT_MAX_MULTICALL`] calls
+    /// per `system.multicall`.
+    pub fn new(backend: Arc<dyn PbxBackend>) -> Self {
+        Self {
+            backend,
+            simulation: Simulation::Absent,
+            limits: Limits::default(),
+            max_multicall: DEFAULT_MAX_MULTICALL,
+        }
+    }
+
+    /// Offers the `sim.*` methods, driving `simulator` (usually the same object as
+    /// the backend, e.g. the in-memory PBX).
+    pub fn with_simulator(mut self, simulator: Arc<dyn Simulator>) -> Self {
+        self.simulation = Simulation::On(simulator);
+        self
+    }
+
+    /// Lists the `sim.*` methods but answers every call of them with fault -2:
+    /// a simulated PBX whose simulation is switched off in the configuration.
+    pub fn with_simulation_switched_off(mut self) -> Self {
+        self.simulation = Simulation::SwitchedOff;
+        self
+    }
+
+    /// The decoder's limits for request bodies (and for stored serialized values).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The most calls one `system.multicall` may hold; beyond, the call is fault -32602.
+    pub fn with_max_multicall(mut self, max: usize) -> Self {
+        self.max_multicall = max;
+        self
+    }
+
+    /// The backend (for authentication by the server).
+    pub fn backend(&self) -> &Arc<dyn PbxBackend> {
+        &self.backend
+    }
+
+    /// Whether this handler offers `spec`: the one place that decides which methods
+    /// exist. `sim.*` exists only when a simulator was given (or simulation was
+    /// switched off, which lists them but refuses them).
+    pub fn offers(&self, spec: &MethodSpec) -> bool {
+        match spec.group {
+            Group::Simulation => !matches!(self.simulation, Simulation::Absent),
+            _ => true,
+        }
+    }
+
+    /// The methods offered, in table order (`system.listMethods`).
+    pub fn offered_methods(&self) -> impl Iterator<Item = &'static MethodSpec> + '_ {
+        methods().iter().filter(|m| self.offers(m))
+    }
+
+    /// Handles one request body on behalf of `caller`: always a complete
+    /// `methodResponse`, never a panic. Logs (at debug level) the method, the user,
+    /// the duration and the fault code, never parameters or stored values; internal
+    /// errors are logged at error level with their detail.
+    pub async fn handle(&self, caller: &Caller, body: &[u8]) -> Outcome {
+        let started = Instant::now();
+        let (method, response) = match Decoder::new(self.limits.clone()).method_call(body) {
+            Err(error) => (None, Err(decode_fault(&error))),
+            Ok(call) => {
+                // Shortened, and control characters replaced, so that a hostile name
+                // cannot forge log lines.
+                let shown: String = call
+                    .method_name
+                    .chars()
+                    .take(64)
+                    .map(|c| if c.is_control() { '?' } else { c })
+                    .collect();
+                // Events inside (an internal error's detail) say which method failed.
+                let span = tracing::info_span!("xmlrpc", method = %shown);
+                let response = self.call(caller, &call).instrument(span).await;
+                (Some(shown), response)
+            }
+        };
+        let (body, fault_code) = match response {
+            Ok(value) => match encode_method_response(&MethodResponse::Success(value)) {
+                Ok(body) => (body, None),
+                Err(error) => {
+                    tracing::error!(method = method.as_deref(), %error, "cannot encode a result");
+                    let fault = FaultCode::Internal.fault(INTERNAL_MESSAGE);
+                    (encode_fault(&fault), Some(fault.code))
+                }
+            },
+            Err(fault) => (encode_fault(&fault), Some(fault.code)),
+        };
+        // At debug level: a server writes its own event per request from the
+        // `Outcome` (pbx-server does), so that each request logs once at info.
+        tracing::debug!(
+            method = method.as_deref().unwrap_or("-"),
+            user = caller.number(),
+            elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            fault_code,
+            "xml-rpc call"
+        );
+        Outcome {
+            body,
+            method,
+            fault_code,
+        }
+    }
+
+    /// Runs one decoded call: its result value or its fault. `system.multicall` runs
+    /// its sub-calls in order, each fault in place.
+    pub async fn call(&self, caller: &Caller, call: &MethodCall) -> Result<Value, Fault> {
+        if call.method_name == Method::Multicall.name() {
+            return self.multicall(caller, call).await;
+        }
+        self.single(caller, call).await
+    }
+
+    /// Any call but `system.multicall` (which `execute` refuses: no nesting).
+    async fn single(&self, caller: &Caller, call: &MethodCall) -> Result<Value, Fault> {
+        // Not offered (e.g. `sim.*` without a simulator) answers as if it did not exist.
+        if !method(&call.method_name).is_some_and(|spec| self.offers(spec)) {
+            return Err(no_such_method(&call.method_name));
+        }
+        let request = Request::from_call(call)?;
+        Ok(self.execute(caller, request).await?.into_value())
+    }
+
+    async fn multicall(&self, caller: &Caller, call: &MethodCall) -> Result<Value, Fault> {
+        let entries = multicall_entries(call)?;
+        if entries.len() > self.max_multicall {
+            return Err(FaultCode::InvalidParams.fault(format!(
+                "system.multicall: at most {} calls per request, got {}",
+                self.max_multicall,
+                entries.len()
+            )));
+        }
+        let mut results = Vec::with_capacity(entries.len());
+        for (i, entry) in entries.into_iter().enumerate() {
+            let result = match entry {
+                Ok(sub) if sub.method_name == Method::Multicall.name() => {
+                    Err(FaultCode::InvalidRequest.fault(format!(
+                        "system.multicall: call {}: system.multicall cannot be nested",
+                        i + 1
+                    )))
+                }
+                Ok(sub) => self.single(caller, &sub).await,
+                Err(fault) => Err(fault),
+            };
+            if let Err(fault) = &result {
+                tracing::debug!(
+                    call = i + 1,
+                    fault_code = fault.code,
+                    "multicall sub-call failed"
+                );
+            }
+            results.push(result);
+        }
+        Ok(Reply::Multicall(results).into_value())
+    }
+
+    /// Runs a decoded request (not a multicall, which [`Handler::call`] runs).
+    async fn execute(&self, caller: &Caller, request: Request) -> Result<Reply, Fault> {
+        let b = &*self.backend;
+        let done = |r: Result<(), pbx_backend::BackendError>| {
+            r.map(|()| Reply::Done).map_err(|e| fault_from_backend(&e))
+        };
+        let fault = |e: pbx_backend::BackendError| fault_from_backend(&e);
+        match request {
+            Request::GetCalls => b.get_calls(caller).await.map(Reply::Calls).map_err(fault),
+            Request::GetExtensions => b
+                .get_extensions(caller)
+                .await
+                .map(Reply::Extensions)
+                .map_err(fault),
+            Request::GetFavorites => b
+                .get_favorites(caller)
+                .await
+                .map(Reply::Favorites)
+                .map_err(fault),
+            Request::SetFavorites(favorites) => done(b.set_favorites(caller, favorites).await),
+            Request::Transfer { call, destination } => {
+                done(b.transfer(caller, &call, &destination).await)
+            }
+            Request::Drop { call } => done(b.drop_call(caller, &call).await),
+            Request::GetParkingInfo => b
+                .get_parking_info(caller)
+                .await
+                .map(Reply::ParkingInfo)
+                .map_err(fault),
+            Request::Park { call, slot } => b
+                .park(caller, &call, slot)
+                .await
+                .map(Reply::Slot)
+                .map_err(fault),
+            Request::DictSet { key, value } => done(b.dict_set(caller, &key, &value).await),
+            Request::DictSetMany(pairs) => done(b.dict_set_many(caller, pairs).await),
+            Request::DictGet { key } => b
+                .dict_get(caller, &key)
+                .await
+                .map(Reply::Text)
+                .map_err(fault),
+            Request::DictSetSerialized { key, value } => {
+                let text = serialize(&value)?;
+                done(b.dict_set(caller, &key, &text).await)
+            }
+            Request::DictGetSerialized { key } => {
+                let text = b.dict_get(caller, &key).await.map_err(fault)?;
+                self.deserialize(&text).map(Reply::Object)
+            }
+            Request::DictDelete { key } => done(b.dict_delete(caller, &key).await),
+            Request::GetAll => b.get_all(caller).await.map(Reply::Entries).map_err(fault),
+            Request::Sim(sim) => self.simulate(caller, sim).await,
+            Request::ListMethods => Ok(Reply::MethodNames(
+                self.offered_methods().map(|m| m.name.to_string()).collect(),
+            )),
+            Request::MethodHelp { method } => self
+                .described(&method)
+                .map(|spec| Reply::Text(spec.help_text())),
+            Request::MethodSignature { method } => self.described(&method).map(|spec| {
+                Reply::Signatures(
+                    spec.signatures()
+                        .into_iter()
+                        .map(|sig| sig.into_iter().map(str::to_string).collect())
+                        .collect(),
+                )
+            }),
+            Request::GetCapabilities => Ok(Reply::Capabilities(capabilities())),
+            Request::Multicall(_) => {
+                Err(FaultCode::InvalidRequest.fault("system.multicall cannot be nested"))
+            }
+        }
+    }
+
+    /// A `sim.*` request: the only path to the simulator.
+    async fn simulate(&self, caller: &Caller, request: SimRequest) -> Result<Reply, Fault> {
+        let sim = match &self.simulation {
+            Simulation::On(sim) => sim,
+            Simulation::SwitchedOff => {
+                return Err(
+                    FaultCode::PermissionDenied.fault("simulation is switched off on this server")
+                );
+            }
+            Simulation::Absent => return Err(no_such_method(request.method().name())),
+        };
+        let done = |r: Result<(), pbx_backend::BackendError>| {
+            r.map(|()| Reply::Done).map_err(|e| fault_from_backend(&e))
+        };
+        match request {
+            SimRequest::Call { from, to, via } => sim
+                .call(caller, &from, &to, via.as_deref())
+                .await
+                .map(Reply::CallId)
+                .map_err(|e| fault_from_backend(&e)),
+            SimRequest::Answer { call, extension } => {
+                done(sim.answer(caller, &call, extension.as_deref()).await)
+            }
+            SimRequest::Hold { call } => done(sim.hold(caller, &call).await),
+            SimRequest::Resume { call } => done(sim.resume(caller, &call).await),
+            SimRequest::Hangup { call } => done(sim.hangup(caller, &call).await),
+            SimRequest::Register { number } => done(sim.register(caller, &number).await),
+            SimRequest::Unregister { number } => done(sim.unregister(caller, &number).await),
+            SimRequest::Reset => done(sim.reset(caller).await),
+        }
+    }
+
+    /// The offered method `name`, for `system.methodHelp` / `methodSignature`.
+    fn described(&self, name: &str) -> Result<&'static MethodSpec, Fault> {
+        method(name)
+            .filter(|spec| self.offers(spec))
+            .ok_or_else(|| no_such_method(name))
+    }
+
+    /// The array or struct stored as `text` by `dict_set_serialized`.
+    fn deserialize(&self, text: &str) -> Result<Value, Fault> {
+        match Decoder::new(self.limits.clone()).value(text.as_bytes()) {
+            Ok(value @ (Value::Array(_) | Value::Struct(_))) => Ok(value),
+            // The text itself stays out of the message (and the log): it is user data.
+            _ => Err(FaultCode::Conflict
+                .fault("dict_get_serialized: the key's value is not a serialized array or struct")),
+        }
+    }
+}
+
+/// The canonical `<value>` text `dict_set_serialized` stores.
+fn serialize(value: &Value) -> Result<String, Fault> {
+    encode_value(value).map_err(|e| {
+        FaultCode::InvalidParams.fault(format!(
+            "dict_set_serialized: parameter 2 (obj) cannot be stored: {e}"
+        ))
+    })
+}
+
+/// The fault for a body that is no methodCall: -32700 when it is not even
+/// well-formed XML, -32600 otherwise; the message carries the line and column.
+fn decode_fault(error: &DecodeError) -> Fault {
+    if error.is_not_well_formed() {
+        FaultCode::ParseError.fault(format!("parse error, not well formed: {error}"))
+    } else {
+        FaultCode::InvalidRequest.fault(format!("invalid XML-RPC methodCall: {error}"))
+    }
+}
+
+/// `system.getCapabilities`: the conventions this server follows.
+fn capabilities() -> Vec<Capability> {
+    let cap = |name: &str, url: &str, version: i64| Capability {
+        name: name.to_string(),
+        spec_url: url.to_string(),
+        spec_version: version,
+    };
+    vec![
+        cap(
+            "faults_interop",
+            "http://xmlrpc-epi.sourceforge.net/specs/rfc.fault_codes.php",
+            20010516,
+        ),
+        cap(
+            "introspection",
+            "http://xmlrpc-c.sourceforge.net/introspection.html",
+            1,
+        ),
+        cap(
+            "multicall",
+            "http://www.xmlrpc.com/discuss/msgReader$1208",
+            1,
+        ),
+    ]
+}

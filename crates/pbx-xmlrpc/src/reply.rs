@@ -1,0 +1,109 @@
+//! Typed results: [`Reply`], one variant per kind of result, to and from the wire.
+
+use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo};
+use xmlrpc_codec::{Fault, Value};
+
+use crate::convert::ResultError;
+use crate::methods::Method;
+use crate::records::{self, Capability, Record, records_to_value};
+
+/// The successful result of a method, typed.
+///
+/// The server builds one and writes it with [`Reply::into_value`]; a client reads one
+/// with [`Reply::from_value`] (or directly with the `parse_*` function of its method).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Reply {
+    /// `get_calls`.
+    Calls(Vec<Call>),
+    /// `get_extensions`.
+    Extensions(Vec<Entity>),
+    /// `get_favorites`.
+    Favorites(Vec<Favorite>),
+    /// A method whose guide output is "none": written as `true`.
+    Done,
+    /// `get_parking_info`.
+    ParkingInfo(ParkingInfo),
+    /// `park`: the slot taken.
+    Slot(u32),
+    /// `dict_get`, `system.methodHelp`.
+    Text(String),
+    /// `get_all`: key → value pairs.
+    Entries(Vec<(String, String)>),
+    /// `dict_get_serialized`: the stored array or struct.
+    Object(Value),
+    /// `sim.call`: the new call's id.
+    CallId(CallId),
+    /// `system.listMethods`.
+    MethodNames(Vec<String>),
+    /// `system.methodSignature`: type names, result first.
+    Signatures(Vec<Vec<String>>),
+    /// `system.getCapabilities`.
+    Capabilities(Vec<Capability>),
+    /// `system.multicall`: each sub-call's result or fault, in order.
+    Multicall(Vec<Result<Value, Fault>>),
+}
+
+impl Reply {
+    /// The value on the wire, per SPEC.md.
+    pub fn into_value(self) -> Value {
+        match self {
+            Reply::Calls(calls) => records_to_value(&calls),
+            Reply::Extensions(entities) => records_to_value(&entities),
+            Reply::Favorites(favorites) => records_to_value(&favorites),
+            Reply::Done => Value::Bool(true),
+            Reply::ParkingInfo(info) => info.to_value(),
+            Reply::Slot(slot) => Value::Int(i64::from(slot)),
+            Reply::Text(text) => Value::String(text),
+            Reply::Entries(entries) => records::entries_to_value(&entries),
+            Reply::Object(value) => value,
+            Reply::CallId(id) => Value::String(id.as_str().to_string()),
+            Reply::MethodNames(names) => {
+                Value::Array(names.into_iter().map(Value::String).collect())
+            }
+            Reply::Signatures(sigs) => Value::Array(
+                sigs.into_iter()
+                    .map(|sig| Value::Array(sig.into_iter().map(Value::String).collect()))
+                    .collect(),
+            ),
+            Reply::Capabilities(caps) => Capability::list_to_value(&caps),
+            Reply::Multicall(results) => records::multicall_to_value(results),
+        }
+    }
+
+    /// Reads the result of `method` liberally (see "Reading liberally" in the crate docs).
+    pub fn from_value(method: Method, value: &Value) -> Result<Reply, ResultError> {
+        Ok(match method {
+            Method::GetCalls => Reply::Calls(records::parse_calls(value)?),
+            Method::GetExtensions => Reply::Extensions(records::parse_extensions(value)?),
+            Method::GetFavorites => Reply::Favorites(records::parse_favorites(value)?),
+            Method::SetFavorites
+            | Method::Transfer
+            | Method::Drop
+            | Method::DictSet
+            | Method::DictSetMany
+            | Method::DictSetSerialized
+            | Method::DictDelete
+            | Method::SimAnswer
+            | Method::SimHold
+            | Method::SimResume
+            | Method::SimHangup
+            | Method::SimRegister
+            | Method::SimUnregister
+            | Method::SimReset => {
+                records::parse_done(value)?;
+                Reply::Done
+            }
+            Method::GetParkingInfo => Reply::ParkingInfo(records::parse_parking_info(value)?),
+            Method::Park => Reply::Slot(records::parse_slot(value)?),
+            Method::DictGet | Method::MethodHelp => Reply::Text(records::parse_string(value)?),
+            Method::GetAll => Reply::Entries(records::parse_entries(value)?),
+            Method::DictGetSerialized => Reply::Object(records::parse_object(value)?),
+            Method::SimCall => Reply::CallId(records::parse_call_id(value)?),
+            Method::ListMethods => Reply::MethodNames(records::parse_method_names(value)?),
+            Method::MethodSignature => Reply::Signatures(records::parse_signatures(value)?),
+            Method::GetCapabilities => Reply::Capabilities(records::parse_capabilities(value)?),
+            Method::Multicall => Reply::Multicall(records::parse_multicall(value)?),
+        })
+    }
+}
