@@ -108,10 +108,7 @@ fn normal_dependencies(manifest: &toml::Table) -> BTreeSet<String> {
             if let Some(toml::Value::Table(t)) = table.get(key) {
                 for (name, spec) in t {
                     // `foo = { package = "bar" }` depends on bar.
-                    let real = spec
-                        .get("package")
-                        .and_then(|p| p.as_str())
-                        .unwrap_or(name);
+                    let real = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
                     deps.insert(real.to_string());
                 }
             }
@@ -129,8 +126,8 @@ fn normal_dependencies(manifest: &toml::Table) -> BTreeSet<String> {
 }
 
 fn dependency_direction(root: &Path) -> Result<Vec<String>> {
-    let architecture = fs::read_to_string(root.join("ARCHITECTURE.md"))
-        .context("reading ARCHITECTURE.md")?;
+    let architecture =
+        fs::read_to_string(root.join("ARCHITECTURE.md")).context("reading ARCHITECTURE.md")?;
     let rules = parse_rules(&architecture)?;
     let mut workspace_crates = BTreeSet::new();
     let mut manifests = Vec::new();
@@ -156,15 +153,21 @@ fn dependency_direction(root: &Path) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     for (name, folder, manifest) in &manifests {
         if name != folder {
-            problems.push(format!("crates/{folder}: package is named {name}; folder and package names must match"));
+            problems.push(format!(
+                "crates/{folder}: package is named {name}; folder and package names must match"
+            ));
         }
         let Some(rule) = rules.iter().find(|r| &r.krate == name) else {
-            problems.push(format!("{name}: missing from ARCHITECTURE.md's dependency table"));
+            problems.push(format!(
+                "{name}: missing from ARCHITECTURE.md's dependency table"
+            ));
             continue;
         };
         for dep in normal_dependencies(manifest) {
             if rule.forbidden.contains(&dep) {
-                problems.push(format!("{name} depends on {dep}, which ARCHITECTURE.md forbids"));
+                problems.push(format!(
+                    "{name} depends on {dep}, which ARCHITECTURE.md forbids"
+                ));
             }
             if workspace_crates.contains(&dep) && !rule.allowed.contains(&dep) {
                 problems.push(format!(
