@@ -1,0 +1,485 @@
+//! The TOML form of a [`Config`], and where each part of it sits in the text.
+//!
+//! Parsing keeps every value's byte span ([`toml::Spanned`]) in a [`SourceMap`]
+//! keyed by [`Loc`], so that the checks run later on the plain [`Config`] can
+//! still name the line of whatever they find wrong.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use pbx_model::EntityKind;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{
+    ActivityPeriod, AttendantConfig, Config, ConfigError, ConnectionConfig, ExtensionConfig,
+    GroupConfig, ParkingConfig, Problem, QueueConfig, TimeOfDay, Weekday,
+};
+use crate::StorageLimits;
+
+/// A place in a configuration, independent of its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Loc {
+    /// The whole file.
+    Root,
+    TimeZone,
+    Storage(StorageField),
+    Group(usize),
+    GroupName(usize),
+    /// (group, kind, index within the kind)
+    Entity(usize, EntityKind, usize),
+    Number(usize, EntityKind, usize),
+    Name(usize, EntityKind, usize),
+    Password(usize, usize),
+    /// (group, queue, member index)
+    Member(usize, usize, usize),
+    /// (group, attendant, weekday index)
+    Weekday(usize, usize, usize),
+    Start(usize, usize),
+    End(usize, usize),
+    Parking(usize),
+    ParkingFirst(usize),
+    ParkingSlots(usize),
+    Connection(usize, usize),
+    ConnectionName(usize, usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum StorageField {
+    KeyBytes,
+    ValueBytes,
+    Keys,
+}
+
+impl Loc {
+    /// The enclosing place, to fall back on when this one has no span.
+    fn parent(self) -> Option<Loc> {
+        Some(match self {
+            Loc::Root => return None,
+            Loc::TimeZone | Loc::Storage(_) | Loc::Group(_) => Loc::Root,
+            Loc::GroupName(g) | Loc::Parking(g) | Loc::Entity(g, _, _) | Loc::Connection(g, _) => {
+                Loc::Group(g)
+            }
+            Loc::Number(g, k, i) | Loc::Name(g, k, i) => Loc::Entity(g, k, i),
+            Loc::Password(g, i) => Loc::Entity(g, EntityKind::Extension, i),
+            Loc::Member(g, q, _) => Loc::Entity(g, EntityKind::Queue, q),
+            Loc::Weekday(g, a, _) | Loc::Start(g, a) | Loc::End(g, a) => {
+                Loc::Entity(g, EntityKind::Attendant, a)
+            }
+            Loc::ParkingFirst(g) | Loc::ParkingSlots(g) => Loc::Parking(g),
+            Loc::ConnectionName(g, c) => Loc::Connection(g, c),
+        })
+    }
+}
+
+/// Where each [`Loc`] of a configuration sits in its text, if it came from one.
+#[derive(Debug, Default)]
+pub(crate) struct SourceMap {
+    origin: String,
+    text: String,
+    spans: HashMap<Loc, Range<usize>>,
+}
+
+impl SourceMap {
+    /// The map of a configuration built in code: no text, no lines.
+    pub(crate) fn none() -> Self {
+        Self {
+            origin: "configuration".into(),
+            ..Self::default()
+        }
+    }
+
+    fn new(origin: &str, text: &str) -> Self {
+        let mut spans = HashMap::new();
+        spans.insert(Loc::Root, 0..0);
+        Self {
+            origin: origin.into(),
+            text: text.into(),
+            spans,
+        }
+    }
+
+    fn record<T>(&mut self, loc: Loc, value: &Spanned<T>) {
+        self.spans.insert(loc, value.span());
+    }
+
+    /// A problem at `loc` (or the nearest enclosing place with a span).
+    pub(crate) fn problem(&self, loc: Loc, message: impl Into<String>) -> Problem {
+        let mut at = Some(loc);
+        while let Some(l) = at {
+            if let Some(span) = self.spans.get(&l) {
+                return self.problem_at(Some(span.start), message.into());
+            }
+            at = l.parent();
+        }
+        self.problem_at(None, message.into())
+    }
+
+    /// The line of `loc`, for messages that point back at an earlier definition.
+    pub(crate) fn line_of(&self, loc: Loc) -> Option<usize> {
+        let mut at = Some(loc);
+        while let Some(l) = at {
+            if let Some(span) = self.spans.get(&l) {
+                return Some(self.line_col(span.start).0);
+            }
+            at = l.parent();
+        }
+        None
+    }
+
+    fn problem_at(&self, offset: Option<usize>, message: String) -> Problem {
+        let (line, column) = match offset {
+            Some(offset) => {
+                let (l, c) = self.line_col(offset);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        Problem {
+            origin: self.origin.clone(),
+            line,
+            column,
+            message,
+        }
+    }
+
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        (line, column)
+    }
+}
+
+/// Parses TOML `text` into a [`Config`] and the spans of its parts. Syntax and
+/// type errors, unknown keys, unknown weekdays and malformed times are reported
+/// here; everything else when the PBX is built.
+pub(crate) fn parse(text: &str, origin: &str) -> Result<(Config, SourceMap), ConfigError> {
+    let mut map = SourceMap::new(origin, text);
+    let raw: RawFile = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+        problems: vec![map.problem_at(e.span().map(|s| s.start), e.message().trim().to_string())],
+    })?;
+    let mut problems = Vec::new();
+    let config = raw.into_config(&mut map, &mut problems);
+    if problems.is_empty() {
+        Ok((config, map))
+    } else {
+        Err(ConfigError::Invalid { problems })
+    }
+}
+
+/// A number written as a string (`"201"`) or as an integer (`201`).
+#[derive(Debug)]
+struct NumberText(String);
+
+impl<'de> Deserialize<'de> for NumberText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = NumberText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number, as a string (\"201\") or an integer (201)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<NumberText, E> {
+                Ok(NumberText(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<NumberText, E> {
+                Ok(NumberText(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<NumberText, E> {
+                Ok(NumberText(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    time_zone: Option<Spanned<String>>,
+    simulation: Option<bool>,
+    storage: Option<RawStorage>,
+    #[serde(default)]
+    group: Vec<Spanned<RawGroup>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    max_key_bytes: Option<Spanned<usize>>,
+    max_value_bytes: Option<Spanned<usize>>,
+    max_keys: Option<Spanned<usize>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    name: Spanned<String>,
+    #[serde(default)]
+    extension: Vec<Spanned<RawExtension>>,
+    #[serde(default)]
+    queue: Vec<Spanned<RawQueue>>,
+    #[serde(default)]
+    attendant: Vec<Spanned<RawAttendant>>,
+    parking: Option<Spanned<RawParking>>,
+    #[serde(default)]
+    connection: Vec<Spanned<RawConnection>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExtension {
+    number: Spanned<NumberText>,
+    name: Spanned<String>,
+    phone: Option<String>,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    voicemail: bool,
+    password: Option<Spanned<String>>,
+    #[serde(default = "yes")]
+    online: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQueue {
+    number: Spanned<NumberText>,
+    name: Spanned<String>,
+    phone: Option<String>,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    members: Vec<Spanned<NumberText>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAttendant {
+    number: Spanned<NumberText>,
+    name: Spanned<String>,
+    phone: Option<String>,
+    #[serde(default)]
+    email: String,
+    weekdays: Option<Vec<Spanned<String>>>,
+    start: Option<Spanned<String>>,
+    end: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParking {
+    first: Spanned<NumberText>,
+    slots: Spanned<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConnection {
+    name: Spanned<String>,
+    #[serde(default)]
+    outbound: bool,
+}
+
+impl RawFile {
+    fn into_config(self, map: &mut SourceMap, problems: &mut Vec<Problem>) -> Config {
+        let defaults = StorageLimits::default();
+        let mut storage = defaults;
+        if let Some(raw) = self.storage {
+            let mut take = |field, value: Option<Spanned<usize>>, default| match value {
+                Some(v) => {
+                    map.record(Loc::Storage(field), &v);
+                    v.into_inner()
+                }
+                None => default,
+            };
+            storage.max_key_bytes = take(
+                StorageField::KeyBytes,
+                raw.max_key_bytes,
+                defaults.max_key_bytes,
+            );
+            storage.max_value_bytes = take(
+                StorageField::ValueBytes,
+                raw.max_value_bytes,
+                defaults.max_value_bytes,
+            );
+            storage.max_keys = take(StorageField::Keys, raw.max_keys, defaults.max_keys);
+        }
+        let time_zone = match self.time_zone {
+            Some(tz) => {
+                map.record(Loc::TimeZone, &tz);
+                tz.into_inner()
+            }
+            None => Config::default().time_zone,
+        };
+        let groups = self
+            .group
+            .into_iter()
+            .enumerate()
+            .map(|(g, raw)| {
+                map.record(Loc::Group(g), &raw);
+                raw.into_inner().into_config(g, map, problems)
+            })
+            .collect();
+        Config {
+            time_zone,
+            simulation: self.simulation.unwrap_or(true),
+            storage,
+            groups,
+        }
+    }
+}
+
+impl RawGroup {
+    fn into_config(
+        self,
+        g: usize,
+        map: &mut SourceMap,
+        problems: &mut Vec<Problem>,
+    ) -> GroupConfig {
+        use EntityKind::{Attendant, Extension, Queue};
+        map.record(Loc::GroupName(g), &self.name);
+        let extensions = self
+            .extension
+            .into_iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                map.record(Loc::Entity(g, Extension, i), &raw);
+                let raw = raw.into_inner();
+                map.record(Loc::Number(g, Extension, i), &raw.number);
+                map.record(Loc::Name(g, Extension, i), &raw.name);
+                if let Some(p) = &raw.password {
+                    map.record(Loc::Password(g, i), p);
+                }
+                ExtensionConfig {
+                    number: raw.number.into_inner().0,
+                    name: raw.name.into_inner(),
+                    phone: raw.phone,
+                    email: raw.email,
+                    voicemail: raw.voicemail,
+                    password: raw.password.map(Spanned::into_inner),
+                    online: raw.online,
+                }
+            })
+            .collect();
+        let queues = self
+            .queue
+            .into_iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                map.record(Loc::Entity(g, Queue, i), &raw);
+                let raw = raw.into_inner();
+                map.record(Loc::Number(g, Queue, i), &raw.number);
+                map.record(Loc::Name(g, Queue, i), &raw.name);
+                let members = raw
+                    .members
+                    .into_iter()
+                    .enumerate()
+                    .map(|(m, member)| {
+                        map.record(Loc::Member(g, i, m), &member);
+                        member.into_inner().0
+                    })
+                    .collect();
+                QueueConfig {
+                    number: raw.number.into_inner().0,
+                    name: raw.name.into_inner(),
+                    phone: raw.phone,
+                    email: raw.email,
+                    members,
+                }
+            })
+            .collect();
+        let attendants = self
+            .attendant
+            .into_iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                map.record(Loc::Entity(g, Attendant, i), &raw);
+                let raw = raw.into_inner();
+                map.record(Loc::Number(g, Attendant, i), &raw.number);
+                map.record(Loc::Name(g, Attendant, i), &raw.name);
+                let what = format!(
+                    "attendant {} of group {:?}",
+                    raw.number.get_ref().0,
+                    self.name.get_ref()
+                );
+                let mut active = ActivityPeriod::always();
+                if let Some(days) = raw.weekdays {
+                    active.weekdays.clear();
+                    for (d, day) in days.into_iter().enumerate() {
+                        map.record(Loc::Weekday(g, i, d), &day);
+                        match day.get_ref().parse::<Weekday>() {
+                            Ok(w) => active.weekdays.push(w),
+                            Err(e) => {
+                                problems.push(
+                                    map.problem(Loc::Weekday(g, i, d), format!("{what}: {e}")),
+                                );
+                            }
+                        }
+                    }
+                }
+                let mut time = |loc, field, value: Option<Spanned<String>>, default| match value {
+                    Some(v) => {
+                        map.record(loc, &v);
+                        v.get_ref().parse::<TimeOfDay>().unwrap_or_else(|e| {
+                            problems.push(map.problem(loc, format!("{what}: {field}: {e}")));
+                            default
+                        })
+                    }
+                    None => default,
+                };
+                active.start = time(Loc::Start(g, i), "start", raw.start, TimeOfDay::MIDNIGHT);
+                active.end = time(Loc::End(g, i), "end", raw.end, TimeOfDay::END_OF_DAY);
+                AttendantConfig {
+                    number: raw.number.into_inner().0,
+                    name: raw.name.into_inner(),
+                    phone: raw.phone,
+                    email: raw.email,
+                    active,
+                }
+            })
+            .collect();
+        let parking = self.parking.map(|raw| {
+            map.record(Loc::Parking(g), &raw);
+            let raw = raw.into_inner();
+            map.record(Loc::ParkingFirst(g), &raw.first);
+            map.record(Loc::ParkingSlots(g), &raw.slots);
+            ParkingConfig {
+                first_number: raw.first.into_inner().0,
+                slots: raw.slots.into_inner(),
+            }
+        });
+        let connections = self
+            .connection
+            .into_iter()
+            .enumerate()
+            .map(|(c, raw)| {
+                map.record(Loc::Connection(g, c), &raw);
+                let raw = raw.into_inner();
+                map.record(Loc::ConnectionName(g, c), &raw.name);
+                ConnectionConfig {
+                    name: raw.name.into_inner(),
+                    outbound: raw.outbound,
+                }
+            })
+            .collect();
+        GroupConfig {
+            name: self.name.into_inner(),
+            extensions,
+            queues,
+            attendants,
+            parking,
+            connections,
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! A simulated PBX held in memory, behind the [`PbxBackend`](pbx_backend::PbxBackend) trait.
+//!
+//! [`MemoryPbx`] behaves like a real phone system so that an integrator testing
+//! a CRM pop-up or an operator console sees what a real PBX would show:
+//!
+//! - **Configuration**: admin groups with extensions, queues, attendants, a
+//!   parking lot and external connections, built in code ([`Config`]) or read
+//!   from TOML (`docs/configuration.md`); problems are reported with file, line
+//!   and what is wrong ([`ConfigError`]). [`MemoryPbx::demo`] is a ready-made PBX.
+//! - **Calls**: ringing → connected ⇄ onhold, parked, ended; queue calls ring
+//!   every online, idle member and collapse when one answers; blind transfer
+//!   (to numbers, queues, `vm-<number>`, outside numbers), drop and park as
+//!   SPEC.md says. Presence is derived: queues from their members, attendants
+//!   from their activity period in the PBX's time zone. Durations come from a
+//!   [`Clock`] ([`ManualClock`] in tests).
+//! - **Simulation**: [`Simulator`](pbx_backend::Simulator) controls (place,
+//!   answer, hold, resume, hang up calls; register phones; reset), switched
+//!   off with `simulation = false`.
+//! - **Storage**: users' keys and groups' favorites go through the [`Storage`]
+//!   trait ([`MemoryStorage`] here; a durable one can be plugged in).
+//!
+//! It knows nothing of XML-RPC or HTTP: the server maps its answers to the wire.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use pbx_backend::{PbxBackend, Simulator};
+//! use pbx_backend_memory::MemoryPbx;
+//! use pbx_model::CallState;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let pbx = Arc::new(MemoryPbx::demo());
+//! let user = pbx.authenticate("203", "203").await?.expect("the demo user");
+//!
+//! // An outside caller rings the sales queue; its first ringing member answers.
+//! let call = pbx.call(&user, "+15550100", "600", None).await?;
+//! pbx.answer(&user, &call, None).await?;
+//! let calls = pbx.get_calls(&user).await?;
+//! assert_eq!(calls.len(), 1);
+//! assert_eq!(calls[0].state, CallState::Connected);
+//!
+//! // The operator parks it in the lowest free slot.
+//! let answered = calls[0].id.clone();
+//! assert_eq!(pbx.park(&user, &answered, None).await?, 1);
+//! # Ok::<(), pbx_backend::BackendError>(())
+//! # }).unwrap();
+//! ```
+
+mod clock;
+mod config;
+mod directory;
+mod live;
+mod pbx;
+mod storage;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{
+    ActivityPeriod, AttendantConfig, Config, ConfigError, ConnectionConfig, ExtensionConfig,
+    GroupConfig, ParkingConfig, Problem, QueueConfig, TimeOfDay, Weekday,
+};
+pub use pbx::{DEMO_CONFIG, MemoryPbx};
+pub use storage::{MemoryStorage, Storage, StorageError, StorageLimits};

@@ -1,0 +1,679 @@
+//! [`MemoryPbx`]: the simulated PBX, its constructors, and its [`PbxBackend`]
+//! and [`Simulator`] implementations.
+
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend, Simulator};
+use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo, Presence};
+use subtle::ConstantTimeEq;
+
+use crate::config::{SourceMap, file};
+use crate::directory::{Directory, Group, Local};
+use crate::live::{self, CallNo, Dest, Endpoint, Live};
+use crate::{
+    Clock, Config, ConfigError, MemoryStorage, Storage, StorageError, SystemClock, Weekday,
+};
+
+/// The built-in demo PBX's configuration (`fixtures/demo.toml`).
+pub const DEMO_CONFIG: &str = include_str!("../../../fixtures/demo.toml");
+
+/// The longest outside number, in digits.
+const MAX_OUTSIDE_DIGITS: usize = 20;
+
+/// A simulated PBX held in memory.
+///
+/// Implements [`PbxBackend`] and [`Simulator`], so one `Arc<MemoryPbx>` serves
+/// as both an `Arc<dyn PbxBackend>` and an `Arc<dyn Simulator>`.
+///
+/// Each admin group's live state (registrations, calls, parking) sits behind
+/// its own lock, taken for the few microseconds an operation needs and never
+/// across an `.await`; the configured part is immutable and read without
+/// locks. So every operation is atomic, `get_calls` is a consistent snapshot,
+/// and one group's traffic never waits for another's.
+pub struct MemoryPbx {
+    dir: Directory,
+    live: Vec<RwLock<Live>>,
+    clock: Arc<dyn Clock>,
+    storage: Arc<dyn Storage>,
+    /// The next call record number, PBX-wide, never reused (not even by a reset).
+    next_call: AtomicU64,
+}
+
+impl std::fmt::Debug for MemoryPbx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryPbx")
+            .field(
+                "groups",
+                &self
+                    .dir
+                    .groups
+                    .iter()
+                    .map(|g| g.id.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("clock", &self.clock)
+            .field("storage", &self.storage)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MemoryPbx {
+    /// A PBX from a configuration built in code. Problems are reported without
+    /// lines (there is no text).
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        Ok(Self::from_directory(Directory::build(
+            &config,
+            &SourceMap::none(),
+        )?))
+    }
+
+    /// A PBX from TOML `text`; `origin` (the file name) prefixes error messages.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let (config, map) = file::parse(text, origin)?;
+        Ok(Self::from_directory(Directory::build(&config, &map)?))
+    }
+
+    /// A PBX from the TOML file at `path`.
+    pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// The built-in demo PBX ([`DEMO_CONFIG`]): groups "Acme" (user 203,
+    /// password 203) and "Globex" (user 301, password 301).
+    pub fn demo() -> Self {
+        Self::from_toml_str(DEMO_CONFIG, "fixtures/demo.toml")
+            .expect("the built-in demo configuration is valid (tests load it)")
+    }
+
+    /// Uses `clock` for call durations and attendants' activity periods
+    /// (default: the system clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Keeps user data (`dict_*`, favorites) in `storage` (default: in memory).
+    pub fn with_storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = storage;
+        self
+    }
+
+    /// Whether the simulation controls are open.
+    pub fn simulation_enabled(&self) -> bool {
+        self.dir.simulation
+    }
+
+    /// Checks the internal bookkeeping of every group (for tests): `Err`
+    /// describes the first inconsistency found.
+    #[doc(hidden)]
+    pub fn check_consistency(&self) -> Result<(), String> {
+        for (g, group) in self.dir.groups.iter().enumerate() {
+            self.read(g)
+                .check(group)
+                .map_err(|e| format!("group {}: {e}", group.id))?;
+        }
+        Ok(())
+    }
+
+    fn from_directory(dir: Directory) -> Self {
+        let live = dir
+            .groups
+            .iter()
+            .map(|g| RwLock::new(Live::new(g)))
+            .collect();
+        Self {
+            dir,
+            live,
+            clock: Arc::new(SystemClock),
+            storage: Arc::new(MemoryStorage::new()),
+            next_call: AtomicU64::new(1),
+        }
+    }
+
+    // The live state is only changed by `Live`'s methods, which cannot panic
+    // half-way, so a poisoned lock still guards consistent data: recover it.
+    fn read(&self, g: usize) -> RwLockReadGuard<'_, Live> {
+        self.live[g].read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self, g: usize) -> RwLockWriteGuard<'_, Live> {
+        self.live[g].write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The caller's group, as an index and its directory.
+    fn group(&self, caller: &Caller) -> BackendResult<(usize, &Group)> {
+        let g = self
+            .dir
+            .group_index(caller.group())
+            .ok_or_else(|| BackendError::permission_denied("not a user of this PBX"))?;
+        Ok((g, &self.dir.groups[g]))
+    }
+
+    /// The caller's own extension index in their group, if it is one.
+    fn own_extension(group: &Group, caller: &Caller) -> Option<usize> {
+        group
+            .extension_index(caller.extension())
+            .filter(|&e| group.extensions[e].number == caller.number())
+    }
+
+    fn simulation(&self) -> BackendResult<()> {
+        if self.dir.simulation {
+            Ok(())
+        } else {
+            Err(BackendError::permission_denied(
+                "the simulation controls are switched off on this PBX",
+            ))
+        }
+    }
+
+    /// Whether `text` is a number outside the PBX: `+` and digits, or more
+    /// digits than any internal number has. Depends on nothing but the text and
+    /// the PBX-wide number length, so it reveals nothing about other groups.
+    fn is_outside_number(&self, text: &str) -> bool {
+        let (plus, digits) = match text.strip_prefix('+') {
+            Some(d) => (true, d),
+            None => (false, text),
+        };
+        !digits.is_empty()
+            && digits.len() <= MAX_OUTSIDE_DIGITS
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (plus || digits.len() > self.dir.max_internal_digits)
+    }
+
+    /// Where dialling `text` in `group` leads. Anything not in the group
+    /// answers the same "not found" whether it exists elsewhere or not.
+    fn destination(&self, group: &Group, text: &str) -> BackendResult<Dest> {
+        let not_found = || BackendError::not_found(format!("no such number: {text}"));
+        if let Some(number) = text.strip_prefix("vm-") {
+            return match group.numbers.get(number) {
+                Some(&Local::Extension(e)) if group.extensions[e].voicemail => {
+                    Ok(Dest::Local(Endpoint::Voicemail(e)))
+                }
+                _ => Err(BackendError::not_found(format!(
+                    "no such voicemail box: {text}"
+                ))),
+            };
+        }
+        match group.numbers.get(text) {
+            Some(&Local::Extension(e)) => Ok(Dest::Local(Endpoint::Extension(e))),
+            Some(&Local::Queue(q)) => Ok(Dest::Local(Endpoint::Queue(q))),
+            Some(&Local::Attendant(a)) => Ok(Dest::Local(Endpoint::Attendant(a))),
+            Some(&Local::ParkingSlot(s)) => Ok(Dest::Slot(s)),
+            None if self.is_outside_number(text) => {
+                match group.connections.iter().position(|c| c.outbound) {
+                    Some(c) => Ok(Dest::Outside(text.into(), c)),
+                    None => Err(BackendError::not_found(format!(
+                        "no route to {text}: no outbound connection"
+                    ))),
+                }
+            }
+            None => Err(not_found()),
+        }
+    }
+
+    /// The extension of the group dialled as `number`.
+    fn extension(group: &Group, number: &str) -> BackendResult<usize> {
+        match group.numbers.get(number) {
+            Some(&Local::Extension(e)) => Ok(e),
+            _ => Err(BackendError::not_found(format!(
+                "no such extension: {number}"
+            ))),
+        }
+    }
+
+    fn call_no(id: &CallId) -> BackendResult<CallNo> {
+        live::call_no(id).ok_or_else(|| BackendError::not_found("no such call"))
+    }
+
+    /// Runs `op` on the caller's group's live state under its write lock.
+    fn with_live<T>(
+        &self,
+        caller: &Caller,
+        op: impl FnOnce(&Self, &Group, &mut Live) -> BackendResult<T>,
+    ) -> BackendResult<T> {
+        let (g, group) = self.group(caller)?;
+        let mut live = self.write(g);
+        op(self, group, &mut live)
+    }
+
+    /// The weekday and time of day at `now` in the PBX's time zone.
+    fn local_time(&self, now: SystemTime) -> Option<(Weekday, crate::TimeOfDay)> {
+        let ts = jiff::Timestamp::try_from(now).ok()?;
+        let zoned = ts.to_zoned_datetime(self.dir.time_zone.clone());
+        let offset = usize::try_from(zoned.weekday().to_monday_zero_offset()).ok()?;
+        let day = *Weekday::ALL.get(offset)?;
+        let hour = u8::try_from(zoned.hour()).ok()?;
+        let minute = u8::try_from(zoned.minute()).ok()?;
+        Some((day, crate::TimeOfDay::new(hour, minute)?))
+    }
+
+    fn check_key(&self, key: &str) -> BackendResult<()> {
+        if key.is_empty() {
+            return Err(BackendError::invalid_input("empty key"));
+        }
+        let max = self.dir.limits.max_key_bytes;
+        if key.len() > max {
+            return Err(BackendError::limit_reached(format!(
+                "key longer than {max} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_value(&self, value: &str) -> BackendResult<()> {
+        let max = self.dir.limits.max_value_bytes;
+        if value.len() > max {
+            return Err(BackendError::limit_reached(format!(
+                "value longer than {max} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A key that could never have been stored: reads find nothing there.
+    fn unstorable(&self, key: &str) -> bool {
+        key.len() > self.dir.limits.max_key_bytes
+    }
+}
+
+fn storage_error(e: StorageError) -> BackendError {
+    match e {
+        StorageError::QuotaExceeded { max_keys } => {
+            BackendError::limit_reached(format!("storage quota reached: at most {max_keys} keys"))
+        }
+        other => BackendError::internal(other),
+    }
+}
+
+#[async_trait]
+impl PbxBackend for MemoryPbx {
+    async fn authenticate(&self, user: &str, password: &str) -> BackendResult<Option<Caller>> {
+        let found = self.dir.user(user).and_then(|(g, e)| {
+            let group = &self.dir.groups[g];
+            let ext = &group.extensions[e];
+            ext.password.as_deref().map(|p| (group, e, p))
+        });
+        // Compare in constant time, and compare something even for unknown
+        // users, so that timing tells little about which part was wrong.
+        let (expected, who) = match found {
+            Some((group, e, p)) => (p, Some((group, e))),
+            None => ("\u{0}no such user", None),
+        };
+        let matches: bool = expected.as_bytes().ct_eq(password.as_bytes()).into();
+        Ok(match who {
+            Some((group, e)) if matches => Some(Caller::new(
+                group.extensions[e].number.clone(),
+                group.extension_id(e),
+                group.id.clone(),
+            )),
+            _ => None,
+        })
+    }
+
+    async fn get_calls(&self, caller: &Caller) -> BackendResult<Vec<Call>> {
+        let (g, group) = self.group(caller)?;
+        let now = self.clock.now();
+        let records: Vec<_> = {
+            let live = self.read(g);
+            live.calls().map(|(no, r)| (no, r.clone())).collect()
+        };
+        Ok(records
+            .iter()
+            .map(|(no, r)| r.render(*no, group, now))
+            .collect())
+    }
+
+    async fn get_extensions(&self, caller: &Caller) -> BackendResult<Vec<Entity>> {
+        let (g, group) = self.group(caller)?;
+        let now = self.clock.now();
+        let (online, busy) = {
+            let live = self.read(g);
+            (live.online().to_vec(), live.busy())
+        };
+        let local_time = self.local_time(now);
+        let presence = |on: bool| {
+            if on {
+                Presence::Online
+            } else {
+                Presence::Offline
+            }
+        };
+        let mut records = group.records.clone();
+        // The records are the extensions, then the queues, then the attendants,
+        // each in configuration order.
+        let (extensions, queues) = (group.extensions.len(), group.queues.len());
+        let is = |flags: &[bool], e: usize| flags.get(e).copied().unwrap_or(false);
+        for (i, entity) in records.iter_mut().enumerate() {
+            let on = if i < extensions {
+                is(&online, i)
+            } else if i < extensions + queues {
+                group
+                    .queues
+                    .get(i - extensions)
+                    .is_some_and(|q| q.members.iter().any(|&m| is(&online, m) && !is(&busy, m)))
+            } else {
+                group
+                    .attendants
+                    .get(i - extensions - queues)
+                    .zip(local_time)
+                    .is_some_and(|(a, (day, time))| a.active.is_active(day, time))
+            };
+            entity.presence = presence(on);
+        }
+        Ok(records)
+    }
+
+    async fn get_favorites(&self, caller: &Caller) -> BackendResult<Vec<Favorite>> {
+        let (_, group) = self.group(caller)?;
+        let mut favorites = self
+            .storage
+            .favorites(group.id.as_str().to_string())
+            .await
+            .map_err(storage_error)?;
+        // A list stored under an older configuration may name entities the
+        // group no longer has: they are not shown.
+        favorites.retain(|f| group.contains(f.entity.kind, f.entity.id));
+        Ok(favorites)
+    }
+
+    async fn set_favorites(&self, caller: &Caller, favorites: Vec<Favorite>) -> BackendResult<()> {
+        let (_, group) = self.group(caller)?;
+        let mut slots = std::collections::HashSet::new();
+        for f in &favorites {
+            if f.slot == 0 {
+                return Err(BackendError::invalid_input("favorite slots start at 1"));
+            }
+            if !slots.insert(f.slot) {
+                return Err(BackendError::invalid_input(format!(
+                    "slot {} is used twice",
+                    f.slot
+                )));
+            }
+        }
+        for f in &favorites {
+            if !group.contains(f.entity.kind, f.entity.id) {
+                return Err(BackendError::not_found(format!(
+                    "no such {}: {}",
+                    f.entity.kind, f.entity.id
+                )));
+            }
+        }
+        self.storage
+            .replace_favorites(group.id.as_str().to_string(), favorites)
+            .await
+            .map_err(storage_error)
+    }
+
+    async fn transfer(
+        &self,
+        caller: &Caller,
+        call: &CallId,
+        destination: &str,
+    ) -> BackendResult<()> {
+        let no = Self::call_no(call)?;
+        self.with_live(caller, |pbx, group, live| {
+            // The call first: a call the caller cannot see is "not found"
+            // whatever the destination.
+            if !live.contains(no) {
+                return Err(BackendError::not_found("no such call"));
+            }
+            let dest = pbx.destination(group, destination)?;
+            live.transfer(
+                group,
+                &pbx.next_call,
+                no,
+                Self::own_extension(group, caller),
+                dest,
+            )
+        })
+    }
+
+    async fn drop_call(&self, caller: &Caller, call: &CallId) -> BackendResult<()> {
+        let no = Self::call_no(call)?;
+        self.with_live(caller, |pbx, group, live| {
+            live.drop_call(group, &pbx.next_call, no)
+        })
+    }
+
+    async fn get_parking_info(&self, caller: &Caller) -> BackendResult<ParkingInfo> {
+        let (g, group) = self.group(caller)?;
+        let parked_calls = self
+            .read(g)
+            .parked()
+            .map(|(slot, no)| {
+                (
+                    u32::try_from(slot + 1).unwrap_or(u32::MAX),
+                    live::call_id(no),
+                )
+            })
+            .collect();
+        Ok(ParkingInfo {
+            parking_extension: group.parking.first_number.clone(),
+            slots: u32::try_from(group.slots()).unwrap_or(u32::MAX),
+            parked_calls,
+        })
+    }
+
+    async fn park(&self, caller: &Caller, call: &CallId, slot: Option<u32>) -> BackendResult<u32> {
+        let no = Self::call_no(call)?;
+        self.with_live(caller, |pbx, group, live| {
+            // The call first: a call the caller cannot see is "not found"
+            // whatever the slot.
+            if !live.contains(no) {
+                return Err(BackendError::not_found("no such call"));
+            }
+            let slot = match slot {
+                Some(0) => return Err(BackendError::invalid_input("parking slots start at 1")),
+                Some(s) => Some(usize::try_from(s - 1).unwrap_or(usize::MAX)),
+                None => None,
+            };
+            let taken = live.park(
+                group,
+                &pbx.next_call,
+                no,
+                Self::own_extension(group, caller),
+                slot,
+            )?;
+            Ok(u32::try_from(taken + 1).unwrap_or(u32::MAX))
+        })
+    }
+
+    async fn dict_set(&self, caller: &Caller, key: &str, value: &str) -> BackendResult<()> {
+        self.group(caller)?;
+        self.check_key(key)?;
+        self.check_value(value)?;
+        self.storage
+            .set(
+                caller.number().to_string(),
+                key.to_string(),
+                value.to_string(),
+                self.dir.limits.max_keys,
+            )
+            .await
+            .map_err(storage_error)
+    }
+
+    async fn dict_set_many(
+        &self,
+        caller: &Caller,
+        entries: Vec<(String, String)>,
+    ) -> BackendResult<()> {
+        self.group(caller)?;
+        for (key, value) in &entries {
+            self.check_key(key)?;
+            self.check_value(value)?;
+        }
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.storage
+            .set_many(
+                caller.number().to_string(),
+                entries,
+                self.dir.limits.max_keys,
+            )
+            .await
+            .map_err(storage_error)
+    }
+
+    async fn dict_get(&self, caller: &Caller, key: &str) -> BackendResult<String> {
+        self.group(caller)?;
+        if key.is_empty() {
+            return Err(BackendError::invalid_input("empty key"));
+        }
+        let missing = || BackendError::not_found(format!("no such key: {key}"));
+        if self.unstorable(key) {
+            return Err(missing());
+        }
+        self.storage
+            .get(caller.number().to_string(), key.to_string())
+            .await
+            .map_err(storage_error)?
+            .ok_or_else(missing)
+    }
+
+    async fn dict_delete(&self, caller: &Caller, key: &str) -> BackendResult<()> {
+        self.group(caller)?;
+        if key.is_empty() {
+            return Err(BackendError::invalid_input("empty key"));
+        }
+        if self.unstorable(key) {
+            return Ok(());
+        }
+        self.storage
+            .delete(caller.number().to_string(), key.to_string())
+            .await
+            .map_err(storage_error)
+    }
+
+    async fn get_all(&self, caller: &Caller) -> BackendResult<Vec<(String, String)>> {
+        self.group(caller)?;
+        self.storage
+            .all(caller.number().to_string())
+            .await
+            .map_err(storage_error)
+    }
+}
+
+#[async_trait]
+impl Simulator for MemoryPbx {
+    async fn call(
+        &self,
+        caller: &Caller,
+        from: &str,
+        to: &str,
+        via: Option<&str>,
+    ) -> BackendResult<CallId> {
+        self.simulation()?;
+        self.with_live(caller, |pbx, group, live| {
+            let (from, via) = match group.numbers.get(from) {
+                Some(&Local::Extension(e)) => {
+                    if via.is_some() {
+                        return Err(BackendError::invalid_input(
+                            "a call from an extension has no connection (`via`)",
+                        ));
+                    }
+                    (Endpoint::Extension(e), None)
+                }
+                None if pbx.is_outside_number(from) => {
+                    let connection = match via {
+                        Some(name) => group
+                            .connections
+                            .iter()
+                            .position(|c| c.name == name)
+                            .ok_or_else(|| {
+                                BackendError::not_found(format!("no such connection: {name}"))
+                            })?,
+                        None if group.connections.is_empty() => {
+                            return Err(BackendError::not_found(
+                                "no external connection to carry an inbound call",
+                            ));
+                        }
+                        None => 0,
+                    };
+                    (Endpoint::Outside(from.into()), Some(connection))
+                }
+                _ => {
+                    return Err(BackendError::not_found(format!(
+                        "no such extension or outside number: {from}"
+                    )));
+                }
+            };
+            let to = match pbx.destination(group, to)? {
+                Dest::Outside(..) => {
+                    return Err(BackendError::not_found(format!("no such number: {to}")));
+                }
+                dest => dest,
+            };
+            let no = live.call(group, &pbx.next_call, pbx.clock.now(), from, via, to)?;
+            Ok(live::call_id(no))
+        })
+    }
+
+    async fn answer(
+        &self,
+        caller: &Caller,
+        call: &CallId,
+        member: Option<&str>,
+    ) -> BackendResult<()> {
+        self.simulation()?;
+        let no = Self::call_no(call)?;
+        self.with_live(caller, |pbx, group, live| {
+            let member = member.map(|m| Self::extension(group, m)).transpose()?;
+            live.answer(group, &pbx.next_call, no, member)
+        })
+    }
+
+    async fn hold(&self, caller: &Caller, call: &CallId) -> BackendResult<()> {
+        self.simulation()?;
+        let no = Self::call_no(call)?;
+        self.with_live(caller, |_, _, live| live.hold(no))
+    }
+
+    async fn resume(&self, caller: &Caller, call: &CallId) -> BackendResult<()> {
+        self.simulation()?;
+        let no = Self::call_no(call)?;
+        self.with_live(caller, |_, _, live| live.resume(no))
+    }
+
+    async fn hangup(&self, caller: &Caller, call: &CallId) -> BackendResult<()> {
+        self.simulation()?;
+        let no = Self::call_no(call)?;
+        self.with_live(caller, |pbx, group, live| {
+            live.hang_up(group, &pbx.next_call, no)
+        })
+    }
+
+    async fn register(&self, caller: &Caller, number: &str) -> BackendResult<()> {
+        self.simulation()?;
+        self.with_live(caller, |pbx, group, live| {
+            live.register(group, &pbx.next_call, Self::extension(group, number)?);
+            Ok(())
+        })
+    }
+
+    async fn unregister(&self, caller: &Caller, number: &str) -> BackendResult<()> {
+        self.simulation()?;
+        self.with_live(caller, |pbx, group, live| {
+            live.unregister(group, &pbx.next_call, Self::extension(group, number)?);
+            Ok(())
+        })
+    }
+
+    async fn reset(&self, caller: &Caller) -> BackendResult<()> {
+        self.simulation()?;
+        self.with_live(caller, |_, group, live| {
+            *live = Live::new(group);
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests of the in-memory PBX: one binary, one module per area.
+
+mod concurrency;
+mod config_errors;
+mod demo;
+mod presence;
+mod props;
+mod scenarios;
+mod support;
+
+// The conformance kit (pbx_backend::kit) against MemoryPbx; added by the kit's author.
+mod conformance;
