@@ -1,0 +1,136 @@
+//! The HTTP layer of the PBXpress XML-RPC API: a thin axum [`Router`] over the
+//! framework-free binding (`pbx_xmlrpc::Handler`), and [`serve`] to run it.
+//!
+//! What it does, and nothing more:
+//! - `POST /RPC2` and `POST /`; another method is 405 (with `Allow: POST`), another
+//!   path 404;
+//! - HTTP Basic auth on every request, checked by the backend before the body is
+//!   read: a missing, malformed or wrong header is 401 with
+//!   `WWW-Authenticate: Basic realm="..."` and one body for every cause;
+//! - body limits (413), gzip request bodies and gzip responses when asked, any
+//!   `Content-Type`, answers as `text/xml; charset=utf-8`;
+//! - a request timeout (408), and with [`serve`] an idle timeout and graceful shutdown;
+//! - one log event per request (`status`, `user`, `method`, `fault_code`,
+//!   `duration`), never the password or the `Authorization` header.
+//!
+//! It knows no XML-RPC (the binding decodes, dispatches and maps faults) and no
+//! particular PBX: the binding's backend is an `Arc<dyn PbxBackend>`, and `sim.*`
+//! exists only on a handler given a `Simulator`. It never depends on the in-memory
+//! PBX except in tests.
+//!
+//! Run it on its own:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use pbx_backend_memory::MemoryPbx;
+//! use pbx_server::{AppState, ServerConfig};
+//! use pbx_xmlrpc::Handler;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let pbx = Arc::new(MemoryPbx::demo());
+//! // A real PBX has no simulator: leave out `with_simulator` and `sim.*` does not exist.
+//! let handler = Handler::new(pbx.clone()).with_simulator(pbx);
+//! let state = AppState::new(handler, ServerConfig::default());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3339").await?;
+//! pbx_server::serve(listener, state, async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await
+//! # }
+//! ```
+//!
+//! Or mount the router in your own axum app (your server then owns the
+//! connection-level settings, such as the idle timeout):
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use axum::routing::get;
+//! use pbx_backend::PbxBackend;
+//! use pbx_server::{AppState, ServerConfig};
+//! use pbx_xmlrpc::Handler;
+//!
+//! # async fn run(backend: Arc<dyn PbxBackend>) -> std::io::Result<()> {
+//! let api = pbx_server::router(AppState::new(Handler::new(backend), ServerConfig::default()));
+//! let app = axum::Router::new()
+//!     .route("/health", get(|| async { "ok" }))
+//!     .nest_service("/pbx", api); // the API at /pbx/RPC2
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+
+mod auth;
+mod body;
+mod config;
+mod log;
+mod rpc;
+mod serve;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode};
+use axum::routing::post;
+use pbx_xmlrpc::Handler;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use config::ServerConfig;
+pub use serve::serve;
+
+/// What every request needs: the binding (which holds the backend) and the
+/// configuration. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    handler: Arc<Handler>,
+    config: Arc<ServerConfig>,
+    /// The `WWW-Authenticate` value, made once.
+    challenge: HeaderValue,
+}
+
+impl AppState {
+    /// The state serving `handler` under `config`. The handler's backend also
+    /// authenticates the callers.
+    ///
+    /// The handler's decoder limit (`Limits::max_document_bytes`) refuses larger
+    /// documents with a fault; to accept gzip bodies that inflate beyond 1 MiB, give
+    /// it [`ServerConfig::max_decompressed_bytes`] (the `switchboard` binary does).
+    pub fn new(handler: Handler, config: ServerConfig) -> Self {
+        Self {
+            handler: Arc::new(handler),
+            challenge: auth::challenge(&config.realm),
+            config: Arc::new(config),
+        }
+    }
+
+    /// The configuration this state was made with.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("handler", &self.handler)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// The API as an axum router: `POST /RPC2` and `POST /`, with authentication,
+/// limits, gzip, the request timeout and request logs. Serve it with [`serve`],
+/// or mount it in a larger app.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .route("/RPC2", post(rpc::post))
+        .route("/", post(rpc::post))
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(axum::middleware::from_fn(log::log_request))
+}

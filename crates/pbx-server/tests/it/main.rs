@@ -1,0 +1,10 @@
+//! Integration tests of the HTTP layer: in-process through `oneshot` on the router
+//! with the demo PBX, and on a real socket for keep-alive, timeouts and shutdown.
+//!
+//! The exhaustive per-method and per-fault tests live with the binding
+//! (`pbx-xmlrpc`); these check what HTTP adds.
+
+mod http;
+mod logs;
+mod socket;
+mod support;

@@ -1,0 +1,275 @@
+//! On a real socket: keep-alive, HTTP/1.0, timeouts and graceful shutdown.
+
+use std::io::{self, BufRead as _, Read as _, Write as _};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pbx_server::{AppState, ServerConfig};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::support::{HookedPbx, SECRET, basic, method_call};
+
+/// A guard against a hung test; never reached when things work.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+struct Running {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    done: JoinHandle<io::Result<()>>,
+}
+
+async fn start(state: AppState) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let done = tokio::spawn(pbx_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Running { addr, stop, done }
+}
+
+fn demo_state(config: ServerConfig) -> AppState {
+    HookedPbx::new(false).state(config)
+}
+
+/// An HTTP/1.x `get_extensions` request from user 203; `extra` adds header lines.
+fn raw_request(version: &str, extra: &str) -> String {
+    let body = String::from_utf8(method_call("get_extensions", vec![])).unwrap();
+    format!(
+        "POST /RPC2 {version}\r\nHost: localhost\r\nAuthorization: {}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n{extra}\r\n{body}",
+        basic("203", SECRET),
+        body.len()
+    )
+}
+
+#[derive(Debug)]
+struct RawResponse {
+    status_line: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl RawResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one response with a Content-Length body; `None` at end of stream.
+async fn read_response(reader: &mut BufReader<TcpStream>) -> Option<RawResponse> {
+    let mut status_line = String::new();
+    if reader.read_line(&mut status_line).await.unwrap() == 0 {
+        return None;
+    }
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).await.unwrap();
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').unwrap();
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    let mut response = RawResponse {
+        status_line: status_line.trim_end().to_owned(),
+        headers,
+        body: Vec::new(),
+    };
+    let len: usize = response.header("content-length").unwrap().parse().unwrap();
+    response.body.resize(len, 0);
+    reader.read_exact(&mut response.body).await.unwrap();
+    Some(response)
+}
+
+async fn exchange(reader: &mut BufReader<TcpStream>, request: &str) -> RawResponse {
+    reader
+        .get_mut()
+        .write_all(request.as_bytes())
+        .await
+        .unwrap();
+    tokio::time::timeout(PATIENCE, read_response(reader))
+        .await
+        .unwrap()
+        .expect("a response")
+}
+
+async fn connect(addr: SocketAddr) -> BufReader<TcpStream> {
+    BufReader::new(TcpStream::connect(addr).await.unwrap())
+}
+
+async fn expect_closed(reader: &mut BufReader<TcpStream>) {
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(PATIENCE, reader.read_to_end(&mut rest)).await;
+    assert!(
+        matches!(read, Ok(Ok(0))),
+        "the server should close the connection: {read:?} {rest:?}"
+    );
+}
+
+async fn stop(server: Running) {
+    server.stop.send(()).unwrap();
+    tokio::time::timeout(PATIENCE, server.done)
+        .await
+        .expect("serve returns after shutdown")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn http_1_1_keeps_the_connection_alive() {
+    let server = start(demo_state(ServerConfig::default())).await;
+    let mut connection = connect(server.addr).await;
+    for _ in 0..3 {
+        let response = exchange(&mut connection, &raw_request("HTTP/1.1", "")).await;
+        assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+        assert!(String::from_utf8_lossy(&response.body).contains("<methodResponse>"));
+    }
+    let closing = exchange(
+        &mut connection,
+        &raw_request("HTTP/1.1", "Connection: close\r\n"),
+    )
+    .await;
+    assert_eq!(closing.status_line, "HTTP/1.1 200 OK");
+    expect_closed(&mut connection).await;
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn http_1_0_clients_get_keep_alive_only_when_they_ask() {
+    let server = start(demo_state(ServerConfig::default())).await;
+    let mut connection = connect(server.addr).await;
+    for _ in 0..2 {
+        let response = exchange(
+            &mut connection,
+            &raw_request("HTTP/1.0", "Connection: keep-alive\r\n"),
+        )
+        .await;
+        assert_eq!(response.status_line, "HTTP/1.0 200 OK");
+        assert_eq!(response.header("connection"), Some("keep-alive"));
+    }
+    let last = exchange(&mut connection, &raw_request("HTTP/1.0", "")).await;
+    assert_eq!(last.status_line, "HTTP/1.0 200 OK");
+    expect_closed(&mut connection).await;
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn an_idle_connection_is_closed_after_the_idle_timeout() {
+    let mut config = ServerConfig::default();
+    config.idle_timeout = Duration::from_millis(200);
+    let server = start(demo_state(config)).await;
+    // Idle from the start, and idle after a request.
+    let mut silent = connect(server.addr).await;
+    expect_closed(&mut silent).await;
+    let mut used = connect(server.addr).await;
+    let response = exchange(&mut used, &raw_request("HTTP/1.1", "")).await;
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    expect_closed(&mut used).await;
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn a_body_that_never_completes_gets_408() {
+    let mut config = ServerConfig::default();
+    config.request_timeout = Duration::from_millis(200);
+    let server = start(demo_state(config)).await;
+    let mut connection = connect(server.addr).await;
+    let request = raw_request("HTTP/1.1", "");
+    let cut = request.len() - 10; // the last 10 bytes of the body never come
+    let response = exchange(&mut connection, &request[..cut]).await;
+    assert_eq!(response.status_line, "HTTP/1.1 408 Request Timeout");
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_connections_and_returns() {
+    let server = start(demo_state(ServerConfig::default())).await;
+    let mut idle = connect(server.addr).await;
+    let response = exchange(&mut idle, &raw_request("HTTP/1.1", "")).await;
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    // `serve` owns the listener: once it returns, nothing accepts any more.
+    stop(server).await;
+    expect_closed(&mut idle).await;
+}
+
+/// The server runs on its own runtime in its own thread: when `serve` returns,
+/// that runtime is dropped with every task on it, so a request still in flight
+/// then would be cut off. The request is held inside the backend until the
+/// test has seen the server stop accepting.
+#[test]
+fn shutdown_lets_the_request_in_flight_finish() {
+    let pbx = HookedPbx::new(true);
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    std_listener.set_nonblocking(true).unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (saw_stop, stop_seen) = std::sync::mpsc::channel::<()>();
+    let state = pbx.state(ServerConfig::default());
+    let server = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = TcpListener::from_std(std_listener).unwrap();
+            pbx_server::serve(listener, state, async move {
+                let _ = stopped.await;
+                let _ = saw_stop.send(());
+            })
+            .await
+        })
+    });
+
+    let client = std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let body = String::from_utf8(method_call("get_calls", vec![])).unwrap();
+        write!(
+            stream,
+            "POST /RPC2 HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n{body}",
+            basic("203", "203"),
+            body.len()
+        )
+        .unwrap();
+        let mut reader = io::BufReader::new(stream);
+        let mut status_line = String::new();
+        reader.read_line(&mut status_line).unwrap();
+        let mut rest = String::new();
+        let _ = reader.read_to_string(&mut rest);
+        (status_line, rest)
+    });
+
+    let gate = Arc::clone(&pbx);
+    let helper = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    helper.block_on(async {
+        tokio::time::timeout(PATIENCE, gate.reached.notified())
+            .await
+            .expect("the request reaches the backend");
+    });
+    stop.send(()).unwrap();
+    stop_seen
+        .recv_timeout(PATIENCE)
+        .expect("serve sees the shutdown");
+    assert!(
+        !server.is_finished(),
+        "serve returned with a request in flight"
+    );
+    gate.open.notify_one();
+
+    let (status_line, rest) = client.join().unwrap();
+    assert_eq!(status_line.trim_end(), "HTTP/1.1 200 OK", "{rest}");
+    assert!(rest.contains("</methodResponse>"), "{rest}");
+    server.join().unwrap().unwrap();
+}
