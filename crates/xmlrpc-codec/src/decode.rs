@@ -243,6 +243,12 @@ enum Frame {
 struct Parser<'a> {
     reader: EventReader<&'a [u8]>,
     limits: &'a Limits,
+    /// The whole input, to locate an invalid UTF-8 sequence (xml-rs reports where
+    /// its buffer started, not where the bad byte is).
+    input: &'a [u8],
+    /// An event read ahead while merging text that a processing instruction split,
+    /// with the position of the text it followed.
+    pending: Option<(XmlEvent, xml::common::TextPosition)>,
 }
 
 fn is_xml_space(s: &str) -> bool {
@@ -308,13 +314,48 @@ impl<'a> Parser<'a> {
         Ok(Self {
             reader: config.create_reader(input),
             limits,
+            input,
+            pending: None,
         })
     }
 
     /// The 1-based line and column of the last event.
     fn pos(&self) -> (u64, u64) {
-        let p = self.reader.position();
+        let p = match &self.pending {
+            Some((_, text_at)) => *text_at,
+            None => self.reader.position(),
+        };
         (p.row + 1, p.column + 1)
+    }
+
+    /// The next raw event: the one read ahead, if any, else the parser's.
+    fn pull(&mut self) -> Result<XmlEvent, DecodeError> {
+        if let Some((event, _)) = self.pending.take() {
+            return Ok(event);
+        }
+        self.reader.next().map_err(|e| match e.kind() {
+            XmlErrorKind::Utf8(_) => utf8_error(self.input),
+            _ => xml_error(&e),
+        })
+    }
+
+    /// Appends to `text` every text event that follows, across processing
+    /// instructions (comments are already dropped by xml-rs, which merges around
+    /// them); stops at the first other event, which is kept for the next pull.
+    fn merge_text(&mut self, text: &mut String) -> Result<(), DecodeError> {
+        let text_at = self.reader.position();
+        loop {
+            match self.pull()? {
+                XmlEvent::ProcessingInstruction { .. } | XmlEvent::Comment(_) => {}
+                XmlEvent::Characters(s) | XmlEvent::Whitespace(s) | XmlEvent::CData(s) => {
+                    text.push_str(&s);
+                }
+                other => {
+                    self.pending = Some((other, text_at));
+                    return Ok(());
+                }
+            }
+        }
     }
 
     #[cold]
@@ -335,11 +376,14 @@ impl<'a> Parser<'a> {
 
     fn next(&mut self) -> Result<Ev, DecodeError> {
         loop {
-            let event = self.reader.next().map_err(|e| xml_error(&e))?;
+            let event = self.pull()?;
             return Ok(match event {
                 XmlEvent::StartElement { name, .. } => Ev::Start(Tag::of(&name), name),
                 XmlEvent::EndElement { .. } => Ev::End,
-                XmlEvent::Characters(s) | XmlEvent::Whitespace(s) | XmlEvent::CData(s) => {
+                XmlEvent::Characters(mut s)
+                | XmlEvent::Whitespace(mut s)
+                | XmlEvent::CData(mut s) => {
+                    self.merge_text(&mut s)?;
                     if s.len() > self.limits.max_string_bytes {
                         return Err(self.err(
                             Kind::Limit,
@@ -722,6 +766,24 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
     } else {
         BASE64.decode(bytes).ok()
     }
+}
+
+/// An invalid UTF-8 error at the first invalid byte of `input`.
+#[cold]
+fn utf8_error(input: &[u8]) -> DecodeError {
+    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+    let valid = match std::str::from_utf8(input) {
+        Ok(_) => input.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    let before = String::from_utf8_lossy(input.get(..valid).unwrap_or_default());
+    let line = before.bytes().filter(|&b| b == b'\n').count() as u64 + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
+    DecodeError::new(
+        Kind::Encoding,
+        (line, column),
+        format!("invalid UTF-8 at byte {valid}"),
+    )
 }
 
 /// Classifies an xml-rs error. xml-rs does not expose its syntax error kinds, so the
@@ -1382,5 +1444,28 @@ mod tests {
         assert_eq!((e.kind(), e.line()), (Kind::Xml, 3));
         assert_eq!(Kind::DateTime.name(), "date_time");
         assert_eq!(Kind::UnknownType.name(), "unknown_type");
+    }
+
+    #[test]
+    fn processing_instructions_inside_text_do_not_split_it() {
+        assert_eq!(
+            value("<value><string>a<?pi x?>b</string></value>"),
+            Ok(string("ab"))
+        );
+        assert_eq!(
+            value("<value>a<?pi?>b<!-- c -->d</value>"),
+            Ok(string("abd"))
+        );
+        assert_eq!(
+            value("<value><i4>1<?pi?>2</i4></value>"),
+            Ok(Value::Int(12))
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_where_it_is() {
+        let e = decode_value(b"<value>\n  <string>caf\xe9</string></value>").unwrap_err();
+        assert_eq!(e.kind(), Kind::Encoding);
+        assert_eq!((e.line(), e.column()), (2, 14), "{e}");
     }
 }
