@@ -1,0 +1,43 @@
+//! `switchboard`: the reference PBXpress XML-RPC server, and a command-line client
+//! for any PBXpress XML-RPC API.
+//!
+//! `switchboard serve [--listen ADDR] [--config FILE] [--no-simulation]` serves the
+//! API on the built-in demo PBX (or the PBX a TOML file describes) until SIGINT or
+//! SIGTERM, then finishes the requests in flight. The first line on stdout is
+//! `listening on http://ADDR/RPC2` with the address actually bound, so that
+//! `--listen 127.0.0.1:0` can be used by scripts; logs go to stderr (`RUST_LOG`
+//! filters them, default `info`).
+//!
+//! Every other subcommand is a client (`extensions`, `calls`, `transfer`, `watch`,
+//! ...): tables for people, `--json` for scripts, and exit codes that tell a
+//! connection problem from a refused password or a fault (docs/cli.md).
+//! Any error is reported on stderr, one line per problem, with a non-zero exit.
+// This binary talks to its user on stdout and stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod cli;
+mod commands;
+mod failure;
+mod favorites_file;
+mod json;
+mod output;
+mod remote;
+mod serve;
+mod watch;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            for line in failure::message(&error).lines() {
+                eprintln!("switchboard: {line}");
+            }
+            ExitCode::from(failure::exit_code(&error))
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! From the connection options to a [`Client`], and the runtime the commands run on.
+
+use anyhow::Result;
+use pbx_client::Client;
+use percent_encoding::percent_decode_str;
+
+use crate::cli::Remote;
+use crate::failure::{self, Usage};
+
+/// The client `remote` describes.
+///
+/// `--user` and `--password` take precedence over credentials in the URL; a
+/// password alone goes with the user named in the URL (`http://203@host/RPC2`).
+pub(crate) fn client(remote: &Remote) -> Result<Client> {
+    let mut builder = Client::builder(&remote.url).timeout(remote.timeout);
+    match (&remote.user, &remote.password) {
+        (Some(user), Some(password)) => builder = builder.credentials(user, password),
+        (Some(_), None) => {
+            return Err(Usage(
+                "a user needs a password: --password or SWITCHBOARD_PASSWORD".into(),
+            )
+            .into());
+        }
+        (None, Some(password)) => match url_user(&remote.url) {
+            Some(user) => builder = builder.credentials(user, password),
+            None => {
+                return Err(Usage(
+                    "a password needs a user: --user, SWITCHBOARD_USER or the URL".into(),
+                )
+                .into());
+            }
+        },
+        (None, None) => {}
+    }
+    Ok(builder.build()?)
+}
+
+/// The user named in a URL's user info, if any.
+fn url_user(url: &str) -> Option<String> {
+    let rest = url.trim().split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let userinfo = authority.rsplit_once('@')?.0;
+    let user = userinfo.split(':').next()?;
+    let user = percent_decode_str(user).decode_utf8().ok()?;
+    (!user.is_empty()).then(|| user.into_owned())
+}
+
+/// Runs `work`, which uses `client`, to completion on a single-threaded runtime (a
+/// command line makes one call at a time, or a few joined). A 401 when no
+/// credentials were given says so.
+pub(crate) fn block_on<T>(client: &Client, work: impl Future<Output = Result<T>>) -> Result<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(work) {
+        Err(error) if client.user().is_none() => Err(failure::without_credentials(error)),
+        outcome => outcome,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_in_a_url() {
+        assert_eq!(url_user("http://203@h:1/RPC2").as_deref(), Some("203"));
+        assert_eq!(url_user("http://203:pw@h/RPC2").as_deref(), Some("203"));
+        assert_eq!(url_user("http://a%40b@h/").as_deref(), Some("a@b"));
+        assert_eq!(url_user("http://h:1/RPC2?a=b@c"), None);
+        assert_eq!(url_user("http://:pw@h/"), None);
+        assert_eq!(url_user("h:1"), None);
+    }
+}

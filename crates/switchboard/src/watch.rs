@@ -1,0 +1,441 @@
+//! `switchboard watch`: the calls and presence, refreshed like `top`.
+//!
+//! On a terminal it takes the whole screen (alternate screen, raw mode, cursor
+//! hidden) and gives it back on every way out: `q`/Esc/Ctrl-C, a signal, an error
+//! (a [`Screen`] guard) and a panic (a hook that restores the terminal before the
+//! message is printed). A failed refresh shows its error above the last good data
+//! and the next refresh retries.
+//!
+//! Otherwise (stdout not a terminal, `--once`, `--json`) it prints snapshots as
+//! text (or one JSON object per line): one by default off a terminal, `--iterations`
+//! of them `--interval` apart. The exit code is that of the last refresh.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::style::{Attribute, Print, SetAttribute};
+use crossterm::terminal::{self, ClearType};
+use crossterm::{cursor, execute, queue};
+use futures_core::Stream;
+use pbx_client::{Client, ClientError};
+use pbx_model::{Call, Entity, Presence};
+use serde::Serialize;
+
+use crate::cli::WatchArgs;
+use crate::failure::client_message;
+use crate::output;
+use crate::remote;
+
+/// What one refresh shows.
+#[derive(Debug, Serialize)]
+struct Snapshot {
+    calls: Vec<Call>,
+    extensions: Vec<Entity>,
+}
+
+async fn fetch(client: &Client) -> Result<Snapshot, ClientError> {
+    // Two plain calls rather than a system.multicall, which a PBXpress may lack.
+    let (calls, extensions) = tokio::try_join!(client.get_calls(), client.get_extensions())?;
+    Ok(Snapshot { calls, extensions })
+}
+
+/// Runs `switchboard watch`.
+pub(crate) fn run(args: WatchArgs) -> Result<()> {
+    let client = remote::client(&args.remote)?;
+    let terminal = std::io::stdout().is_terminal();
+    if terminal && !args.once && !args.remote.json {
+        remote::block_on(&client, full_screen(&client, &args))
+    } else {
+        let iterations = match args.iterations {
+            Some(n) => Some(n),
+            None if args.once || !terminal => Some(1),
+            None => None,
+        };
+        remote::block_on(&client, snapshots(&client, &args, iterations))
+    }
+}
+
+/// `switchboard watch: http://host:port/RPC2 as 203`.
+fn title(client: &Client) -> String {
+    match client.user() {
+        Some(user) => format!("switchboard watch: {} as {user}", client.url()),
+        None => format!("switchboard watch: {}", client.url()),
+    }
+}
+
+/// The body of a snapshot: the calls, then the presence.
+fn body(snapshot: &Snapshot) -> String {
+    let online = snapshot
+        .extensions
+        .iter()
+        .filter(|e| e.presence == Presence::Online)
+        .count();
+    format!(
+        "Calls: {}\n{}\nPresence: {} ({online} online)\n{}",
+        snapshot.calls.len(),
+        output::calls_table(&snapshot.calls),
+        snapshot.extensions.len(),
+        output::presence_table(&snapshot.extensions, &snapshot.calls),
+    )
+}
+
+// ---- snapshots on stdout ------------------------------------------------------
+
+async fn snapshots(client: &Client, args: &WatchArgs, iterations: Option<u64>) -> Result<()> {
+    let mut refresh = 0u64;
+    loop {
+        refresh += 1;
+        let outcome = fetch(client).await;
+        let last = iterations.is_some_and(|n| refresh >= n);
+        match outcome {
+            Ok(snapshot) if args.remote.json => {
+                output::print(&format!("{}\n", serde_json::to_string(&snapshot)?))?;
+            }
+            Ok(snapshot) => {
+                let separator = if refresh > 1 { "\n" } else { "" };
+                output::print(&format!(
+                    "{separator}{}, refresh {refresh}\n{}",
+                    title(client),
+                    body(&snapshot)
+                ))?;
+            }
+            // The last error is the command's: main reports it, with its exit code.
+            Err(error) if last => return Err(error.into()),
+            Err(error) => eprintln!("switchboard: {} (retrying)", client_message(&error)),
+        }
+        if last {
+            return Ok(());
+        }
+        tokio::time::sleep(args.interval).await;
+    }
+}
+
+// ---- the full screen ----------------------------------------------------------
+
+/// What a key or terminal event asks for.
+enum Action {
+    Quit,
+    Refresh,
+    Redraw,
+    Nothing,
+}
+
+fn action(event: Event) -> Action {
+    match event {
+        Event::Key(KeyEvent {
+            code,
+            modifiers,
+            kind: KeyEventKind::Press | KeyEventKind::Repeat,
+            ..
+        }) => match code {
+            KeyCode::Char('q' | 'Q') | KeyCode::Esc => Action::Quit,
+            KeyCode::Char('c' | 'd') if modifiers.contains(KeyModifiers::CONTROL) => Action::Quit,
+            KeyCode::Char('r' | 'R' | ' ') => Action::Refresh,
+            _ => Action::Nothing,
+        },
+        Event::Resize(..) => Action::Redraw,
+        _ => Action::Nothing,
+    }
+}
+
+/// The screen's state between refreshes.
+struct View {
+    title: String,
+    interval: Duration,
+    refreshes: u64,
+    data: Option<(Snapshot, Instant)>,
+    error: Option<ClientError>,
+}
+
+impl View {
+    fn update(&mut self, outcome: Result<Snapshot, ClientError>) {
+        self.refreshes += 1;
+        match outcome {
+            Ok(snapshot) => {
+                self.data = Some((snapshot, Instant::now()));
+                self.error = None;
+            }
+            Err(error) => self.error = Some(error),
+        }
+    }
+
+    fn header(&self) -> String {
+        format!(
+            "{}  every {:?}  refresh {}   q quit  r refresh",
+            self.title, self.interval, self.refreshes
+        )
+    }
+
+    fn text(&self) -> String {
+        let mut text = String::new();
+        if let Some(error) = &self.error {
+            text.push_str(&format!("error: {}\n", client_message(error)));
+            text.push_str(&match &self.data {
+                Some((_, at)) => format!(
+                    "retrying every {:?}; the data below is {}s old\n",
+                    self.interval,
+                    at.elapsed().as_secs()
+                ),
+                None => format!("retrying every {:?}\n", self.interval),
+            });
+        }
+        match &self.data {
+            Some((snapshot, _)) => text.push_str(&body(snapshot)),
+            None if self.error.is_none() => text.push_str("loading...\n"),
+            None => {}
+        }
+        text
+    }
+}
+
+async fn full_screen(client: &Client, args: &WatchArgs) -> Result<()> {
+    let mut stop = stop_signals()?;
+    let mut screen = Screen::enter()?;
+    let mut events = EventStream::new();
+    let mut events_open = true;
+    let mut view = View {
+        title: title(client),
+        interval: args.interval,
+        refreshes: 0,
+        data: None,
+        error: None,
+    };
+    screen.draw(&view)?;
+    loop {
+        // Refresh, listening to the keyboard meanwhile: a slow server must not
+        // make `q` wait.
+        let fetching = fetch(client);
+        tokio::pin!(fetching);
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut fetching => break outcome,
+                event = next_event(&mut events), if events_open => match event {
+                    None => events_open = false,
+                    Some(event) => match action(event?) {
+                        Action::Quit => return Ok(()),
+                        Action::Redraw => screen.draw(&view)?,
+                        Action::Refresh | Action::Nothing => {}
+                    },
+                },
+                () = &mut stop => return Ok(()),
+            }
+        };
+        view.update(outcome);
+        screen.draw(&view)?;
+        if args.iterations.is_some_and(|n| view.refreshes >= n) {
+            drop(screen);
+            return match view.error {
+                Some(error) => Err(error.into()),
+                None => Ok(()),
+            };
+        }
+        let pause = tokio::time::sleep(args.interval);
+        tokio::pin!(pause);
+        loop {
+            tokio::select! {
+                () = &mut pause => break,
+                event = next_event(&mut events), if events_open => match event {
+                    None => events_open = false,
+                    Some(event) => match action(event?) {
+                        Action::Quit => return Ok(()),
+                        Action::Refresh => break,
+                        Action::Redraw => screen.draw(&view)?,
+                        Action::Nothing => {}
+                    },
+                },
+                () = &mut stop => return Ok(()),
+            }
+        }
+    }
+}
+
+async fn next_event(events: &mut EventStream) -> Option<std::io::Result<Event>> {
+    std::future::poll_fn(|cx| Pin::new(&mut *events).poll_next(cx)).await
+}
+
+/// Completes at SIGINT, SIGTERM or SIGHUP (in raw mode Ctrl-C is a key, but
+/// `kill` still sends signals): the view then ends like on `q`.
+fn stop_signals() -> Result<Pin<Box<dyn Future<Output = ()>>>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut hangup = signal(SignalKind::hangup())?;
+        Ok(Box::pin(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+                _ = hangup.recv() => {}
+            }
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(Box::pin(async {
+            let _ = tokio::signal::ctrl_c().await;
+        }))
+    }
+}
+
+/// Whether the terminal is in the full-screen state (for the panic hook).
+static TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// The terminal in full-screen mode, given back when dropped.
+struct Screen {
+    out: std::io::Stdout,
+}
+
+impl Screen {
+    fn enter() -> Result<Screen> {
+        static HOOK: Once = Once::new();
+        HOOK.call_once(|| {
+            let previous = Arc::new(std::panic::take_hook());
+            std::panic::set_hook(Box::new(move |info| {
+                restore();
+                previous(info);
+            }));
+        });
+        terminal::enable_raw_mode()?;
+        TAKEN.store(true, Ordering::SeqCst);
+        // From here on, dropping the guard restores whatever was changed.
+        let mut screen = Screen {
+            out: std::io::stdout(),
+        };
+        execute!(screen.out, terminal::EnterAlternateScreen, cursor::Hide)?;
+        Ok(screen)
+    }
+
+    /// Draws the header and the text, cut to the screen's size.
+    fn draw(&mut self, view: &View) -> Result<()> {
+        // A terminal that does not know its size (0x0) gets the classic one.
+        let (width, height) = match terminal::size()? {
+            (0, _) | (_, 0) => (80, 24),
+            size => size,
+        };
+        let width = usize::from(width);
+        let rows = usize::from(height);
+        let mut lines: Vec<String> = view.text().lines().map(str::to_owned).collect();
+        // The header takes a row; keep the last row to say what does not fit.
+        let room = rows.saturating_sub(1);
+        if lines.len() > room {
+            let hidden = lines.len() - room.saturating_sub(1);
+            lines.truncate(room.saturating_sub(1));
+            lines.push(format!("... {hidden} more lines (enlarge the window)"));
+        }
+        let header = view.header();
+        let header = fit(&header, width);
+        queue!(
+            self.out,
+            cursor::MoveTo(0, 0),
+            SetAttribute(Attribute::Reverse),
+            Print(format!("{header:width$}")),
+            SetAttribute(Attribute::Reset),
+        )?;
+        for (row, line) in (1u16..).zip(lines.iter().take(room)) {
+            queue!(
+                self.out,
+                cursor::MoveTo(0, row),
+                Print(fit(line, width)),
+                terminal::Clear(ClearType::UntilNewLine),
+            )?;
+        }
+        let end = u16::try_from(lines.len().min(room) + 1).unwrap_or(u16::MAX);
+        if end < height {
+            queue!(
+                self.out,
+                cursor::MoveTo(0, end),
+                terminal::Clear(ClearType::FromCursorDown)
+            )?;
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Gives the terminal back: main screen, cursor shown, cooked mode. Once only.
+fn restore() {
+    if TAKEN.swap(false, Ordering::SeqCst) {
+        let mut out = std::io::stdout();
+        let _ = execute!(out, terminal::LeaveAlternateScreen, cursor::Show);
+        let _ = terminal::disable_raw_mode();
+    }
+}
+
+/// `line` cut to `width` characters.
+fn fit(line: &str, width: usize) -> &str {
+    match line.char_indices().nth(width) {
+        Some((end, _)) => &line[..end],
+        None => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_cut_at_the_screen_edge() {
+        assert_eq!(fit("héllo", 2), "hé");
+        assert_eq!(fit("héllo", 9), "héllo");
+        assert_eq!(fit("", 0), "");
+    }
+
+    #[test]
+    fn keys() {
+        let key = |code, modifiers| Event::Key(KeyEvent::new(code, modifiers));
+        assert!(matches!(
+            action(key(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Action::Quit
+        ));
+        assert!(matches!(
+            action(key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Action::Quit
+        ));
+        assert!(matches!(
+            action(key(KeyCode::Char('c'), KeyModifiers::NONE)),
+            Action::Nothing
+        ));
+        assert!(matches!(
+            action(key(KeyCode::Char('r'), KeyModifiers::NONE)),
+            Action::Refresh
+        ));
+        assert!(matches!(action(Event::Resize(80, 24)), Action::Redraw));
+    }
+
+    #[test]
+    fn an_error_keeps_the_last_data_on_screen() {
+        let mut view = View {
+            title: "t".into(),
+            interval: Duration::from_secs(1),
+            refreshes: 0,
+            data: None,
+            error: None,
+        };
+        assert!(view.text().contains("loading"));
+        view.update(Ok(Snapshot {
+            calls: vec![],
+            extensions: vec![],
+        }));
+        assert!(view.text().starts_with("Calls: 0\n"));
+        view.update(Err(ClientError::Timeout));
+        let text = view.text();
+        assert!(
+            text.starts_with("error: the server did not answer in time\n"),
+            "{text}"
+        );
+        assert!(text.contains("Calls: 0"), "{text}");
+        assert_eq!(view.refreshes, 2);
+    }
+}
