@@ -1,0 +1,10 @@
+//! Integration tests of the SQLite storage: one binary, one module per area.
+
+mod batching;
+mod checks;
+mod conformance;
+mod full_disk;
+mod restart;
+mod stalls;
+mod startup;
+mod support;
