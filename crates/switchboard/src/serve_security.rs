@@ -1,0 +1,93 @@
+//! `switchboard serve`'s security options: HTTPS, connection caps, timeouts and
+//! login throttling (docs/security.md), and the warning about plain HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use pbx_server::{AppState, ServerConfig, TlsConfig};
+use tokio::net::TcpListener;
+
+use crate::cli::parse_duration;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct SecurityArgs {
+    /// Serve HTTPS with this PEM certificate chain (server certificate first).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The most connections served at once (more are answered 503).
+    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_connections)]
+    max_connections: usize,
+    /// The most requests on one keep-alive connection.
+    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_requests_per_connection)]
+    max_requests_per_connection: usize,
+    /// How long a connection may stay idle, or take to send its headers.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_duration)]
+    idle_timeout: Duration,
+    /// How long a request may take to send its body.
+    #[arg(long, value_name = "SECONDS", default_value = "20", value_parser = parse_duration)]
+    body_timeout: Duration,
+    /// Failed logins (per address or user) answered without delay.
+    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.slow_after)]
+    login_slow_after: u32,
+    /// Failed logins (per address or user, within 15 minutes) that lock it out; 0: never.
+    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.lock_after)]
+    login_lock_after: u32,
+    /// How long a lockout lasts (answered 429 with Retry-After).
+    #[arg(long, value_name = "SECONDS", default_value = "900", value_parser = parse_duration)]
+    login_lockout: Duration,
+}
+
+impl SecurityArgs {
+    /// The HTTP layer's configuration these options describe.
+    pub(crate) fn server_config(&self) -> ServerConfig {
+        let mut config = ServerConfig::default();
+        config.max_connections = self.max_connections.max(1);
+        config.max_requests_per_connection = self.max_requests_per_connection.max(1);
+        config.idle_timeout = self.idle_timeout;
+        config.body_timeout = self.body_timeout;
+        config.throttle.slow_after = self.login_slow_after;
+        config.throttle.lock_after = self.login_lock_after;
+        config.throttle.lockout = self.login_lockout;
+        config
+    }
+
+    /// The certificate to serve HTTPS with, if asked for.
+    pub(crate) fn tls(&self) -> Result<Option<TlsConfig>> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => TlsConfig::from_pem_files(cert, key)
+                .map(Some)
+                .context("cannot set up HTTPS"),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Basic auth sends passwords in the clear over plain HTTP: say so when others
+/// than this machine can connect.
+pub(crate) fn warn_if_exposed(addr: SocketAddr, tls: bool) {
+    if !tls && !addr.ip().is_loopback() {
+        eprintln!(
+            "switchboard: warning: serving plain HTTP on {addr}: passwords (Basic auth) \
+             cross the network unencrypted; give --tls-cert and --tls-key, or listen on \
+             127.0.0.1 behind a TLS proxy"
+        );
+    }
+}
+
+/// Serves `state` over HTTPS when `tls` is given, else plain HTTP.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<TlsConfig>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    match tls {
+        Some(tls) => pbx_server::serve_tls(listener, state, tls, shutdown).await,
+        None => pbx_server::serve(listener, state, shutdown).await,
+    }
+}
