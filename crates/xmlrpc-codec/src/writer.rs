@@ -1,0 +1,299 @@
+//! Streaming encoding: [`ValueWriter`], [`ArrayWriter`] and [`StructWriter`] write a
+//! value straight into the document buffer, with no [`Value`] tree in between.
+//!
+//! The same strict rules as [`Encoder`] apply (escaping, 32-bit ints unless
+//! extensions are on, finite doubles), and the bytes are the ones
+//! [`Encoder::method_response`] writes for the equivalent [`Value`]. Each slot takes
+//! exactly one value: a closure filling a slot must return the [`Written`] that only
+//! a [`ValueWriter`] makes, so a member without a value does not compile.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use crate::encode::{DECLARATION, OnInvalid, escape, push_double, push_int};
+use crate::{DateTime, EncodeError, Encoder, Value};
+
+/// Proof that a [`ValueWriter`] wrote its one value.
+#[derive(Debug)]
+#[must_use]
+pub struct Written(());
+
+/// Writes one `<value>…</value>` into a document being built.
+///
+/// ```
+/// use xmlrpc_codec::{Encoder, Struct, Value, MethodResponse, encode_method_response};
+///
+/// let ids = [7, 8];
+/// let streamed = Encoder::default().method_response_with(|w| {
+///     w.array(|a| {
+///         for id in ids {
+///             a.item(|w| w.structure(|s| {
+///                 s.member("id", |w| w.int(id))?;
+///                 s.member("name", |w| w.string("A & B"))
+///             }))?;
+///         }
+///         Ok(())
+///     })
+/// })?;
+/// let tree = Value::Array(ids.iter().map(|&id| Value::Struct(Struct::from_iter([
+///     ("id", Value::Int(id)),
+///     ("name", Value::String("A & B".into())),
+/// ]))).collect());
+/// assert_eq!(streamed, encode_method_response(&MethodResponse::Success(tree))?);
+/// # Ok::<(), xmlrpc_codec::EncodeError>(())
+/// ```
+#[derive(Debug)]
+pub struct ValueWriter<'a> {
+    out: &'a mut String,
+    encoder: Encoder,
+}
+
+impl<'a> ValueWriter<'a> {
+    /// `<int>`, or `<i8>` beyond 32 bits when extensions are allowed
+    /// ([`EncodeError::ExtensionRequired`] otherwise).
+    pub fn int(self, n: i64) -> Result<Written, EncodeError> {
+        if i32::try_from(n).is_ok() {
+            self.out.push_str("<value><int>");
+            push_int(self.out, n);
+            self.out.push_str("</int></value>");
+        } else if self.encoder.options().allow_extensions {
+            self.out.push_str("<value><i8>");
+            push_int(self.out, n);
+            self.out.push_str("</i8></value>");
+        } else {
+            return Err(EncodeError::ExtensionRequired { what: "i8" });
+        }
+        Ok(Written(()))
+    }
+
+    /// `<boolean>`.
+    pub fn boolean(self, b: bool) -> Result<Written, EncodeError> {
+        self.out.push_str(if b {
+            "<value><boolean>1</boolean></value>"
+        } else {
+            "<value><boolean>0</boolean></value>"
+        });
+        Ok(Written(()))
+    }
+
+    /// `<string>`, escaped; a character XML 1.0 cannot carry is
+    /// [`EncodeError::InvalidXmlChar`].
+    pub fn string(self, s: &str) -> Result<Written, EncodeError> {
+        self.out.push_str("<value><string>");
+        escape(self.out, s, OnInvalid::Fail)?;
+        self.out.push_str("</string></value>");
+        Ok(Written(()))
+    }
+
+    /// `<double>`; NaN and infinities are [`EncodeError::NonFiniteDouble`].
+    pub fn double(self, d: f64) -> Result<Written, EncodeError> {
+        self.out.push_str("<value><double>");
+        push_double(self.out, d)?;
+        self.out.push_str("</double></value>");
+        Ok(Written(()))
+    }
+
+    /// `<dateTime.iso8601>`.
+    pub fn date_time(self, dt: &DateTime) -> Result<Written, EncodeError> {
+        self.out.push_str("<value><dateTime.iso8601>");
+        dt.write_to(self.out);
+        self.out.push_str("</dateTime.iso8601></value>");
+        Ok(Written(()))
+    }
+
+    /// `<base64>`.
+    pub fn base64(self, bytes: &[u8]) -> Result<Written, EncodeError> {
+        self.out.push_str("<value><base64>");
+        BASE64.encode_string(bytes, self.out);
+        self.out.push_str("</base64></value>");
+        Ok(Written(()))
+    }
+
+    /// A whole [`Value`], as [`Encoder`] writes it.
+    pub fn value(self, value: &Value) -> Result<Written, EncodeError> {
+        self.encoder.write_value(self.out, value)?;
+        Ok(Written(()))
+    }
+
+    /// An `<array>`, whose items `items` writes in order.
+    pub fn array(
+        self,
+        items: impl FnOnce(&mut ArrayWriter<'_>) -> Result<(), EncodeError>,
+    ) -> Result<Written, EncodeError> {
+        self.out.push_str("<value><array><data>");
+        items(&mut ArrayWriter {
+            out: self.out,
+            encoder: self.encoder,
+        })?;
+        self.out.push_str("</data></array></value>");
+        Ok(Written(()))
+    }
+
+    /// A `<struct>`, whose members `members` writes in order (names are not checked
+    /// for duplicates: write each once).
+    pub fn structure(
+        self,
+        members: impl FnOnce(&mut StructWriter<'_>) -> Result<(), EncodeError>,
+    ) -> Result<Written, EncodeError> {
+        self.out.push_str("<value><struct>");
+        members(&mut StructWriter {
+            out: self.out,
+            encoder: self.encoder,
+        })?;
+        self.out.push_str("</struct></value>");
+        Ok(Written(()))
+    }
+}
+
+/// Writes the items of an `<array>`: see [`ValueWriter::array`].
+#[derive(Debug)]
+pub struct ArrayWriter<'a> {
+    out: &'a mut String,
+    encoder: Encoder,
+}
+
+impl ArrayWriter<'_> {
+    /// Appends one item, which `value` writes.
+    pub fn item(
+        &mut self,
+        value: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
+    ) -> Result<(), EncodeError> {
+        value(ValueWriter {
+            out: self.out,
+            encoder: self.encoder,
+        })
+        .map(|_| ())
+    }
+}
+
+/// Writes the members of a `<struct>`: see [`ValueWriter::structure`].
+#[derive(Debug)]
+pub struct StructWriter<'a> {
+    out: &'a mut String,
+    encoder: Encoder,
+}
+
+impl StructWriter<'_> {
+    /// Appends the member `name` (escaped), whose value `value` writes.
+    pub fn member(
+        &mut self,
+        name: &str,
+        value: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
+    ) -> Result<(), EncodeError> {
+        self.out.push_str("<member><name>");
+        escape(self.out, name, OnInvalid::Fail)?;
+        self.out.push_str("</name>");
+        let Written(()) = value(ValueWriter {
+            out: self.out,
+            encoder: self.encoder,
+        })?;
+        self.out.push_str("</member>");
+        Ok(())
+    }
+}
+
+impl Encoder {
+    /// A successful `<methodResponse>` document whose one value `result` writes
+    /// directly into the buffer: the bytes of [`Encoder::method_response`] for the
+    /// same value, without building it. On error no document is returned.
+    pub fn method_response_with(
+        &self,
+        result: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let mut out = String::with_capacity(256);
+        out.push_str(DECLARATION);
+        out.push_str("<methodResponse><params><param>");
+        let Written(()) = result(ValueWriter {
+            out: &mut out,
+            encoder: *self,
+        })?;
+        out.push_str("</param></params></methodResponse>");
+        Ok(out.into_bytes())
+    }
+
+    /// A bare `<value>…</value>` (no XML declaration) that `value` writes: the
+    /// bytes of [`Encoder::value`] for the same value, without building it.
+    pub fn value_with(
+        &self,
+        value: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
+    ) -> Result<String, EncodeError> {
+        let mut out = String::with_capacity(64);
+        let Written(()) = value(ValueWriter {
+            out: &mut out,
+            encoder: *self,
+        })?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EncodeOptions, MethodResponse, Struct, encode_method_response, encode_value};
+
+    #[test]
+    fn streams_the_bytes_of_the_tree() {
+        let tree = Value::Array(vec![
+            Value::Struct(Struct::from_iter([
+                ("a<b", Value::Int(-3)),
+                ("t", Value::Bool(true)),
+                ("s", Value::String("x & y\r".into())),
+                ("d", Value::Double(1.0)),
+                ("b", Value::Base64(vec![1, 2, 3])),
+                ("v", Value::Array(vec![Value::String(String::new())])),
+            ])),
+            Value::Array(vec![]),
+        ]);
+        let streamed = Encoder::default()
+            .method_response_with(|w| {
+                w.array(|a| {
+                    a.item(|w| {
+                        w.structure(|s| {
+                            s.member("a<b", |w| w.int(-3))?;
+                            s.member("t", |w| w.boolean(true))?;
+                            s.member("s", |w| w.string("x & y\r"))?;
+                            s.member("d", |w| w.double(1.0))?;
+                            s.member("b", |w| w.base64(&[1, 2, 3]))?;
+                            s.member("v", |w| {
+                                w.value(&Value::Array(vec![Value::String(String::new())]))
+                            })
+                        })
+                    })?;
+                    a.item(|w| w.array(|_| Ok(())))
+                })
+            })
+            .unwrap();
+        let expected = encode_method_response(&MethodResponse::Success(tree.clone())).unwrap();
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
+        let bare = Encoder::default().value_with(|w| w.value(&tree)).unwrap();
+        assert_eq!(bare, encode_value(&tree).unwrap());
+    }
+
+    #[test]
+    fn keeps_the_strict_rules() {
+        let strict = Encoder::default();
+        assert!(matches!(
+            strict.method_response_with(|w| w.int(1 << 40)),
+            Err(EncodeError::ExtensionRequired { what: "i8" })
+        ));
+        assert!(matches!(
+            strict.method_response_with(|w| w.double(f64::NAN)),
+            Err(EncodeError::NonFiniteDouble)
+        ));
+        assert!(matches!(
+            strict
+                .method_response_with(|w| w.structure(|s| s.member("\u{1}", |w| w.boolean(false)))),
+            Err(EncodeError::InvalidXmlChar { ch: '\u{1}' })
+        ));
+        let extended = Encoder::new(EncodeOptions {
+            allow_extensions: true,
+        });
+        assert_eq!(
+            extended.value_with(|w| w.int(1 << 40)).unwrap(),
+            "<value><i8>1099511627776</i8></value>"
+        );
+    }
+}
