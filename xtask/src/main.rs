@@ -6,6 +6,9 @@
 //! - `bench [ARGS]`: the codec's criterion benchmark (ARGS go to `cargo bench`), then the
 //!   results table in `docs/benchmarks.md` is regenerated from criterion's output
 //!   (`bench --doc-only` regenerates it from the last run without running).
+//! - `bench-server [--seconds N]`: switchboard under load beside Python's
+//!   SimpleXMLRPCServer, a dxr server and a bare-HTTP floor, plus the scaling tables;
+//!   rewrites the server section of `docs/benchmarks.md` (see `bench_server`).
 //! - `codegen`: regenerates `docs/api.md` from the method table of `pbx-xmlrpc` and the
 //!   example scripts in `fixtures/api` (a test in `pbx-xmlrpc` fails when it is stale).
 //! - `fuzz [SECONDS]`: every cargo-fuzz target for SECONDS each (default 60), seeded
@@ -14,6 +17,7 @@
 //!   toolchain accepts cargo-fuzz's nightly flags.
 
 mod bench;
+mod bench_server;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +25,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <ci|tidy|codegen|bench [ARGS|--doc-only]|fuzz [SECONDS]>";
+const USAGE: &str = "usage: cargo xtask <ci|tidy|codegen|bench [ARGS|--doc-only]|bench-server [--seconds N]|fuzz [SECONDS]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,6 +41,7 @@ fn main() -> Result<()> {
             }
         }
         Some("bench") => bench::run(&root, &args[1..]),
+        Some("bench-server") => bench_server::run(&root, &args[1..]),
         Some("codegen") => run(Command::new("cargo")
             .current_dir(&root)
             .env("UPDATE_EXPECT", "1")
@@ -71,7 +76,8 @@ fn fuzz(root: &Path, seconds: Option<&str>) -> Result<()> {
     {
         let corpus = fuzz_dir.join("corpus").join(target);
         std::fs::create_dir_all(&corpus)?;
-        // libFuzzer reads seed directories recursively: good/, bad/, encode/, validator/.
+        // libFuzzer reads seed directories recursively: good/, bad/, encode/, validator/;
+        // the API samples (`request` bodies) and the hostile corpus's documents.
         let seeds = root.join("fixtures/xmlrpc");
         let mut cmd = Command::new("cargo");
         cmd.env("RUSTC_BOOTSTRAP", "1")
@@ -79,6 +85,8 @@ fn fuzz(root: &Path, seconds: Option<&str>) -> Result<()> {
             .args(["fuzz", "run", target])
             .arg(&corpus)
             .arg(&seeds)
+            .arg(root.join("fixtures/api"))
+            .arg(root.join("fixtures/hostile"))
             .arg("--")
             .arg(format!("-max_total_time={seconds}"));
         let dict = fuzz_dir.join(format!("{target}.dict"));

@@ -28,17 +28,21 @@ pub struct Config {
     pub simulation: bool,
     /// Per-user storage limits.
     pub storage: StorageLimits,
+    /// Whether extensions may carry a plain-text `password` (demos and tests);
+    /// otherwise only `password_hash`. Default `false`.
+    pub allow_plain_passwords: bool,
     /// The admin groups, in order: entity ids are handed out in this order.
     pub groups: Vec<GroupConfig>,
 }
 
 impl Default for Config {
-    /// No groups, UTC, simulation on, default storage limits.
+    /// No groups, UTC, simulation on, default storage limits, no plain passwords.
     fn default() -> Self {
         Self {
             time_zone: "UTC".into(),
             simulation: true,
             storage: StorageLimits::default(),
+            allow_plain_passwords: false,
             groups: Vec::new(),
         }
     }
@@ -86,8 +90,13 @@ pub struct ExtensionConfig {
     pub email: String,
     /// Whether it has a voicemail box (`vm-<number>`).
     pub voicemail: bool,
-    /// Self-care password: an extension with one is a user of the API.
+    /// Self-care password in plain text, allowed only with
+    /// [`Config::allow_plain_passwords`]: an extension with a password or a
+    /// password hash is a user of the API.
     pub password: Option<String>,
+    /// Self-care password as an argon2id PHC string
+    /// ([`hash_password`](crate::hash_password), `switchboard hash-password`).
+    pub password_hash: Option<String>,
     /// Whether its phone is registered in the configured state.
     pub online: bool,
 }
@@ -102,6 +111,7 @@ impl ExtensionConfig {
             email: String::new(),
             voicemail: false,
             password: None,
+            password_hash: None,
             online: true,
         }
     }

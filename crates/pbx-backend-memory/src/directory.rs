@@ -9,6 +9,7 @@ use jiff::tz::TimeZone;
 use pbx_model::{AdminGroupId, CallerId, Entity, EntityId, EntityKind, Presence};
 
 use crate::config::{ActivityPeriod, ConnectionConfig, Loc, SourceMap, StorageField};
+use crate::credentials::{self, Credential};
 use crate::{Config, ConfigError, StorageLimits};
 
 /// The longest internal number, in digits.
@@ -31,7 +32,8 @@ pub(crate) struct Extension {
     pub(crate) number: String,
     pub(crate) name: String,
     pub(crate) voicemail: bool,
-    pub(crate) password: Option<String>,
+    /// The self-care password or its hash: an extension with one is a user.
+    pub(crate) credential: Option<Credential>,
     pub(crate) online: bool,
 }
 
@@ -272,7 +274,7 @@ impl Builder<'_> {
             }
             let group = self.build_group(g, config, (ext_base, queue_base, attendant_base));
             for (i, ext) in group.extensions.iter().enumerate() {
-                if ext.password.is_some() {
+                if ext.credential.is_some() {
                     users.entry(ext.number.clone()).or_insert((g, i));
                 }
             }
@@ -332,11 +334,41 @@ impl Builder<'_> {
                     format!("{what}: empty password (leave `password` out for an extension that is no user)"),
                 );
             }
+            let credential = match (&e.password, &e.password_hash) {
+                (Some(_), Some(_)) => {
+                    self.problem(
+                        Loc::PasswordHash(g, i),
+                        format!("{what}: give `password_hash` or `password`, not both"),
+                    );
+                    None
+                }
+                (Some(plain), None) => {
+                    if !config.allow_plain_passwords {
+                        self.problem(
+                            Loc::Password(g, i),
+                            format!(
+                                "{what}: plain-text `password` is not allowed: write its \
+                                 `password_hash` (`switchboard hash-password`), or set \
+                                 `allow_plain_passwords = true` at the top of the file \
+                                 (demos and tests only)"
+                            ),
+                        );
+                    }
+                    Some(Credential::Plain(plain.clone()))
+                }
+                (None, Some(phc)) => {
+                    if let Err(message) = credentials::check_hash(phc) {
+                        self.problem(Loc::PasswordHash(g, i), format!("{what}: {message}"));
+                    }
+                    Some(Credential::Hash(phc.clone()))
+                }
+                (None, None) => None,
+            };
             extensions.push(Extension {
                 number: e.number.clone(),
                 name: e.name.clone(),
                 voicemail: e.voicemail,
-                password: e.password.clone(),
+                credential,
                 online: e.online,
             });
         }

@@ -16,8 +16,18 @@
 //! - **Simulation**: [`Simulator`](pbx_backend::Simulator) controls (place,
 //!   answer, hold, resume, hang up calls; register phones; reset), switched
 //!   off with `simulation = false`.
+//! - **Scenarios**: scripted timelines and seeded random traffic
+//!   (`docs/scenarios.md`), checked before they run ([`Scenario`]), played on
+//!   the PBX's clock ([`Run`]) or in the background ([`Player`], which also
+//!   offers `sim.play` / `sim.stop`).
+//! - **Credentials**: users' passwords as argon2id hashes ([`hash_password`]),
+//!   plain text only with `allow_plain_passwords`; successful verifications are
+//!   cached under a keyed MAC ([`CacheLimits`]), and unknown users cost what
+//!   known ones do.
 //! - **Storage**: users' keys and groups' favorites go through the [`Storage`]
 //!   trait ([`MemoryStorage`] here; a durable one can be plugged in).
+//! - **Test support** ([`kit`]): the conformance kit's fixture as a [`Config`],
+//!   and checks any [`Storage`] must pass.
 //!
 //! It knows nothing of XML-RPC or HTTP: the server maps its answers to the wire.
 //!
@@ -47,9 +57,12 @@
 
 mod clock;
 mod config;
+mod credentials;
 mod directory;
+pub mod kit;
 mod live;
 mod pbx;
+mod scenario;
 mod storage;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -57,5 +70,9 @@ pub use config::{
     ActivityPeriod, AttendantConfig, Config, ConfigError, ConnectionConfig, ExtensionConfig,
     GroupConfig, ParkingConfig, Problem, QueueConfig, TimeOfDay, Weekday,
 };
+pub use credentials::{CacheLimits, HashCost, hash_password};
 pub use pbx::{DEMO_CONFIG, MemoryPbx};
+/// How a scenario is played (re-exported from `pbx-backend`).
+pub use pbx_backend::PlayOptions;
+pub use scenario::{Applied, BUILTIN_SCENARIOS, Player, Run, Scenario, ScenarioError};
 pub use storage::{MemoryStorage, Storage, StorageError, StorageLimits};

@@ -460,13 +460,14 @@ impl Live {
 
     /// `sim.answer`: the ringing party answers; for a waiting queue call,
     /// `member` (an extension index) or else the first ringing member.
+    /// Returns the record that goes on (a queue call's answered leg).
     pub(crate) fn answer(
         &mut self,
         group: &Group,
         ids: &AtomicU64,
         no: CallNo,
         member: Option<usize>,
-    ) -> Result<()> {
+    ) -> Result<CallNo> {
         let record = self.record(no)?;
         if record.state != CallState::Ringing {
             return Err(BackendError::conflict(format!(
@@ -488,7 +489,7 @@ impl Live {
                     return Err(not_ringing(m));
                 }
                 self.record_mut(no)?.state = CallState::Connected;
-                return Ok(());
+                return Ok(no);
             }
             Some(QueueRole::Incoming) => no,
             Some(QueueRole::Leg { incoming, .. }) => incoming,
@@ -522,7 +523,21 @@ impl Live {
         self.detach(chosen);
         self.record_mut(chosen)?.state = CallState::Connected;
         self.dispatch(group, ids);
-        Ok(())
+        Ok(chosen)
+    }
+
+    /// The members (extension indexes) ringing for the queue call that record
+    /// `no` belongs to, in ringing order; empty for any other record.
+    pub(crate) fn ringing_members(&self, no: CallNo) -> Vec<usize> {
+        let incoming = match self.calls.get(&no).and_then(|r| r.queue) {
+            Some(QueueRole::Incoming) => no,
+            Some(QueueRole::Leg { incoming, .. }) => incoming,
+            None => return Vec::new(),
+        };
+        self.waiting
+            .get(&incoming)
+            .map(|w| w.legs.iter().map(|(m, _)| *m).collect())
+            .unwrap_or_default()
     }
 
     /// `sim.hold`.

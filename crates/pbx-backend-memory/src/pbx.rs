@@ -4,14 +4,14 @@
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use async_trait::async_trait;
 use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend, Simulator};
 use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo, Presence};
-use subtle::ConstantTimeEq;
 
 use crate::config::{SourceMap, file};
+use crate::credentials::{CacheLimits, Verifier};
 use crate::directory::{Directory, Group, Local};
 use crate::live::{self, CallNo, Dest, Endpoint, Live};
 use crate::{
@@ -41,6 +41,8 @@ pub struct MemoryPbx {
     storage: Arc<dyn Storage>,
     /// The next call record number, PBX-wide, never reused (not even by a reset).
     next_call: AtomicU64,
+    /// Checks passwords, and remembers successes.
+    verifier: Arc<Verifier>,
 }
 
 impl std::fmt::Debug for MemoryPbx {
@@ -112,6 +114,42 @@ impl MemoryPbx {
         self.dir.simulation
     }
 
+    /// The clock the PBX reads the time from.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    pub(crate) fn directory(&self) -> &Directory {
+        &self.dir
+    }
+
+    /// `sim.answer`, returning the record that goes on (for a queue call, the
+    /// answered member's, whose id differs from the incoming record's). With
+    /// `pick` and no `member`, the ringing member at that position (modulo
+    /// their number) answers.
+    pub(crate) fn answer_call(
+        &self,
+        caller: &Caller,
+        call: &CallId,
+        member: Option<&str>,
+        pick: Option<u64>,
+    ) -> BackendResult<CallId> {
+        self.simulation()?;
+        let no = Self::call_no(call)?;
+        self.with_live(caller, |pbx, group, live| {
+            let mut member = member.map(|m| Self::extension(group, m)).transpose()?;
+            if let (None, Some(pick)) = (member, pick) {
+                let ringing = live.ringing_members(no);
+                if !ringing.is_empty() {
+                    let at = usize::try_from(pick % ringing.len() as u64).unwrap_or(0);
+                    member = ringing.get(at).copied();
+                }
+            }
+            live.answer(group, &pbx.next_call, no, member)
+                .map(live::call_id)
+        })
+    }
+
     /// Checks the internal bookkeeping of every group (for tests): `Err`
     /// describes the first inconsistency found.
     #[doc(hidden)]
@@ -130,13 +168,39 @@ impl MemoryPbx {
             .iter()
             .map(|g| RwLock::new(Live::new(g)))
             .collect();
+        let verifier = Arc::new(Self::verifier_for(&dir, CacheLimits::default()));
         Self {
             dir,
             live,
             clock: Arc::new(SystemClock),
             storage: Arc::new(MemoryStorage::new()),
             next_call: AtomicU64::new(1),
+            verifier,
         }
+    }
+
+    fn verifier_for(dir: &Directory, limits: CacheLimits) -> Verifier {
+        let credentials = dir
+            .groups
+            .iter()
+            .flat_map(|g| &g.extensions)
+            .filter_map(|e| e.credential.as_ref());
+        Verifier::new(credentials, limits)
+    }
+
+    /// Bounds the cache of successful password verifications (default
+    /// [`CacheLimits::default`]; `max_entries: 0` switches it off). The cache
+    /// belongs to this PBX: a PBX built from a reloaded configuration starts
+    /// with an empty one.
+    pub fn with_credential_cache(mut self, limits: CacheLimits) -> Self {
+        self.verifier = Arc::new(Self::verifier_for(&self.dir, limits));
+        self
+    }
+
+    /// Forgets every cached password verification: the next request of each
+    /// user pays for a full hash check again.
+    pub fn clear_credential_cache(&self) {
+        self.verifier.clear_cache();
     }
 
     // The live state is only changed by `Live`'s methods, which cannot panic
@@ -178,7 +242,7 @@ impl MemoryPbx {
     /// Whether `text` is a number outside the PBX: `+` and digits, or more
     /// digits than any internal number has. Depends on nothing but the text and
     /// the PBX-wide number length, so it reveals nothing about other groups.
-    fn is_outside_number(&self, text: &str) -> bool {
+    pub(crate) fn is_outside_number(&self, text: &str) -> bool {
         let (plus, digits) = match text.strip_prefix('+') {
             Some(d) => (true, d),
             None => (false, text),
@@ -191,7 +255,7 @@ impl MemoryPbx {
 
     /// Where dialling `text` in `group` leads. Anything not in the group
     /// answers the same "not found" whether it exists elsewhere or not.
-    fn destination(&self, group: &Group, text: &str) -> BackendResult<Dest> {
+    pub(crate) fn destination(&self, group: &Group, text: &str) -> BackendResult<Dest> {
         let not_found = || BackendError::not_found(format!("no such number: {text}"));
         if let Some(number) = text.strip_prefix("vm-") {
             return match group.numbers.get(number) {
@@ -299,16 +363,34 @@ impl PbxBackend for MemoryPbx {
     async fn authenticate(&self, user: &str, password: &str) -> BackendResult<Option<Caller>> {
         let found = self.dir.user(user).and_then(|(g, e)| {
             let group = &self.dir.groups[g];
-            let ext = &group.extensions[e];
-            ext.password.as_deref().map(|p| (group, e, p))
+            group.extensions[e]
+                .credential
+                .as_ref()
+                .map(|c| (group, e, c))
         });
-        // Compare in constant time, and compare something even for unknown
-        // users, so that timing tells little about which part was wrong.
         let (expected, who) = match found {
-            Some((group, e, p)) => (p, Some((group, e))),
-            None => ("\u{0}no such user", None),
+            Some((group, e, c)) => (Some(c), Some((group, e))),
+            None => (None, None),
         };
-        let matches: bool = expected.as_bytes().ct_eq(password.as_bytes()).into();
+        // Unknown users are checked too (against a dummy), so that timing tells
+        // little about which part was wrong.
+        let now = Instant::now();
+        let matches = if self.verifier.is_costly(expected) {
+            // A hash check takes milliseconds: keep it off the async workers.
+            let verifier = self.verifier.clone();
+            let (user, password) = (user.to_owned(), password.to_owned());
+            let expected = expected.cloned();
+            let check = move || verifier.verify(&user, expected.as_ref(), &password, now);
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => runtime
+                    .spawn_blocking(check)
+                    .await
+                    .map_err(BackendError::internal)?,
+                Err(_) => check(),
+            }
+        } else {
+            self.verifier.verify(user, expected, password, now)
+        };
         Ok(match who {
             Some((group, e)) if matches => Some(Caller::new(
                 group.extensions[e].number.clone(),
@@ -631,6 +713,7 @@ impl Simulator for MemoryPbx {
             let member = member.map(|m| Self::extension(group, m)).transpose()?;
             live.answer(group, &pbx.next_call, no, member)
         })
+        .map(drop)
     }
 
     async fn hold(&self, caller: &Caller, call: &CallId) -> BackendResult<()> {

@@ -129,4 +129,53 @@ pub trait Simulator: Send + Sync + 'static {
     /// `sim.reset`: the caller's group goes back to its configured state (no calls,
     /// configured presence). Storage and favorites are user data and stay.
     async fn reset(&self, caller: &Caller) -> BackendResult<()>;
+
+    /// `sim.play`: starts playing `scenario` (the name of a scenario the
+    /// simulator ships, or a scenario's text) in the caller's group, replacing
+    /// the one playing there. A number outside the group is
+    /// [`BackendError::NotFound`]; a malformed scenario
+    /// [`BackendError::InvalidInput`]. By default scenarios are not supported:
+    /// [`BackendError::PermissionDenied`].
+    async fn play(
+        &self,
+        caller: &Caller,
+        scenario: &str,
+        options: PlayOptions,
+    ) -> BackendResult<()> {
+        let _ = (caller, scenario, options);
+        Err(BackendError::permission_denied(
+            "this simulator cannot play scenarios",
+        ))
+    }
+
+    /// `sim.stop`: stops the scenario playing in the caller's group, if any;
+    /// its calls stay as they are. By default scenarios are not supported:
+    /// [`BackendError::PermissionDenied`].
+    async fn stop(&self, caller: &Caller) -> BackendResult<()> {
+        let _ = caller;
+        Err(BackendError::permission_denied(
+            "this simulator cannot play scenarios",
+        ))
+    }
+}
+
+/// How a scenario is played (`sim.play`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct PlayOptions {
+    /// How fast scenario time runs against the clock: 2.0 plays a minute of
+    /// the scenario in 30 seconds. Positive and finite; default 1.0.
+    pub speed: f64,
+    /// Whether to start over (from a reset group) when the scenario ends.
+    pub repeat: bool,
+}
+
+impl Default for PlayOptions {
+    /// Real time, once.
+    fn default() -> Self {
+        Self {
+            speed: 1.0,
+            repeat: false,
+        }
+    }
 }

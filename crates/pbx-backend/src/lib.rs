@@ -24,6 +24,6 @@ mod caller;
 mod error;
 pub mod kit;
 
-pub use backend::{BackendResult, PbxBackend, Simulator};
+pub use backend::{BackendResult, PbxBackend, PlayOptions, Simulator};
 pub use caller::Caller;
 pub use error::BackendError;

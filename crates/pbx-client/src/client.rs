@@ -315,6 +315,22 @@ impl Client {
         self.send(requests::sim_reset()).await
     }
 
+    /// `sim.play`: starts a scenario (a built-in name such as `office-day`, or a
+    /// scenario's TOML text) in the user's group, replacing the one playing there.
+    pub async fn sim_play(
+        &self,
+        scenario: &str,
+        speed: Option<f64>,
+        repeat: Option<bool>,
+    ) -> Result<(), ClientError> {
+        self.send(requests::sim_play(scenario, speed, repeat)).await
+    }
+
+    /// `sim.stop`: stops the scenario playing in the user's group; its calls stay.
+    pub async fn sim_stop(&self) -> Result<(), ClientError> {
+        self.send(requests::sim_stop()).await
+    }
+
     // ---- introspection ---------------------------------------------------------
 
     /// `system.listMethods`: the methods the server offers.

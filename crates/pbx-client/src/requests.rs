@@ -284,6 +284,21 @@ pub fn sim_reset() -> TypedRequest<()> {
     sim_done(SimRequest::Reset)
 }
 
+/// `sim.play`: starts a scenario (a built-in name or a scenario's TOML text) in
+/// the user's group, at `speed` (default 1), starting over when it ends if `repeat`.
+pub fn sim_play(scenario: &str, speed: Option<f64>, repeat: Option<bool>) -> TypedRequest<()> {
+    sim_done(SimRequest::Play {
+        scenario: scenario.to_string(),
+        speed,
+        repeat,
+    })
+}
+
+/// `sim.stop`: stops the scenario playing in the user's group; its calls stay.
+pub fn sim_stop() -> TypedRequest<()> {
+    sim_done(SimRequest::Stop)
+}
+
 // ---- introspection -------------------------------------------------------------
 
 /// `system.listMethods`: the methods the server offers.

@@ -1,6 +1,9 @@
-//! [`ServerConfig`]: the HTTP layer's realm, size limits and timeouts.
+//! [`ServerConfig`]: the HTTP layer's realm, size limits, timeouts, connection
+//! caps and login throttling (docs/security.md says what each defends).
 
 use std::time::Duration;
+
+use crate::ThrottleConfig;
 
 /// What the HTTP layer accepts and how long it waits.
 ///
@@ -37,7 +40,25 @@ pub struct ServerConfig {
     /// request: the keep-alive idle timeout and the guard against clients that send
     /// headers slowly, at once (hyper's header read timeout). Applies to
     /// [`serve`](crate::serve) only; an embedding server sets its own. Default 30 s.
+    /// It also bounds a TLS handshake.
     pub idle_timeout: Duration,
+    /// How long reading a request's body may take; beyond it, 408 (a client
+    /// trickling its body). Default 20 s.
+    pub body_timeout: Duration,
+    /// The most connections served at once; beyond, a new connection is answered
+    /// 503 and closed ([`serve`](crate::serve) only). Default 1024.
+    pub max_connections: usize,
+    /// The most requests one keep-alive connection may make; the last answer says
+    /// `Connection: close` ([`serve`](crate::serve) only). Default 1000.
+    pub max_requests_per_connection: usize,
+    /// The most header fields a request may have; beyond, 431
+    /// ([`serve`](crate::serve) only). Default 64.
+    pub max_headers: usize,
+    /// The most bytes of request line and headers; beyond, 431
+    /// ([`serve`](crate::serve) only; at least 8 KiB). Default 64 KiB.
+    pub max_header_bytes: usize,
+    /// How failed logins are slowed down and refused (429).
+    pub throttle: ThrottleConfig,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +69,12 @@ impl Default for ServerConfig {
             max_decompressed_bytes: 20 << 20,
             request_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(20),
+            max_connections: 1024,
+            max_requests_per_connection: 1000,
+            max_headers: 64,
+            max_header_bytes: 64 << 10,
+            throttle: ThrottleConfig::default(),
         }
     }
 }

@@ -9,7 +9,11 @@
 //!   `WWW-Authenticate: Basic realm="..."` and one body for every cause;
 //! - body limits (413), gzip request bodies and gzip responses when asked, any
 //!   `Content-Type`, answers as `text/xml; charset=utf-8`;
-//! - a request timeout (408), and with [`serve`] an idle timeout and graceful shutdown;
+//! - failed logins slowed down, then refused with 429 and `Retry-After`, per
+//!   client address and per user name ([`ThrottleConfig`]);
+//! - request and body timeouts (408), and with [`serve`] (or [`serve_tls`] for
+//!   HTTPS) an idle and header timeout, caps on connections, requests per
+//!   connection and header size, and graceful shutdown;
 //! - one log event per request (`status`, `user`, `method`, `fault_code`,
 //!   `duration`), never the password or the `Authorization` header.
 //!
@@ -65,6 +69,8 @@ mod config;
 mod log;
 mod rpc;
 mod serve;
+mod throttle;
+mod tls;
 
 use std::sync::Arc;
 
@@ -76,7 +82,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use config::ServerConfig;
-pub use serve::serve;
+pub use serve::{serve, serve_tls};
+pub use throttle::ThrottleConfig;
+pub use tls::TlsConfig;
 
 /// What every request needs: the binding (which holds the backend) and the
 /// configuration. Cheap to clone.
@@ -86,6 +94,8 @@ pub struct AppState {
     config: Arc<ServerConfig>,
     /// The `WWW-Authenticate` value, made once.
     challenge: HeaderValue,
+    /// Failed logins by address and by user.
+    throttle: Arc<throttle::Throttle>,
 }
 
 impl AppState {
@@ -99,6 +109,7 @@ impl AppState {
         Self {
             handler: Arc::new(handler),
             challenge: auth::challenge(&config.realm),
+            throttle: Arc::new(throttle::Throttle::new(config.throttle.clone())),
             config: Arc::new(config),
         }
     }

@@ -35,34 +35,48 @@ fn clip(text: &str) -> &str {
     }
 }
 
-/// The middleware: a span around the request and one event once it is answered.
+/// The middleware: one event once the request is answered.
+///
+/// The event is the only thing written at the default `info` level: a span per
+/// request (here, and the binding's) cost as much as the event itself, so the
+/// `request` span is `debug` and the event carries the peer itself. The path and
+/// HTTP method show only when they are not the API's (`POST /RPC2` or `POST /`).
 pub(crate) async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| field::display(info.0));
-    let span = tracing::info_span!(
-        "request",
-        http_method = %request.method(),
-        path = ?clip(request.uri().path()),
-        peer,
-    );
-    let mut response = next.run(request).instrument(span.clone()).await;
+        .map(|info| info.0);
+    let http_method = request.method().clone();
+    let unusual =
+        http_method != axum::http::Method::POST || !matches!(request.uri().path(), "/RPC2" | "/");
+    let path = unusual.then(|| request.uri().path().to_owned());
+    let mut response = if tracing::enabled!(tracing::Level::DEBUG) {
+        let span = tracing::debug_span!(
+            "request",
+            %http_method,
+            path = ?clip(request.uri().path()),
+            peer = peer.map(field::display),
+        );
+        next.run(request).instrument(span).await
+    } else {
+        next.run(request).await
+    };
     let entry = response
         .extensions_mut()
         .remove::<RequestLog>()
         .unwrap_or_default();
-    span.in_scope(|| {
-        tracing::info!(
-            status = response.status().as_u16(),
-            user = entry.user,
-            auth_failure = entry.auth_failure,
-            method = entry.method.as_deref().map(|m| field::debug(clip(m))),
-            fault_code = entry.fault_code,
-            duration = ?started.elapsed(),
-            "answered",
-        );
-    });
+    tracing::info!(
+        status = response.status().as_u16(),
+        peer = peer.map(field::display),
+        http_method = unusual.then(|| field::display(&http_method)),
+        path = path.as_deref().map(|p| field::debug(clip(p))),
+        user = entry.user,
+        auth_failure = entry.auth_failure,
+        method = entry.method.as_deref().map(|m| field::debug(clip(m))),
+        fault_code = entry.fault_code,
+        duration = ?started.elapsed(),
+        "answered",
+    );
     response
 }

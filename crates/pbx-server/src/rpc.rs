@@ -1,8 +1,10 @@
 //! The XML-RPC endpoint: authenticate, read the body, let the binding answer.
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pbx_backend::Caller;
@@ -15,12 +17,14 @@ use crate::{AppState, body};
 ///
 /// The caller is authenticated before the body is read, so that an unknown
 /// client costs no more than its headers.
-pub(crate) async fn post(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let caller = match authenticate(&state, &headers).await {
+pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    let caller = match authenticate(&state, &headers, peer).await {
         Ok(caller) => caller,
         Err(response) => return response,
     };
@@ -28,8 +32,9 @@ pub(crate) async fn post(
         user: Some(caller.number().to_owned()),
         ..RequestLog::default()
     };
-    let mut response = match body::read(&state.config, &headers, body).await {
-        Ok(bytes) => {
+    let read = body::read(&state.config, &headers, body);
+    let mut response = match tokio::time::timeout(state.config.body_timeout, read).await {
+        Ok(Ok(bytes)) => {
             let outcome = state.handler.handle(&caller, &bytes).await;
             log.method = outcome.method;
             log.fault_code = outcome.fault_code;
@@ -42,14 +47,24 @@ pub(crate) async fn post(
             )
                 .into_response()
         }
-        Err(error) => error.into_response(),
+        Ok(Err(error)) => error.into_response(),
+        Err(_) => (StatusCode::REQUEST_TIMEOUT, "request body too slow\n").into_response(),
     };
     response.extensions_mut().insert(log);
     response
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
-    let failure = match auth::credentials(headers) {
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+) -> Result<Caller, Response> {
+    let credentials = auth::credentials(headers);
+    let user = credentials.as_ref().ok().map(|c| c.user.as_str());
+    if let Err(retry_after) = state.throttle.check(peer, user) {
+        return Err(too_many_attempts(retry_after));
+    }
+    let failure = match &credentials {
         Ok(credentials) => {
             match state
                 .handler
@@ -57,7 +72,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, R
                 .authenticate(&credentials.user, &credentials.password)
                 .await
             {
-                Ok(Some(caller)) => return Ok(caller),
+                Ok(Some(caller)) => {
+                    state.throttle.success(&credentials.user);
+                    return Ok(caller);
+                }
                 Ok(None) => AuthFailure::Rejected,
                 Err(error) => {
                     tracing::error!(%error, "the backend could not check credentials");
@@ -68,12 +86,42 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, R
                 }
             }
         }
-        Err(failure) => failure,
+        Err(failure) => *failure,
     };
+    // A client that sends no credentials is asking for the challenge; anything
+    // else is a failed attempt.
+    if failure != AuthFailure::Missing {
+        let delay = state.throttle.failure(peer, user);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
     let mut response = auth::unauthorized(&state.challenge);
     response.extensions_mut().insert(RequestLog {
         auth_failure: Some(failure.as_str()),
         ..RequestLog::default()
     });
     Err(response)
+}
+
+/// 429 with `Retry-After` in whole seconds (rounded up).
+fn too_many_attempts(retry_after: Duration) -> Response {
+    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (RETRY_AFTER, HeaderValue::from(seconds.max(1))),
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+        ],
+        "too many failed logins: try again later\n",
+    )
+        .into_response();
+    response.extensions_mut().insert(RequestLog {
+        auth_failure: Some("throttled"),
+        ..RequestLog::default()
+    });
+    response
 }

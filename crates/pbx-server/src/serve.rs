@@ -1,40 +1,82 @@
-//! [`serve`]: the accept loop, connection timeouts and graceful shutdown.
+//! [`serve`] and [`serve_tls`]: the accept loop, TLS, connection caps and
+//! timeouts, and graceful shutdown.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use axum::Router;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
+use axum::http::HeaderValue;
+use axum::http::header::CONNECTION;
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tower::ServiceExt as _;
+use tokio::sync::Semaphore;
+use tower::{Service, ServiceExt as _};
 
-use crate::{AppState, router};
+use crate::{AppState, TlsConfig, router};
 
 /// Serves the API on `listener` until `shutdown` completes, then stops accepting,
 /// lets every request in flight finish and returns once all connections are closed.
 ///
 /// HTTP/1.0 and 1.1 with keep-alive. Besides what [`router`] does, each connection
-/// gets the [`idle_timeout`](crate::ServerConfig::idle_timeout), and requests
-/// carry the peer's address as axum's `ConnectInfo<SocketAddr>`.
+/// gets the [`idle_timeout`](crate::ServerConfig::idle_timeout) (which also bounds
+/// reading the headers), and the caps of [`ServerConfig`](crate::ServerConfig) on
+/// connections, requests per connection and headers apply; requests carry the
+/// peer's address as axum's `ConnectInfo<SocketAddr>`.
 ///
 /// Errors accepting a connection are logged and retried, as `axum::serve` does;
-/// the `io::Result` leaves room for setups that can fail (TLS) and is `Ok` today.
+/// the result is `Ok` today.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    run(listener, state, None, shutdown).await
+}
+
+/// [`serve`] over TLS: HTTPS with the certificate of `tls`. A handshake must
+/// complete within the [`idle_timeout`](crate::ServerConfig::idle_timeout).
+pub async fn serve_tls(
+    listener: TcpListener,
+    state: AppState,
+    tls: TlsConfig,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    run(listener, state, Some(tls), shutdown).await
+}
+
+/// What a connection beyond `max_connections` gets before it is closed.
+const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\
+Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\n\r\n\
+server is too busy\r\n";
+
+async fn run(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<TlsConfig>,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let config = state.config.clone();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(state.config.idle_timeout)
+        .header_read_timeout(config.idle_timeout)
+        .max_headers(config.max_headers)
+        .max_buf_size(config.max_header_bytes.max(8192))
         .keep_alive(true);
     let app = router(state);
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(config.max_connections));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -43,21 +85,50 @@ pub async fn serve(
         };
         match accepted {
             Ok((stream, peer)) => {
+                let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    tracing::warn!(%peer, "too many connections: refusing one");
+                    if tls.is_none() {
+                        // Best effort: the socket buffer takes this at once or never.
+                        let _ = stream.try_write(BUSY);
+                    }
+                    continue;
+                };
                 // Small request/response pairs: do not wait to fill a segment.
                 let _ = stream.set_nodelay(true);
-                let service = app
-                    .clone()
-                    .map_request(move |mut request: Request<Incoming>| {
-                        request.extensions_mut().insert(ConnectInfo(peer));
-                        request
-                    });
-                let connection =
-                    http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-                let connection = graceful.watch(connection);
+                let service =
+                    connection_service(app.clone(), peer, config.max_requests_per_connection);
+                let http = http.clone();
+                let watcher = graceful.watcher();
+                let tls = tls.clone();
+                let handshake_timeout = config.idle_timeout;
                 tokio::spawn(async move {
-                    if let Err(error) = connection.await {
+                    let outcome = match tls {
+                        None => {
+                            let connection = http.serve_connection(TokioIo::new(stream), service);
+                            watcher.watch(connection).await
+                        }
+                        Some(tls) => {
+                            let handshake = tls.acceptor().accept(stream);
+                            let stream =
+                                match tokio::time::timeout(handshake_timeout, handshake).await {
+                                    Ok(Ok(stream)) => stream,
+                                    Ok(Err(error)) => {
+                                        tracing::debug!(%peer, %error, "TLS handshake failed");
+                                        return;
+                                    }
+                                    Err(_) => {
+                                        tracing::debug!(%peer, "TLS handshake timed out");
+                                        return;
+                                    }
+                                };
+                            let connection = http.serve_connection(TokioIo::new(stream), service);
+                            watcher.watch(connection).await
+                        }
+                    };
+                    if let Err(error) = outcome {
                         tracing::debug!(%peer, %error, "connection ended with an error");
                     }
+                    drop(permit);
                 });
             }
             Err(error) if is_connection_error(&error) => {
@@ -78,6 +149,33 @@ pub async fn serve(
     tracing::info!("shutting down: finishing requests in flight");
     graceful.shutdown().await;
     Ok(())
+}
+
+/// The router for one connection: each request carries the peer's address, and
+/// the answer to the `max_requests`-th closes the connection.
+fn connection_service(
+    app: Router,
+    peer: SocketAddr,
+    max_requests: usize,
+) -> TowerToHyperService<
+    impl Service<Request<Incoming>, Response = Response, Error = Infallible, Future: Send> + Clone,
+> {
+    let served = Arc::new(AtomicUsize::new(0));
+    let service = tower::service_fn(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let count = served.fetch_add(1, Ordering::Relaxed) + 1;
+        let app = app.clone();
+        async move {
+            let mut response = app.oneshot(request.map(Body::new)).await?;
+            if count >= max_requests {
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok::<_, Infallible>(response)
+        }
+    });
+    TowerToHyperService::new(service)
 }
 
 fn is_connection_error(error: &io::Error) -> bool {

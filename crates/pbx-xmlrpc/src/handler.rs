@@ -6,10 +6,9 @@ use std::time::Instant;
 
 use tracing::Instrument as _;
 
-use pbx_backend::{Caller, PbxBackend, Simulator};
+use pbx_backend::{Caller, PbxBackend, PlayOptions, Simulator};
 use xmlrpc_codec::{
-    DecodeError, Decoder, Fault, Limits, MethodCall, MethodResponse, Value, encode_fault,
-    encode_method_response, encode_value,
+    DecodeError, Decoder, Encoder, Fault, Limits, MethodCall, Value, encode_fault, encode_value,
 };
 
 use crate::fault::{FaultCode, INTERNAL_MESSAGE, fault_from_backend};
@@ -161,14 +160,22 @@ impl Handler {
                     .take(64)
                     .map(|c| if c.is_control() { '?' } else { c })
                     .collect();
-                // Events inside (an internal error's detail) say which method failed.
-                let span = tracing::info_span!("xmlrpc", method = %shown);
-                let response = self.call(caller, &call).instrument(span).await;
+                // At debug level, events inside (an internal error's detail) say which
+                // method failed; at info, the server's event for the request follows
+                // the error with the method. A span per request costs as much as that
+                // event, so none unless debug is on.
+                let response = if tracing::enabled!(tracing::Level::DEBUG) {
+                    let span = tracing::debug_span!("xmlrpc", method = %shown);
+                    self.call_reply(caller, &call).instrument(span).await
+                } else {
+                    self.call_reply(caller, &call).await
+                };
                 (Some(shown), response)
             }
         };
         let (body, fault_code) = match response {
-            Ok(value) => match encode_method_response(&MethodResponse::Success(value)) {
+            // Written straight from the records: no `Value` tree for list results.
+            Ok(reply) => match Encoder::default().method_response_with(|w| reply.write(w)) {
                 Ok(body) => (body, None),
                 Err(error) => {
                     tracing::error!(method = method.as_deref(), %error, "cannot encode a result");
@@ -197,23 +204,36 @@ impl Handler {
     /// Runs one decoded call: its result value or its fault. `system.multicall` runs
     /// its sub-calls in order, each fault in place.
     pub async fn call(&self, caller: &Caller, call: &MethodCall) -> Result<Value, Fault> {
+        self.call_reply(caller, call).await.map(Reply::into_value)
+    }
+
+    /// [`Handler::call`], typed: what [`Handler::handle`] writes.
+    async fn call_reply(&self, caller: &Caller, call: &MethodCall) -> Result<Reply, Fault> {
         if call.method_name == Method::Multicall.name() {
-            return self.multicall(caller, call).await;
+            return self.multicall(caller, call).await.map(Reply::Multicall);
         }
-        self.single(caller, call).await
+        self.single_reply(caller, call).await
     }
 
     /// Any call but `system.multicall` (which `execute` refuses: no nesting).
     async fn single(&self, caller: &Caller, call: &MethodCall) -> Result<Value, Fault> {
+        self.single_reply(caller, call).await.map(Reply::into_value)
+    }
+
+    async fn single_reply(&self, caller: &Caller, call: &MethodCall) -> Result<Reply, Fault> {
         // Not offered (e.g. `sim.*` without a simulator) answers as if it did not exist.
         if !method(&call.method_name).is_some_and(|spec| self.offers(spec)) {
             return Err(no_such_method(&call.method_name));
         }
         let request = Request::from_call(call)?;
-        Ok(self.execute(caller, request).await?.into_value())
+        self.execute(caller, request).await
     }
 
-    async fn multicall(&self, caller: &Caller, call: &MethodCall) -> Result<Value, Fault> {
+    async fn multicall(
+        &self,
+        caller: &Caller,
+        call: &MethodCall,
+    ) -> Result<Vec<Result<Value, Fault>>, Fault> {
         let entries = multicall_entries(call)?;
         if entries.len() > self.max_multicall {
             return Err(FaultCode::InvalidParams.fault(format!(
@@ -243,7 +263,7 @@ impl Handler {
             }
             results.push(result);
         }
-        Ok(Reply::Multicall(results).into_value())
+        Ok(results)
     }
 
     /// Runs a decoded request (not a multicall, which [`Handler::call`] runs).
@@ -348,6 +368,17 @@ impl Handler {
             SimRequest::Register { number } => done(sim.register(caller, &number).await),
             SimRequest::Unregister { number } => done(sim.unregister(caller, &number).await),
             SimRequest::Reset => done(sim.reset(caller).await),
+            SimRequest::Play {
+                scenario,
+                speed,
+                repeat,
+            } => {
+                let mut options = PlayOptions::default();
+                options.speed = speed.unwrap_or(options.speed);
+                options.repeat = repeat.unwrap_or(options.repeat);
+                done(sim.play(caller, &scenario, options).await)
+            }
+            SimRequest::Stop => done(sim.stop(caller).await),
         }
     }
 

@@ -215,6 +215,10 @@ pub enum Method {
     SimUnregister,
     /// `sim.reset`.
     SimReset,
+    /// `sim.play`.
+    SimPlay,
+    /// `sim.stop`.
+    SimStop,
     /// `system.listMethods`.
     ListMethods,
     /// `system.methodHelp`.
@@ -262,7 +266,7 @@ pub fn method(name: &str) -> Option<&'static MethodSpec> {
 }
 
 use FaultCode::{Conflict, InvalidParams, LimitReached, MethodNotFound, NotFound};
-use XmlRpcType::{Array, Boolean, Int, String as Str, Struct};
+use XmlRpcType::{Array, Boolean, Double, Int, String as Str, Struct};
 
 const fn param(name: &'static str, types: &'static [XmlRpcType], doc: &'static str) -> ParamSpec {
     ParamSpec {
@@ -303,7 +307,7 @@ const SIM_OFF: (FaultCode, &str) = (
 );
 const DONE: &str = "`true`";
 
-const COUNT: usize = 28;
+const COUNT: usize = 30;
 
 static METHODS: [MethodSpec; COUNT] = [
     // ---- PBX (SPEC.md "Methods") ----
@@ -650,6 +654,52 @@ static METHODS: [MethodSpec; COUNT] = [
         result: &[Boolean],
         result_doc: DONE,
         help: "Your admin group goes back to its configured state: no calls, configured presence. Storage and favorites are user data and stay.",
+        faults: &[SIM_OFF],
+    },
+    MethodSpec {
+        method: Method::SimPlay,
+        name: "sim.play",
+        group: Group::Simulation,
+        params: &[
+            param(
+                "scenario",
+                &[Str],
+                "The name of a scenario shipped with the server (`office-day`), or a scenario's TOML text (docs/scenarios.md). The server reads no files for clients.",
+            ),
+            optional(
+                "speed",
+                &[Double, Int],
+                "How fast scenario time runs: 2 plays a minute in 30 seconds; default 1.",
+            ),
+            optional(
+                "loop",
+                &[Boolean],
+                "Whether to start over, from a reset group, when the scenario ends; default false.",
+            ),
+        ],
+        result: &[Boolean],
+        result_doc: DONE,
+        help: "Starts playing a scenario (scripted steps and random traffic) in your admin group, replacing the one playing there; steps due at once are applied before the answer. The scenario acts only in your group: a scenario naming another group, or a number outside yours, is refused before anything runs.",
+        faults: &[
+            (
+                NotFound,
+                "no such built-in scenario, or the scenario names a group, number or connection not in your admin group (the message gives the line)",
+            ),
+            (
+                InvalidParams,
+                "the scenario is malformed (the message gives line and problem), or the speed is not above 0",
+            ),
+            SIM_OFF,
+        ],
+    },
+    MethodSpec {
+        method: Method::SimStop,
+        name: "sim.stop",
+        group: Group::Simulation,
+        params: &[],
+        result: &[Boolean],
+        result_doc: "`true`, also when no scenario was playing.",
+        help: "Stops the scenario playing in your admin group. Its calls stay as they are (`sim.reset` clears them).",
         faults: &[SIM_OFF],
     },
     // ---- system ----

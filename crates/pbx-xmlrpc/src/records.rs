@@ -14,17 +14,23 @@ use pbx_model::{
     Call, CallId, CallState, CallerId, Entity, EntityId, EntityKind, EntityRef, Favorite,
     FavoriteSize, ParkingInfo, Party, PartyKind, Presence,
 };
-use xmlrpc_codec::{Fault, Struct, Value};
+use xmlrpc_codec::{EncodeError, Fault, Struct, StructWriter, Value, ValueWriter, Written};
 
 use crate::convert::{self, Members, ResultError};
 
 /// A type with one XML-RPC representation: [`Record::to_value`] writes it exactly as
 /// SPEC.md says, [`Record::from_value`] reads it back liberally.
 ///
-/// For every record `r`, `R::from_value(&r.to_value()) == Ok(r)`.
+/// For every record `r`, `R::from_value(&r.to_value()) == Ok(r)`, and
+/// [`Record::write`] writes the bytes of `r.to_value()`.
 pub trait Record: Sized {
     /// The value on the wire.
     fn to_value(&self) -> Value;
+    /// Writes the value on the wire straight into a document, with no [`Value`] in
+    /// between where the record supports it (the records of list results do).
+    fn write(&self, w: ValueWriter<'_>) -> Result<Written, EncodeError> {
+        w.value(&self.to_value())
+    }
     /// Reads a value written by any PBXpress server (or client, for favorites).
     fn from_value(value: &Value) -> Result<Self, ResultError>;
 }
@@ -32,6 +38,67 @@ pub trait Record: Sized {
 /// An array of records.
 pub fn records_to_value<R: Record>(records: &[R]) -> Value {
     Value::Array(records.iter().map(Record::to_value).collect())
+}
+
+/// Writes an array of records straight into a document: the bytes of
+/// [`records_to_value`].
+pub(crate) fn write_records<R: Record>(
+    records: &[R],
+    w: ValueWriter<'_>,
+) -> Result<Written, EncodeError> {
+    w.array(|a| records.iter().try_for_each(|r| a.item(|w| r.write(w))))
+}
+
+/// Where a struct record's members go: a [`Struct`] (for `to_value`) or the
+/// document (for `write`). Each such record lists its members once, in
+/// [`StructRecord::members`], for both.
+trait MemberSink {
+    fn int(&mut self, name: &'static str, n: i64) -> Result<(), EncodeError>;
+    fn text(&mut self, name: &'static str, s: &str) -> Result<(), EncodeError>;
+    fn record(&mut self, name: &'static str, r: &impl StructRecord) -> Result<(), EncodeError>;
+}
+
+/// A record written as a struct, member by member: see [`MemberSink`].
+trait StructRecord {
+    fn members(&self, m: &mut impl MemberSink) -> Result<(), EncodeError>;
+
+    /// The members as a [`Struct`] (infallible: checks happen when it is encoded).
+    fn struct_value(&self) -> Value {
+        let mut tree = Struct::new();
+        let _ = self.members(&mut tree);
+        Value::Struct(tree)
+    }
+
+    fn write_struct(&self, w: ValueWriter<'_>) -> Result<Written, EncodeError> {
+        w.structure(|s| self.members(s))
+    }
+}
+
+impl MemberSink for Struct {
+    fn int(&mut self, name: &'static str, n: i64) -> Result<(), EncodeError> {
+        self.insert(name, Value::Int(n));
+        Ok(())
+    }
+    fn text(&mut self, name: &'static str, s: &str) -> Result<(), EncodeError> {
+        self.insert(name, text(s));
+        Ok(())
+    }
+    fn record(&mut self, name: &'static str, r: &impl StructRecord) -> Result<(), EncodeError> {
+        self.insert(name, r.struct_value());
+        Ok(())
+    }
+}
+
+impl MemberSink for StructWriter<'_> {
+    fn int(&mut self, name: &'static str, n: i64) -> Result<(), EncodeError> {
+        self.member(name, |w| w.int(n))
+    }
+    fn text(&mut self, name: &'static str, s: &str) -> Result<(), EncodeError> {
+        self.member(name, |w| w.string(s))
+    }
+    fn record(&mut self, name: &'static str, r: &impl StructRecord) -> Result<(), EncodeError> {
+        self.member(name, |w| r.write_struct(w))
+    }
 }
 
 /// Reads an array of records; an error names the element.
@@ -45,10 +112,6 @@ fn int(n: u32) -> Value {
 
 fn text(s: &str) -> Value {
     Value::String(s.to_string())
-}
-
-fn flag(b: bool) -> Value {
-    Value::Int(i64::from(b))
 }
 
 fn owned(value: &Value) -> Result<String, ResultError> {
@@ -69,12 +132,20 @@ fn entity_kind(value: &Value) -> Result<EntityKind, ResultError> {
 
 // ---- extension record ----------------------------------------------------------
 
+impl StructRecord for CallerId {
+    fn members(&self, m: &mut impl MemberSink) -> Result<(), EncodeError> {
+        m.text("phone", &self.phone)?;
+        m.text("name", &self.name)
+    }
+}
+
 impl Record for CallerId {
     fn to_value(&self) -> Value {
-        Value::Struct(Struct::from_iter([
-            ("phone", text(&self.phone)),
-            ("name", text(&self.name)),
-        ]))
+        self.struct_value()
+    }
+
+    fn write(&self, w: ValueWriter<'_>) -> Result<Written, EncodeError> {
+        self.write_struct(w)
     }
 
     fn from_value(value: &Value) -> Result<Self, ResultError> {
@@ -86,17 +157,25 @@ impl Record for CallerId {
     }
 }
 
+impl StructRecord for Entity {
+    fn members(&self, m: &mut impl MemberSink) -> Result<(), EncodeError> {
+        m.int("id", i64::from(self.id.0))?;
+        m.text("type", self.kind.as_str())?;
+        m.text("abbreviated", &self.abbreviated)?;
+        m.record("callerid", &self.caller_id)?;
+        m.int("voicemail", i64::from(self.voicemail))?;
+        m.text("email", &self.email)?;
+        m.text("state", self.presence.as_str())
+    }
+}
+
 impl Record for Entity {
     fn to_value(&self) -> Value {
-        Value::Struct(Struct::from_iter([
-            ("id", int(self.id.0)),
-            ("type", text(self.kind.as_str())),
-            ("abbreviated", text(&self.abbreviated)),
-            ("callerid", self.caller_id.to_value()),
-            ("voicemail", flag(self.voicemail)),
-            ("email", text(&self.email)),
-            ("state", text(self.presence.as_str())),
-        ]))
+        self.struct_value()
+    }
+
+    fn write(&self, w: ValueWriter<'_>) -> Result<Written, EncodeError> {
+        self.write_struct(w)
     }
 
     fn from_value(value: &Value) -> Result<Self, ResultError> {
@@ -117,14 +196,22 @@ impl Record for Entity {
 
 // ---- call record ---------------------------------------------------------------
 
+impl StructRecord for Party {
+    fn members(&self, m: &mut impl MemberSink) -> Result<(), EncodeError> {
+        m.int("id", i64::from(self.id.0))?;
+        m.text("number", &self.number)?;
+        m.text("name", &self.name)?;
+        m.text("type", self.kind.as_str())
+    }
+}
+
 impl Record for Party {
     fn to_value(&self) -> Value {
-        Value::Struct(Struct::from_iter([
-            ("id", int(self.id.0)),
-            ("number", text(&self.number)),
-            ("name", text(&self.name)),
-            ("type", text(self.kind.as_str())),
-        ]))
+        self.struct_value()
+    }
+
+    fn write(&self, w: ValueWriter<'_>) -> Result<Written, EncodeError> {
+        self.write_struct(w)
     }
 
     fn from_value(value: &Value) -> Result<Self, ResultError> {
@@ -140,21 +227,26 @@ impl Record for Party {
     }
 }
 
+impl StructRecord for Call {
+    fn members(&self, m: &mut impl MemberSink) -> Result<(), EncodeError> {
+        m.text("id", self.id.as_str())?;
+        m.text("state", self.state.as_str())?;
+        m.record("from", &self.from)?;
+        m.record("to", &self.to)?;
+        // Clamped so that a call older than 68 years still fits a 32-bit <int>.
+        m.int("duration", i64::from(self.duration.min(i32::MAX as u32)))?;
+        m.text("via", &self.via)?;
+        m.int("qcall", i64::from(self.qcall))
+    }
+}
+
 impl Record for Call {
     fn to_value(&self) -> Value {
-        Value::Struct(Struct::from_iter([
-            ("id", text(self.id.as_str())),
-            ("state", text(self.state.as_str())),
-            ("from", self.from.to_value()),
-            ("to", self.to.to_value()),
-            // Clamped so that a call older than 68 years still fits a 32-bit <int>.
-            (
-                "duration",
-                Value::Int(i64::from(self.duration.min(i32::MAX as u32))),
-            ),
-            ("via", text(&self.via)),
-            ("qcall", flag(self.qcall)),
-        ]))
+        self.struct_value()
+    }
+
+    fn write(&self, w: ValueWriter<'_>) -> Result<Written, EncodeError> {
+        self.write_struct(w)
     }
 
     fn from_value(value: &Value) -> Result<Self, ResultError> {

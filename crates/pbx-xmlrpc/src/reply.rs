@@ -1,11 +1,11 @@
 //! Typed results: [`Reply`], one variant per kind of result, to and from the wire.
 
 use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo};
-use xmlrpc_codec::{Fault, Value};
+use xmlrpc_codec::{EncodeError, Fault, Value, ValueWriter, Written};
 
 use crate::convert::ResultError;
 use crate::methods::Method;
-use crate::records::{self, Capability, Record, records_to_value};
+use crate::records::{self, Capability, Record, records_to_value, write_records};
 
 /// The successful result of a method, typed.
 ///
@@ -71,6 +71,18 @@ impl Reply {
         }
     }
 
+    /// Writes the value on the wire straight into a document: the bytes of
+    /// [`Reply::into_value`], without building the list results' [`Value`] tree.
+    pub fn write(self, w: ValueWriter<'_>) -> Result<Written, EncodeError> {
+        match self {
+            Reply::Calls(calls) => write_records(&calls, w),
+            Reply::Extensions(entities) => write_records(&entities, w),
+            Reply::Favorites(favorites) => write_records(&favorites, w),
+            Reply::Text(text) => w.string(&text),
+            other => w.value(&other.into_value()),
+        }
+    }
+
     /// Reads the result of `method` liberally (see "Reading liberally" in the crate docs).
     pub fn from_value(method: Method, value: &Value) -> Result<Reply, ResultError> {
         Ok(match method {
@@ -90,7 +102,9 @@ impl Reply {
             | Method::SimHangup
             | Method::SimRegister
             | Method::SimUnregister
-            | Method::SimReset => {
+            | Method::SimReset
+            | Method::SimPlay
+            | Method::SimStop => {
                 records::parse_done(value)?;
                 Reply::Done
             }

@@ -99,7 +99,7 @@ pub enum Request {
 }
 
 /// A control of the simulated PBX (`sim.*`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum SimRequest {
     /// `sim.call(from, to, via?)`.
@@ -145,6 +145,17 @@ pub enum SimRequest {
     },
     /// `sim.reset()`.
     Reset,
+    /// `sim.play(scenario, speed?, loop?)`.
+    Play {
+        /// A built-in scenario's name, or a scenario's TOML text.
+        scenario: String,
+        /// How fast scenario time runs (default 1).
+        speed: Option<f64>,
+        /// Whether to start over when it ends (default no).
+        repeat: Option<bool>,
+    },
+    /// `sim.stop()`.
+    Stop,
 }
 
 impl SimRequest {
@@ -159,6 +170,8 @@ impl SimRequest {
             SimRequest::Register { .. } => Method::SimRegister,
             SimRequest::Unregister { .. } => Method::SimUnregister,
             SimRequest::Reset => Method::SimReset,
+            SimRequest::Play { .. } => Method::SimPlay,
+            SimRequest::Stop => Method::SimStop,
         }
     }
 }
@@ -271,6 +284,12 @@ impl Request {
                 number: p.at(0, string)?,
             }),
             Method::SimReset => sim(SimRequest::Reset),
+            Method::SimPlay => sim(SimRequest::Play {
+                scenario: p.at(0, string)?,
+                speed: p.optional(1, speed)?,
+                repeat: p.optional(2, convert::flag)?,
+            }),
+            Method::SimStop => sim(SimRequest::Stop),
             Method::ListMethods => Request::ListMethods,
             Method::MethodHelp => Request::MethodHelp {
                 method: p.at(0, string)?,
@@ -297,7 +316,7 @@ impl Request {
             | Request::GetFavorites
             | Request::GetParkingInfo
             | Request::GetAll
-            | Request::Sim(SimRequest::Reset)
+            | Request::Sim(SimRequest::Reset | SimRequest::Stop)
             | Request::ListMethods
             | Request::GetCapabilities => vec![],
             Request::SetFavorites(favorites) => vec![records_to_value(favorites)],
@@ -331,6 +350,19 @@ impl Request {
             }
             Request::Sim(SimRequest::Register { number } | SimRequest::Unregister { number }) => {
                 vec![s(number)]
+            }
+            Request::Sim(SimRequest::Play {
+                scenario,
+                speed,
+                repeat,
+            }) => {
+                // `loop` without `speed` needs a placeholder: the default speed.
+                let mut params = vec![s(scenario)];
+                if speed.is_some() || repeat.is_some() {
+                    params.push(Value::Double(speed.unwrap_or(1.0)));
+                }
+                params.extend(repeat.map(Value::Bool));
+                params
             }
             Request::MethodHelp { method } | Request::MethodSignature { method } => {
                 vec![s(method)]
@@ -512,6 +544,19 @@ impl<'a> Params<'a> {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// A `sim.play` speed: a double, or an int (`2` for double speed).
+fn speed(value: &Value) -> Result<f64, ResultError> {
+    match value {
+        Value::Double(d) => Ok(*d),
+        Value::Int(i) => Ok(*i as f64),
+        Value::String(t) => t
+            .trim()
+            .parse()
+            .map_err(|_| ResultError::mismatch("a number", value)),
+        other => Err(ResultError::mismatch("a number", other)),
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use xmlrpc_codec::Value;
 
+use crate::hash_password::HashPasswordArgs;
 use crate::serve::ServeArgs;
 
 /// The URL used when neither `--url` nor `SWITCHBOARD_URL` gives one.
@@ -16,6 +17,7 @@ Connection (every client subcommand; the variables keep the password out of ps):
   --url URL          SWITCHBOARD_URL       default http://127.0.0.1:3339/RPC2
   --user USER        SWITCHBOARD_USER      an extension number (or user:password@ in the URL)
   --password PW      SWITCHBOARD_PASSWORD  its self-care password
+  --ca FILE          SWITCHBOARD_CA        PEM CA certificates to trust for https:// (private CA)
 
 Exit codes:
   0  success
@@ -50,6 +52,13 @@ pub(crate) enum Command {
     /// Serve the XML-RPC API at http://ADDR/RPC2 until interrupted.
     #[command(after_help = "Example:\n  switchboard serve --listen 0.0.0.0:3339 --config pbx.toml")]
     Serve(ServeArgs),
+
+    /// Print the argon2id hash of a password (read from a prompt or stdin, never
+    /// the command line), for `password_hash` in a configuration file.
+    #[command(
+        after_help = "Example:\n  switchboard hash-password\n  printf '%s\\n' \"$PW\" | switchboard hash-password --memory-kib 65536"
+    )]
+    HashPassword(HashPasswordArgs),
 
     /// List the extensions, queues and attendants of your admin group, with their presence.
     #[command(after_help = "Example:\n  switchboard extensions --user 203 --password 203")]
@@ -168,6 +177,11 @@ pub(crate) struct Remote {
         global = true
     )]
     pub(crate) password: Option<String>,
+
+    /// A PEM file of CA certificates to trust for https:// URLs, besides the
+    /// system's (for a server with a private CA or a self-signed certificate).
+    #[arg(long, env = "SWITCHBOARD_CA", value_name = "FILE", global = true)]
+    pub(crate) ca: Option<PathBuf>,
 
     /// How long to wait for each answer, in seconds (or e.g. 500ms).
     #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_duration, global = true)]
@@ -343,6 +357,23 @@ pub(crate) enum SimAction {
     /// Back to the configured state: no calls, configured presence (storage is kept).
     #[command(after_help = "Example:\n  switchboard sim reset")]
     Reset,
+    /// Play a scenario in your group: a built-in name, or a scenario file (docs/scenarios.md).
+    #[command(
+        after_help = "Example:\n  switchboard sim play office-day --speed 10\n  switchboard sim play fixtures/scenarios/queue-call.toml --loop"
+    )]
+    Play {
+        /// A scenario file (sent as text; the server reads no files), else a built-in name.
+        scenario: String,
+        /// Play faster (2 = twice as fast) or slower (0.5).
+        #[arg(long, value_name = "FACTOR")]
+        speed: Option<f64>,
+        /// Start again from the top when the scenario ends.
+        #[arg(long = "loop")]
+        repeat: bool,
+    },
+    /// Stop the scenario playing in your group; its calls stay.
+    #[command(after_help = "Example:\n  switchboard sim stop")]
+    Stop,
 }
 
 #[derive(Debug, Args)]

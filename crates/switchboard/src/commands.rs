@@ -60,6 +60,7 @@ pub(crate) fn run(command: Command) -> Result<()> {
             with_client(&args.remote, |c| sim(c, args.action, json))
         }
         Command::Serve(args) => crate::serve::serve(args),
+        Command::HashPassword(args) => crate::hash_password::run(args),
         Command::Watch(args) => crate::watch::run(args),
     }
 }
@@ -179,6 +180,26 @@ async fn sim(client: Client, action: SimAction, json: bool) -> Result<()> {
         SimAction::Register { number } => client.sim_register(&number).await?,
         SimAction::Unregister { number } => client.sim_unregister(&number).await?,
         SimAction::Reset => client.sim_reset().await?,
+        SimAction::Play {
+            scenario,
+            speed,
+            repeat,
+        } => {
+            let scenario = scenario_text(scenario)?;
+            client.sim_play(&scenario, speed, Some(repeat)).await?;
+        }
+        SimAction::Stop => client.sim_stop().await?,
     }
     done(json)
+}
+
+/// What `sim play` sends: the text of a scenario file, or else the argument as a
+/// built-in name (the server never reads files on a client's behalf).
+fn scenario_text(scenario: String) -> Result<String> {
+    let path = std::path::Path::new(&scenario);
+    if !path.is_file() {
+        return Ok(scenario);
+    }
+    std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read scenario file {}: {e}", path.display()))
 }

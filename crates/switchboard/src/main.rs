@@ -19,15 +19,22 @@ mod cli;
 mod commands;
 mod failure;
 mod favorites_file;
+mod hash_password;
 mod json;
 mod output;
 mod remote;
 mod serve;
+mod serve_security;
 mod watch;
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
+
+/// A request allocates and frees dozens of small strings; glibc's malloc spent a
+/// quarter of a `dict_get` in them (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

@@ -1,8 +1,12 @@
 //! From the connection options to a [`Client`], and the runtime the commands run on.
 
-use anyhow::Result;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
 use pbx_client::Client;
 use percent_encoding::percent_decode_str;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 
 use crate::cli::Remote;
 use crate::failure::{self, Usage};
@@ -13,6 +17,11 @@ use crate::failure::{self, Usage};
 /// password alone goes with the user named in the URL (`http://203@host/RPC2`).
 pub(crate) fn client(remote: &Remote) -> Result<Client> {
     let mut builder = Client::builder(&remote.url).timeout(remote.timeout);
+    if let Some(path) = &remote.ca {
+        for der in ca_certificates(path)? {
+            builder = builder.add_root_certificate_der(der);
+        }
+    }
     match (&remote.user, &remote.password) {
         (Some(user), Some(password)) => builder = builder.credentials(user, password),
         (Some(_), None) => {
@@ -33,6 +42,25 @@ pub(crate) fn client(remote: &Remote) -> Result<Client> {
         (None, None) => {}
     }
     Ok(builder.build()?)
+}
+
+/// The certificates of a PEM file given with `--ca` (at least one).
+fn ca_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
+    let pem = std::fs::read(path)
+        .with_context(|| format!("cannot read the CA file {}", path.display()))?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .map(|c| c.map(|c| c.to_vec()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            Usage(format!(
+                "{}: not a PEM certificate file: {e}",
+                path.display()
+            ))
+        })?;
+    if certificates.is_empty() {
+        return Err(Usage(format!("{}: no PEM certificate in it", path.display())).into());
+    }
+    Ok(certificates)
 }
 
 /// The user named in a URL's user info, if any.

@@ -2,13 +2,16 @@
 
 use std::io::IsTerminal as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
-use pbx_backend_memory::{Config, DEMO_CONFIG, MemoryPbx};
-use pbx_server::{AppState, ServerConfig};
+use pbx_backend_memory::{Config, DEMO_CONFIG, MemoryPbx, Player, Scenario};
+use pbx_server::AppState;
+use pbx_storage_sqlite::SqliteStorage;
 use pbx_xmlrpc::Handler;
+
+use crate::serve_security::{self, SecurityArgs};
 use tokio::net::TcpListener;
 
 /// Where the demo configuration comes from, for messages.
@@ -27,14 +30,35 @@ pub(crate) struct ServeArgs {
     /// (as `simulation = false` in the configuration does).
     #[arg(long)]
     no_simulation: bool,
+    /// Keep users' keys and groups' favorites in DIR, created on first start and
+    /// locked while the server runs (default: $XDG_DATA_HOME/switchboard, else
+    /// ~/.local/share/switchboard; on macOS ~/Library/Application Support/switchboard).
+    #[arg(long, value_name = "DIR", conflicts_with = "ephemeral")]
+    data_dir: Option<PathBuf>,
+    /// Keep users' keys and favorites in memory only: they are lost when the
+    /// server stops.
+    #[arg(long)]
+    ephemeral: bool,
+    /// Play a scenario on the PBX: a built-in one (`office-day`) or a TOML file
+    /// (see docs/scenarios.md). It is checked before the server starts.
+    #[arg(long, value_name = "NAME|FILE")]
+    scenario: Option<String>,
+    /// Start the scenario over (from a reset group) each time it ends.
+    #[arg(long = "loop", requires = "scenario")]
+    repeat: bool,
+    /// Play the scenario X times as fast as real time (0.5 = half as fast).
+    #[arg(long, value_name = "X", default_value_t = 1.0, requires = "scenario")]
+    speed: f64,
+    #[command(flatten)]
+    security: SecurityArgs,
 }
 
 pub(crate) fn serve(args: ServeArgs) -> Result<()> {
-    let pbx = Arc::new(match &args.config {
+    let pbx = match &args.config {
         // Its message names the file, the line and the cause already.
         Some(path) => MemoryPbx::from_toml_file(path).map_err(|e| anyhow::anyhow!("{e}"))?,
         None => MemoryPbx::demo(),
-    });
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -43,15 +67,20 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    let (pbx, data_dir) = with_storage(pbx, &args)?;
+    let pbx = Arc::new(pbx);
 
-    let config = ServerConfig::default();
+    let config = args.security.server_config();
+    let tls = args.security.tls()?;
     // The HTTP layer bounds documents (413); the decoder takes what it lets through.
     let mut limits = xmlrpc_codec::Limits::default();
     limits.max_document_bytes = config.max_decompressed_bytes;
     let simulation = !args.no_simulation && pbx.simulation_enabled();
+    let scenario = scenario(&args, &pbx, simulation)?;
+    let player = Arc::new(Player::new(pbx.clone()));
     let handler = Handler::new(pbx.clone()).with_limits(limits);
     let handler = if simulation {
-        handler.with_simulator(pbx)
+        handler.with_simulator(player.clone())
     } else {
         handler.with_simulation_switched_off()
     };
@@ -65,11 +94,75 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
         let addr = listener.local_addr()?;
         // Before announcing the address: a signal right after it must find a handler.
         let shutdown = shutdown_signal()?;
-        print_banner(addr, args.config.as_deref(), simulation);
-        pbx_server::serve(listener, state, shutdown).await?;
+        if let Some((scenario, options)) = scenario {
+            tracing::info!(scenario = scenario.name(), group = %scenario.group(), "playing");
+            player.start(scenario, options).await;
+        }
+        // Before the banner, whose first line tells scripts the server is up.
+        serve_security::warn_if_exposed(addr, tls.is_some());
+        print_banner(
+            addr,
+            args.config.as_deref(),
+            simulation,
+            data_dir.as_deref(),
+            tls.is_some(),
+        );
+        serve_security::serve(listener, state, tls, shutdown).await?;
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// Plugs the data directory's durable storage into `pbx`, unless `--ephemeral`;
+/// returns the directory.
+fn with_storage(pbx: MemoryPbx, args: &ServeArgs) -> Result<(MemoryPbx, Option<PathBuf>)> {
+    if args.ephemeral {
+        return Ok((pbx, None));
+    }
+    let dir = match &args.data_dir {
+        Some(dir) => dir.clone(),
+        None => default_data_dir().context(
+            "no default data directory (neither XDG_DATA_HOME nor HOME is set): \
+             give --data-dir DIR, or --ephemeral",
+        )?,
+    };
+    // Absolute, so that messages and the banner name it unambiguously.
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    // Its message names the directory or file and the cause already.
+    let storage = SqliteStorage::open(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((pbx.with_storage(Arc::new(storage)), Some(dir)))
+}
+
+/// `$XDG_DATA_HOME/switchboard`, else `~/.local/share/switchboard` (the
+/// platform's equivalent elsewhere).
+fn default_data_dir() -> Option<PathBuf> {
+    dirs::data_dir().map(|dir| dir.join("switchboard"))
+}
+
+/// The scenario of `--scenario`, checked against `pbx` before anything runs.
+fn scenario(
+    args: &ServeArgs,
+    pbx: &MemoryPbx,
+    simulation: bool,
+) -> Result<Option<(Scenario, pbx_backend_memory::PlayOptions)>> {
+    let Some(what) = &args.scenario else {
+        return Ok(None);
+    };
+    anyhow::ensure!(
+        simulation,
+        "--scenario needs the simulation controls, which are switched off"
+    );
+    anyhow::ensure!(
+        args.speed.is_finite() && args.speed > 0.0 && args.speed <= 1e6,
+        "--speed must be above 0 and at most 1000000, not {}",
+        args.speed
+    );
+    // Its message names the file, the line and the problem already.
+    let scenario = Scenario::builtin_or_file(what, pbx).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut options = pbx_backend_memory::PlayOptions::default();
+    options.speed = args.speed;
+    options.repeat = args.repeat;
+    Ok(Some((scenario, options)))
 }
 
 /// Completes at the first SIGINT or SIGTERM (Ctrl-C elsewhere). The handlers are
@@ -96,8 +189,15 @@ fn shutdown_signal() -> Result<impl Future<Output = ()>> {
 }
 
 /// The first line is for scripts (`listening on URL`); the rest for people.
-fn print_banner(addr: SocketAddr, config: Option<&std::path::Path>, simulation: bool) {
-    println!("listening on http://{addr}/RPC2");
+fn print_banner(
+    addr: SocketAddr,
+    config: Option<&std::path::Path>,
+    simulation: bool,
+    data_dir: Option<&Path>,
+    tls: bool,
+) {
+    let scheme = if tls { "https" } else { "http" };
+    println!("listening on {scheme}://{addr}/RPC2");
     // A wildcard address is not one to connect to: show the loopback one.
     let reachable = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => {
@@ -108,7 +208,7 @@ fn print_banner(addr: SocketAddr, config: Option<&std::path::Path>, simulation: 
         }
         _ => addr,
     };
-    let url = format!("http://{reachable}/RPC2");
+    let url = format!("{scheme}://{reachable}/RPC2");
     let simulation = if simulation { "on" } else { "off" };
     match config {
         Some(path) => {
@@ -119,6 +219,13 @@ fn print_banner(addr: SocketAddr, config: Option<&std::path::Path>, simulation: 
             println!("PBX: the built-in demo, {DEMO_ORIGIN} (simulation {simulation})");
             println!("Demo users (user/password): {}", demo_users());
         }
+    }
+    match data_dir {
+        Some(dir) => println!(
+            "Data: {} (keys and favorites survive restarts)",
+            dir.display()
+        ),
+        None => println!("Data: in memory only (--ephemeral): lost when the server stops"),
     }
     println!("Try it:");
     println!(

@@ -49,7 +49,7 @@ pub struct Encoder {
     options: EncodeOptions,
 }
 
-const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+pub(crate) const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 impl Encoder {
     /// An encoder with `options`.
@@ -130,7 +130,7 @@ impl Encoder {
         Ok(out)
     }
 
-    fn write_value(&self, out: &mut String, value: &Value) -> Result<(), EncodeError> {
+    pub(crate) fn write_value(&self, out: &mut String, value: &Value) -> Result<(), EncodeError> {
         // Each arm writes its whole `<value>…</value>`, constant runs in one push.
         match value {
             Value::Int(n) => {
@@ -249,7 +249,7 @@ fn write_fault(out: &mut String, fault: &Fault, on_invalid: OnInvalid) -> Result
 }
 
 /// Appends the decimal digits of `n`.
-fn push_int(out: &mut String, n: i64) {
+pub(crate) fn push_int(out: &mut String, n: i64) {
     let mut buf = [0u8; 20];
     let mut start = buf.len();
     let mut u = n.unsigned_abs();
@@ -272,7 +272,7 @@ fn push_int(out: &mut String, n: i64) {
 /// Appends a finite double as the shortest decimal that reads back exactly, never
 /// with an exponent, and with `.0` when it is integral (`1.0`, `-0.0`, `1e21` as
 /// `1000000000000000000000.0`), so it always reads as a double.
-fn push_double(out: &mut String, d: f64) -> Result<(), EncodeError> {
+pub(crate) fn push_double(out: &mut String, d: f64) -> Result<(), EncodeError> {
     if !d.is_finite() {
         return Err(EncodeError::NonFiniteDouble);
     }
@@ -286,7 +286,7 @@ fn push_double(out: &mut String, d: f64) -> Result<(), EncodeError> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum OnInvalid {
+pub(crate) enum OnInvalid {
     Fail,
     Replace,
 }
@@ -335,13 +335,29 @@ fn needs_attention(w: u64) -> bool {
         || has_zero_byte(w ^ (LOW_BITS * 0xEF))
 }
 
+/// Below this length, [`escape`] looks for the first special byte with the table.
+const SHORT: usize = 48;
+
 /// Appends `s` as XML text in one pass: `<`, `>`, `&` as entities, `\r` as `&#xD;`
 /// (a bare CR would be read back as LF); characters XML 1.0 cannot carry are an
 /// error or U+FFFD. Runs of ordinary bytes are copied at once.
-fn escape(out: &mut String, s: &str, on_invalid: OnInvalid) -> Result<(), EncodeError> {
+pub(crate) fn escape(out: &mut String, s: &str, on_invalid: OnInvalid) -> Result<(), EncodeError> {
     let bytes = s.as_bytes();
+    // Short strings (names, numbers, member names: most of a response) are
+    // checked a byte at a time against the table, which beats setting up the
+    // word-at-a-time scan below on anything shorter than a few words.
+    let mut i = if bytes.len() < SHORT {
+        match bytes.iter().position(|&b| CLASS[usize::from(b)] != COPY) {
+            None => {
+                out.push_str(s);
+                return Ok(());
+            }
+            Some(first) => first,
+        }
+    } else {
+        0
+    };
     let mut run_start = 0;
-    let mut i = 0;
     loop {
         // Skip clean text eight bytes at a time.
         while let Some(word) = bytes

@@ -40,6 +40,8 @@
 //! `\r` as `&#xD;` so that it survives; and by default no extension types, because
 //! several popular clients crash on `<nil/>` and `<i8>`. What XML-RPC cannot carry
 //! (NaN, a C0 control character) is an [`EncodeError`], never a broken document.
+//! [`Encoder::method_response_with`] writes a response through a [`ValueWriter`]
+//! straight from your own types, with the same rules and bytes but no [`Value`] tree.
 //!
 //! docs/codec.md in the repository lists every rule with its reason.
 //!
@@ -110,6 +112,7 @@ mod serde_error;
 #[cfg(test)]
 mod serde_tests;
 mod value;
+mod writer;
 
 pub use datetime::{DateTime, InvalidDateTime};
 #[cfg(any(feature = "chrono", feature = "time"))]
@@ -125,3 +128,4 @@ pub use message::{Fault, MethodCall, MethodResponse};
 pub use ser::{to_params, to_value};
 pub use serde_error::{PathSegment, SerdeError};
 pub use value::{Struct, Value};
+pub use writer::{ArrayWriter, StructWriter, ValueWriter, Written};

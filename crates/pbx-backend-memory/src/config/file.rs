@@ -31,6 +31,7 @@ pub(crate) enum Loc {
     Number(usize, EntityKind, usize),
     Name(usize, EntityKind, usize),
     Password(usize, usize),
+    PasswordHash(usize, usize),
     /// (group, queue, member index)
     Member(usize, usize, usize),
     /// (group, attendant, weekday index)
@@ -61,7 +62,9 @@ impl Loc {
                 Loc::Group(g)
             }
             Loc::Number(g, k, i) | Loc::Name(g, k, i) => Loc::Entity(g, k, i),
-            Loc::Password(g, i) => Loc::Entity(g, EntityKind::Extension, i),
+            Loc::Password(g, i) | Loc::PasswordHash(g, i) => {
+                Loc::Entity(g, EntityKind::Extension, i)
+            }
             Loc::Member(g, q, _) => Loc::Entity(g, EntityKind::Queue, q),
             Loc::Weekday(g, a, _) | Loc::Start(g, a) | Loc::End(g, a) => {
                 Loc::Entity(g, EntityKind::Attendant, a)
@@ -89,7 +92,7 @@ impl SourceMap {
         }
     }
 
-    fn new(origin: &str, text: &str) -> Self {
+    pub(crate) fn new(origin: &str, text: &str) -> Self {
         let mut spans = HashMap::new();
         spans.insert(Loc::Root, 0..0);
         Self {
@@ -127,7 +130,7 @@ impl SourceMap {
         None
     }
 
-    fn problem_at(&self, offset: Option<usize>, message: String) -> Problem {
+    pub(crate) fn problem_at(&self, offset: Option<usize>, message: String) -> Problem {
         let (line, column) = match offset {
             Some(offset) => {
                 let (l, c) = self.line_col(offset);
@@ -175,7 +178,7 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<(Config, SourceMap), Con
 
 /// A number written as a string (`"201"`) or as an integer (`201`).
 #[derive(Debug)]
-struct NumberText(String);
+pub(crate) struct NumberText(pub(crate) String);
 
 impl<'de> Deserialize<'de> for NumberText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -204,6 +207,8 @@ impl<'de> Deserialize<'de> for NumberText {
 struct RawFile {
     time_zone: Option<Spanned<String>>,
     simulation: Option<bool>,
+    #[serde(default)]
+    allow_plain_passwords: bool,
     storage: Option<RawStorage>,
     #[serde(default)]
     group: Vec<Spanned<RawGroup>>,
@@ -243,6 +248,7 @@ struct RawExtension {
     #[serde(default)]
     voicemail: bool,
     password: Option<Spanned<String>>,
+    password_hash: Option<Spanned<String>>,
     #[serde(default = "yes")]
     online: bool,
 }
@@ -334,6 +340,7 @@ impl RawFile {
         Config {
             time_zone,
             simulation: self.simulation.unwrap_or(true),
+            allow_plain_passwords: self.allow_plain_passwords,
             storage,
             groups,
         }
@@ -361,6 +368,9 @@ impl RawGroup {
                 if let Some(p) = &raw.password {
                     map.record(Loc::Password(g, i), p);
                 }
+                if let Some(p) = &raw.password_hash {
+                    map.record(Loc::PasswordHash(g, i), p);
+                }
                 ExtensionConfig {
                     number: raw.number.into_inner().0,
                     name: raw.name.into_inner(),
@@ -368,6 +378,7 @@ impl RawGroup {
                     email: raw.email,
                     voicemail: raw.voicemail,
                     password: raw.password.map(Spanned::into_inner),
+                    password_hash: raw.password_hash.map(Spanned::into_inner),
                     online: raw.online,
                 }
             })

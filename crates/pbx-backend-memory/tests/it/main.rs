@@ -5,7 +5,9 @@ mod config_errors;
 mod demo;
 mod presence;
 mod props;
+mod scenario_files;
 mod scenarios;
+mod storage;
 mod support;
 
 // The conformance kit (pbx_backend::kit) against MemoryPbx; added by the kit's author.

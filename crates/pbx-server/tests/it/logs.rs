@@ -1,13 +1,15 @@
-//! The request log: what it says, and that it never holds credentials.
+//! The request log: what it says, and that it never holds credentials or stored
+//! values.
 
 use std::io;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use axum::http::Request;
 use axum::http::header::AUTHORIZATION;
+use axum::http::{Request, StatusCode};
 use pbx_server::ServerConfig;
 use tracing_subscriber::fmt::MakeWriter;
+use xmlrpc_codec::Value;
 
 use crate::support::{HookedPbx, SECRET, basic, method_call, send, string};
 
@@ -120,4 +122,72 @@ async fn the_log_names_user_method_fault_and_status_but_never_credentials() {
     expect(lines[2], &["status=401", "auth_failure=\"rejected\""]);
     expect(lines[3], &["status=401", "auth_failure=\"malformed\""]);
     expect(lines[4], &["status=404", "path=\"/elsewhere\""]);
+}
+
+#[tokio::test]
+async fn stored_values_and_throttled_credentials_never_reach_the_log() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(capture.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    // See the test above: a second dispatcher keeps callsite interest per thread.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mut config = ServerConfig::default();
+    config.throttle.slow_after = 5;
+    config.throttle.lock_after = 2;
+    let router = pbx_server::router(HookedPbx::new(false).state(config));
+    let good = basic("203", SECRET);
+    let request = |authorization: &str, body: Vec<u8>| {
+        Request::post("/RPC2")
+            .header(AUTHORIZATION, authorization)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    const VALUE: &str = "Stored-Value-0f-a-CRM-t0ken";
+    let too_long = VALUE.repeat(4000);
+    for body in [
+        method_call("dict_set", vec![string("crm.token"), string(VALUE)]),
+        method_call("dict_get", vec![string("crm.token")]),
+        method_call("get_all", vec![]),
+        method_call("dict_set", vec![string("big"), string(&too_long)]),
+        method_call(
+            "dict_set_many",
+            vec![Value::Struct(
+                [("k".to_owned(), string(VALUE))].into_iter().collect(),
+            )],
+        ),
+        method_call("dict_get_serialized", vec![string("crm.token")]),
+    ] {
+        let answer = send(&router, request(&good, body)).await;
+        assert_eq!(answer.status, StatusCode::OK);
+    }
+    // Wrong passwords until the user is locked out, then the right one: 429.
+    let guesses = ["Gue55-one", "Gue55-two"];
+    for guess in guesses {
+        send(
+            &router,
+            request(&basic("203", guess), method_call("get_calls", vec![])),
+        )
+        .await;
+    }
+    let locked = send(&router, request(&good, method_call("get_calls", vec![]))).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+
+    let log = capture.text();
+    for secret in [
+        SECRET,
+        VALUE,
+        good.as_str(),
+        "Basic",
+        guesses[0],
+        guesses[1],
+    ] {
+        assert!(!log.contains(secret), "the log holds {secret:?}:\n{log}");
+    }
+    assert!(!log.to_ascii_lowercase().contains("authorization"), "{log}");
+    assert!(log.contains("auth_failure=\"throttled\""), "{log}");
 }

@@ -273,3 +273,126 @@ fn shutdown_lets_the_request_in_flight_finish() {
     assert!(rest.contains("</methodResponse>"), "{rest}");
     server.join().unwrap().unwrap();
 }
+
+/// `get_extensions` as `user` with `password`, on a keep-alive connection.
+fn request_as(user: &str, password: &str) -> String {
+    let body = String::from_utf8(method_call("get_extensions", vec![])).unwrap();
+    format!(
+        "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n{body}",
+        basic(user, password),
+        body.len()
+    )
+}
+
+/// A connection from the loopback address `from` (127.0.0.x), so that tests can
+/// be several clients.
+async fn connect_from(from: [u8; 4], to: SocketAddr) -> BufReader<TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind((std::net::Ipv4Addr::from(from), 0).into())
+        .unwrap();
+    BufReader::new(socket.connect(to).await.unwrap())
+}
+
+#[tokio::test]
+async fn headers_sent_slowly_are_cut_off_at_the_idle_timeout() {
+    let mut config = ServerConfig::default();
+    config.idle_timeout = Duration::from_millis(200);
+    let server = start(demo_state(config)).await;
+    let mut slowloris = connect(server.addr).await;
+    // Half a request head, and then nothing: the server must not wait forever.
+    slowloris
+        .get_mut()
+        .write_all(b"POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nX-Slow: a")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(PATIENCE, slowloris.read_to_end(&mut rest)).await;
+    assert!(matches!(read, Ok(Ok(_))), "closed: {read:?}");
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn a_body_trickling_in_gets_408_at_the_body_timeout() {
+    let mut config = ServerConfig::default();
+    config.body_timeout = Duration::from_millis(200);
+    let server = start(demo_state(config)).await;
+    let mut connection = connect(server.addr).await;
+    let request = raw_request("HTTP/1.1", "");
+    let response = exchange(&mut connection, &request[..request.len() - 10]).await;
+    assert_eq!(response.status_line, "HTTP/1.1 408 Request Timeout");
+    assert_eq!(response.body, b"request body too slow\n");
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_get_503_and_the_others_go_on() {
+    let mut config = ServerConfig::default();
+    config.max_connections = 2;
+    let server = start(demo_state(config)).await;
+    let request = raw_request("HTTP/1.1", "");
+    let mut first = connect(server.addr).await;
+    let mut second = connect(server.addr).await;
+    for connection in [&mut first, &mut second] {
+        let response = exchange(connection, &request).await;
+        assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    }
+    let mut third = connect(server.addr).await;
+    let busy = tokio::time::timeout(PATIENCE, read_response(&mut third))
+        .await
+        .unwrap()
+        .expect("a 503");
+    assert_eq!(busy.status_line, "HTTP/1.1 503 Service Unavailable");
+    assert_eq!(busy.header("retry-after"), Some("1"));
+    expect_closed(&mut third).await;
+    // The connections being served are not affected.
+    let response = exchange(&mut first, &request).await;
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn the_last_request_a_connection_may_make_closes_it() {
+    let mut config = ServerConfig::default();
+    config.max_requests_per_connection = 2;
+    let server = start(demo_state(config)).await;
+    let mut connection = connect(server.addr).await;
+    let request = raw_request("HTTP/1.1", "");
+    let first = exchange(&mut connection, &request).await;
+    assert_eq!(first.header("connection"), None);
+    let second = exchange(&mut connection, &request).await;
+    assert_eq!(second.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(second.header("connection"), Some("close"));
+    expect_closed(&mut connection).await;
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_lock_out_that_address_and_user_only() {
+    let mut config = ServerConfig::default();
+    config.throttle.slow_after = 1;
+    config.throttle.delay = Duration::from_millis(1);
+    config.throttle.max_delay = Duration::from_millis(1);
+    config.throttle.lock_after = 3;
+    config.throttle.lockout = Duration::from_secs(600);
+    let server = start(demo_state(config)).await;
+    let attacker = [127, 0, 0, 2];
+    let mut guesser = connect_from(attacker, server.addr).await;
+    for guess in ["a", "b", "c"] {
+        let response = exchange(&mut guesser, &request_as("203", guess)).await;
+        assert_eq!(response.status_line, "HTTP/1.1 401 Unauthorized");
+    }
+    // Locked out now, the right password included, without it being checked.
+    let locked = exchange(&mut guesser, &request_as("203", SECRET)).await;
+    assert_eq!(locked.status_line, "HTTP/1.1 429 Too Many Requests");
+    assert_eq!(locked.header("retry-after"), Some("600"));
+    let locked = exchange(&mut guesser, &request_as("201", SECRET)).await;
+    assert_eq!(locked.status_line, "HTTP/1.1 429 Too Many Requests");
+    // Another address goes on for other users; user 203 stays locked for a while.
+    let mut other = connect_from([127, 0, 0, 3], server.addr).await;
+    let fine = exchange(&mut other, &request_as("201", SECRET)).await;
+    assert_eq!(fine.status_line, "HTTP/1.1 200 OK");
+    let user_locked = exchange(&mut other, &request_as("203", SECRET)).await;
+    assert_eq!(user_locked.status_line, "HTTP/1.1 429 Too Many Requests");
+    stop(server).await;
+}

@@ -6,12 +6,15 @@
 //!   fails when the file is not current (`cargo xtask codegen` rewrites it).
 //! - `handler`: what scripts cannot express: simulation absent or switched off,
 //!   internal faults, limits, the serialized round trip of every type, visibility.
+//! - `isolation`: random operations by users of both demo groups; no answer
+//!   shows another group's or user's data.
 //! - `roundtrip`: property tests for every record and request, both directions.
 //! - `script`: the `.rpc` script format and a small literal syntax for values.
 
 mod api;
 mod docs;
 mod handler;
+mod isolation;
 mod roundtrip;
 mod script;
 
@@ -53,7 +56,8 @@ impl Demo {
             SystemTime::UNIX_EPOCH + Duration::from_secs(DEMO_START),
         ));
         let pbx = Arc::new(MemoryPbx::demo().with_clock(clock.clone()));
-        let handler = Handler::new(pbx.clone()).with_simulator(pbx.clone());
+        let player = Arc::new(pbx_backend_memory::Player::new(pbx.clone()));
+        let handler = Handler::new(pbx.clone()).with_simulator(player);
         Demo {
             handler,
             pbx,

@@ -11,8 +11,8 @@ use pbx_model::{
 use pbx_xmlrpc::{Method, Record, Reply, Request, SimRequest, methods};
 use proptest::prelude::*;
 use xmlrpc_codec::{
-    Fault, MethodCall, MethodResponse, Struct, Value, decode_method_call, decode_method_response,
-    encode_method_call, encode_method_response,
+    Encoder, Fault, MethodCall, MethodResponse, Struct, Value, decode_method_call,
+    decode_method_response, encode_method_call, encode_method_response, encode_value,
 };
 
 fn text() -> impl Strategy<Value = String> {
@@ -238,6 +238,11 @@ fn over_the_wire(value: Value) -> Value {
 
 fn round_trip<R: Record + PartialEq + std::fmt::Debug>(record: &R) -> Result<(), TestCaseError> {
     let value = record.to_value();
+    // The streamed record (`write`) is byte for byte the tree (`to_value`).
+    let streamed = Encoder::default()
+        .value_with(|w| record.write(w))
+        .expect("encodes");
+    prop_assert_eq!(streamed, encode_value(&value).expect("encodes"));
     prop_assert_eq!(
         &R::from_value(&value).map_err(|e| TestCaseError::fail(e.to_string()))?,
         record
@@ -274,6 +279,9 @@ proptest! {
 
     #[test]
     fn replies_round_trip((method, reply) in reply()) {
+        let tree = encode_method_response(&MethodResponse::Success(reply.clone().into_value()));
+        let streamed = Encoder::default().method_response_with(|w| reply.clone().write(w));
+        prop_assert_eq!(streamed.expect("encodes"), tree.expect("encodes"));
         let value = over_the_wire(reply.clone().into_value());
         prop_assert_eq!(Reply::from_value(method, &value), Ok(reply));
     }
@@ -300,6 +308,12 @@ fn every_method_has_a_request_variant() {
         SimRequest::Register { number: "1".into() },
         SimRequest::Unregister { number: "1".into() },
         SimRequest::Reset,
+        SimRequest::Play {
+            scenario: "office-day".into(),
+            speed: None,
+            repeat: Some(true),
+        },
+        SimRequest::Stop,
     ];
     let mut requests = vec![
         Request::GetCalls,

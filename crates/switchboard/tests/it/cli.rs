@@ -282,6 +282,40 @@ fn the_sim_subcommands_answer_fault_2_when_simulation_is_off() {
 }
 
 #[test]
+fn sim_play_sends_a_scenario_file_and_sim_stop_leaves_its_calls() {
+    let server = Server::start(&[]);
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/scenarios/queue-call.toml"
+    );
+    assert_eq!(sb(&server, &["sim", "play", file]).ok(), "");
+    // The scenario's first step (at 0 s) rings queue 600 from +15550100 before
+    // sim.play answers.
+    let calls = sb(&server, &["calls", "--json"]).json();
+    let calls = calls.as_array().unwrap();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c["from"]["number"] == "+15550100" && c["qcall"] == true),
+        "{calls:?}"
+    );
+    assert_eq!(sb(&server, &["sim", "stop", "--json"]).json(), json!(true));
+    assert_eq!(
+        sb(&server, &["calls", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        calls.len()
+    );
+    // Neither a file nor a built-in scenario: the server says what is wrong.
+    let stderr = sb(&server, &["sim", "play", "no-such-scenario"])
+        .fails(5)
+        .to_owned();
+    assert!(stderr.contains("no-such-scenario"), "{stderr}");
+}
+
+#[test]
 fn dict_sets_gets_lists_and_deletes() {
     let server = Server::start(&[]);
     assert_eq!(sb(&server, &["dict", "list"]).ok(), "no keys\n");

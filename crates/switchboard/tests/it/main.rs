@@ -4,6 +4,9 @@
 //! client subcommands, in `cli`) run against it.
 
 mod cli;
+mod durability;
+mod scenario;
+mod security;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
@@ -26,19 +29,40 @@ fn switchboard() -> Command {
     Command::new(env!("CARGO_BIN_EXE_switchboard"))
 }
 
+/// A data directory of its own for a `serve` that names none (nor `--ephemeral`),
+/// so that tests never share one, nor touch the user's: the arguments to add,
+/// and the directory to keep until the server is gone.
+fn own_data_dir(args: &[&str]) -> (Vec<String>, Option<tempfile::TempDir>) {
+    let serve = args.first().is_none_or(|a| *a == "serve");
+    if !serve
+        || args
+            .iter()
+            .any(|a| *a == "--data-dir" || *a == "--ephemeral")
+    {
+        return (Vec::new(), None);
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data = dir.path().join("data").display().to_string();
+    (vec!["--data-dir".to_owned(), data], Some(dir))
+}
+
 /// A running `switchboard serve`, killed if a test ends without stopping it.
 struct Server {
     child: Child,
     url: String,
     stderr: Option<JoinHandle<String>>,
+    /// The data directory [`own_data_dir`] made, removed after the server ends.
+    data: Option<tempfile::TempDir>,
 }
 
 impl Server {
     /// Starts `switchboard serve --listen 127.0.0.1:0 ARGS` and waits for its address.
     fn start(args: &[&str]) -> Server {
+        let (data_args, data) = own_data_dir(args);
         let mut child = switchboard()
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
+            .args(data_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -63,6 +87,7 @@ impl Server {
             child,
             url,
             stderr: Some(stderr),
+            data,
         }
     }
 
@@ -140,8 +165,10 @@ fn python(script: &str, args: &[&str]) -> String {
 /// Runs `switchboard ARGS`, which must fail before it starts serving; returns
 /// its stderr.
 fn fails(args: &[&str]) -> String {
+    let (data_args, _data) = own_data_dir(args);
     let mut child = switchboard()
         .args(args)
+        .args(data_args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
