@@ -408,27 +408,9 @@ impl Run {
                 self.schedule(hold_at + hold_for, Action::Resume(l()));
                 end += hold_for;
             }
-            match target {
-                Some(target) if transfer => {
-                    self.schedule(
-                        end,
-                        Action::Transfer {
-                            label: l(),
-                            to: target,
-                        },
-                    );
-                    end += ring_again;
-                    self.schedule(
-                        end,
-                        Action::Answer {
-                            label: l(),
-                            by: None,
-                            pick: Some(pick),
-                        },
-                    );
-                    end += talk_again;
-                }
-                Some(target) if park => {
+            // A parked call is picked up by a transfer, like a transferred one.
+            if let Some(target) = target.filter(|_| transfer || park) {
+                if !transfer {
                     self.schedule(
                         end,
                         Action::Park {
@@ -437,25 +419,24 @@ impl Run {
                         },
                     );
                     end += park_for;
-                    self.schedule(
-                        end,
-                        Action::Transfer {
-                            label: l(),
-                            to: target,
-                        },
-                    );
-                    end += ring_again;
-                    self.schedule(
-                        end,
-                        Action::Answer {
-                            label: l(),
-                            by: None,
-                            pick: Some(pick),
-                        },
-                    );
-                    end += talk_again;
                 }
-                _ => {}
+                self.schedule(
+                    end,
+                    Action::Transfer {
+                        label: l(),
+                        to: target,
+                    },
+                );
+                end += ring_again;
+                self.schedule(
+                    end,
+                    Action::Answer {
+                        label: l(),
+                        by: None,
+                        pick: Some(pick),
+                    },
+                );
+                end += talk_again;
             }
             self.schedule(end, Action::Hangup(l()));
         } else if voicemail {
