@@ -139,11 +139,15 @@ pub(crate) fn int(value: &Value) -> Result<i64, ResultError> {
     }
 }
 
-/// A non-negative int that fits in 32 bits.
+/// A non-negative int that an XML-RPC `<int>` can carry back (at most `i32::MAX`):
+/// a larger number read here would be accepted once and then fail every answer
+/// that writes it out again (a favorite's slot, say).
 pub(crate) fn u32(value: &Value) -> Result<u32, ResultError> {
     let i = int(value)?;
-    ::core::primitive::u32::try_from(i)
-        .map_err(|_| ResultError::mismatch("int ≥ 0 (32 bits)", value))
+    i32::try_from(i)
+        .ok()
+        .and_then(|i| ::core::primitive::u32::try_from(i).ok())
+        .ok_or_else(|| ResultError::mismatch("int from 0 to 2147483647", value))
 }
 
 /// A 0/1 flag: boolean, int 0/1, or the strings `0`, `1`, `true`, `false`.
@@ -255,6 +259,8 @@ mod tests {
         assert_eq!(string(&Value::Int(42)).unwrap(), "42");
         assert_eq!(int(&Value::String(" 7 ".into())).unwrap(), 7);
         assert!(u32(&Value::Int(-1)).is_err());
+        assert_eq!(u32(&Value::Int(2_147_483_647)).unwrap(), 2_147_483_647);
+        assert!(u32(&Value::Int(2_147_483_648)).is_err());
         assert!(flag(&Value::Int(1)).unwrap());
         assert!(!flag(&Value::String("false".into())).unwrap());
         assert!(flag(&Value::Int(2)).is_err());

@@ -457,7 +457,7 @@ fn storable(value: &Value) -> Result<Value, ResultError> {
     }
 }
 
-fn core_types_only(value: &Value) -> Result<(), ResultError> {
+pub(crate) fn core_types_only(value: &Value) -> Result<(), ResultError> {
     match value {
         Value::Nil => Err(ResultError::other(
             "nil cannot be stored: it is no XML-RPC core type",
@@ -620,7 +620,7 @@ mod tests {
         let f = call("park", vec![Value::String("c".into()), Value::Int(-1)]).unwrap_err();
         assert_eq!(
             f.string,
-            "park: parameter 2 (slot): expected int ≥ 0 (32 bits), got int -1"
+            "park: parameter 2 (slot): expected int from 0 to 2147483647, got int -1"
         );
     }
 

@@ -291,6 +291,56 @@ async fn values_core_types_cannot_carry_are_refused_not_stored() {
 }
 
 #[tokio::test]
+async fn dict_get_serialized_of_extension_text_is_conflict() {
+    // Text written with dict_set that decodes to what no answer can carry was an
+    // internal error (fault 1) when the answer failed to encode.
+    let demo = Demo::new();
+    for text in [
+        "<value><array><data><value><i8>5000000000</i8></value></data></array></value>",
+        "<value><struct><member><name>x</name><value><nil/></value></member></struct></value>",
+    ] {
+        demo.call("203", "dict_set", vec![s("raw"), s(text)])
+            .await
+            .unwrap();
+        let fault = demo
+            .call("203", "dict_get_serialized", vec![s("raw")])
+            .await
+            .unwrap_err();
+        assert_eq!(fault.code, -3, "{text}: {fault}");
+    }
+}
+
+#[tokio::test]
+async fn favorite_slot_beyond_i32_is_refused() {
+    // A slot stored beyond what <int> carries made every later get_favorites of
+    // the group fail with fault 1.
+    let favorite = |slot: i64| {
+        Value::Array(vec![Value::Struct(Struct::from_iter([
+            ("id", Value::Int(1)),
+            ("type", s("extension")),
+            ("slot", Value::Int(slot)),
+        ]))])
+    };
+    let demo = Demo::new();
+    let fault = demo
+        .call("203", "set_favorites", vec![favorite(3_000_000_000)])
+        .await
+        .unwrap_err();
+    assert_eq!(fault.code, -32602, "{fault}");
+    assert!(fault.string.contains("slot"), "{fault}");
+    assert_eq!(
+        demo.call("201", "get_favorites", vec![]).await,
+        Ok(Value::Array(vec![]))
+    );
+    // The largest slot <int> carries is stored and read back.
+    demo.call("203", "set_favorites", vec![favorite(i64::from(i32::MAX))])
+        .await
+        .unwrap();
+    let back = demo.call("201", "get_favorites", vec![]).await.unwrap();
+    assert!(format!("{back:?}").contains("2147483647"), "{back:?}");
+}
+
+#[tokio::test]
 async fn storage_limits_are_fault_4_and_write_nothing() {
     let demo = Demo::new();
     let long = "x".repeat(64 * 1024 + 1);
