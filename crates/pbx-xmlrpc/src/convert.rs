@@ -165,16 +165,18 @@ pub(crate) fn flag(value: &Value) -> Result<bool, ResultError> {
     }
 }
 
-/// A name of a closed set, parsed case-insensitively with `T`'s `FromStr`.
-pub(crate) fn name<T: std::str::FromStr>(
+/// A name of one of the model's closed sets, parsed case-insensitively; the error
+/// lists the names the model accepts.
+pub(crate) fn name<T: std::str::FromStr<Err = pbx_model::UnknownName>>(
     value: &Value,
-    expected: &[&str],
 ) -> Result<T, ResultError> {
     let text = string(value)?;
     text.trim()
         .to_ascii_lowercase()
         .parse()
-        .map_err(|_| ResultError::mismatch(format_args!("one of {}", expected.join(", ")), value))
+        .map_err(|e: pbx_model::UnknownName| {
+            ResultError::mismatch(format_args!("one of {}", e.expected.join(", ")), value)
+        })
 }
 
 /// A struct.

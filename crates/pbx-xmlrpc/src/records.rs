@@ -127,7 +127,7 @@ fn call_id(value: &Value) -> Result<CallId, ResultError> {
 }
 
 fn entity_kind(value: &Value) -> Result<EntityKind, ResultError> {
-    convert::name(value, &["extension", "queue", "attendant"])
+    convert::name(value)
 }
 
 // ---- extension record ----------------------------------------------------------
@@ -187,9 +187,7 @@ impl Record for Entity {
             caller_id: m.get("callerid", CallerId::from_value)?,
             voicemail: m.get("voicemail", convert::flag)?,
             email: m.get_or("email", String::new(), owned)?,
-            presence: m.get("state", |v| {
-                convert::name::<Presence>(v, &["online", "offline"])
-            })?,
+            presence: m.get("state", convert::name::<Presence>)?,
         })
     }
 }
@@ -220,9 +218,7 @@ impl Record for Party {
             id: m.get("id", entity_id)?,
             number: m.get("number", owned)?,
             name: m.get_or("name", String::new(), owned)?,
-            kind: m.get("type", |v| {
-                convert::name::<PartyKind>(v, &["extension", "queue", "attendant", "vm", "unknown"])
-            })?,
+            kind: m.get("type", convert::name::<PartyKind>)?,
         })
     }
 }
@@ -253,19 +249,7 @@ impl Record for Call {
         let m = Members::of(value)?;
         Ok(Call {
             id: m.get("id", call_id)?,
-            state: m.get("state", |v| {
-                convert::name::<CallState>(
-                    v,
-                    &[
-                        "setup",
-                        "ringing",
-                        "connected",
-                        "onhold",
-                        "parked",
-                        "unknown",
-                    ],
-                )
-            })?,
+            state: m.get("state", convert::name::<CallState>)?,
             from: m.get("from", Party::from_value)?,
             to: m.get("to", Party::from_value)?,
             duration: m.get("duration", convert::u32)?,
@@ -295,9 +279,7 @@ impl Record for Favorite {
                 id: m.get("id", entity_id)?,
             },
             slot: m.get("slot", convert::u32)?,
-            size: m.get_or("size", FavoriteSize::Single, |v| {
-                convert::name(v, &["single", "double"])
-            })?,
+            size: m.get_or("size", FavoriteSize::Single, convert::name)?,
         })
     }
 }
