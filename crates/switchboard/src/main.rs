@@ -21,6 +21,7 @@ mod failure;
 mod favorites_file;
 mod hash_password;
 mod json;
+mod log_format;
 mod output;
 mod remote;
 mod serve;

@@ -1,6 +1,5 @@
 //! `switchboard serve`: the reference server on the demo PBX or a configuration file.
 
-use std::io::IsTerminal as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,6 +10,7 @@ use pbx_server::AppState;
 use pbx_storage_sqlite::SqliteStorage;
 use pbx_xmlrpc::Handler;
 
+use crate::log_format::{Plain, PlainFields};
 use crate::serve_security::{self, SecurityArgs};
 use tokio::net::TcpListener;
 
@@ -65,7 +65,8 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .fmt_fields(PlainFields)
+        .event_format(Plain)
         .init();
     let (pbx, data_dir) = with_storage(pbx, &args)?;
     let pbx = Arc::new(pbx);

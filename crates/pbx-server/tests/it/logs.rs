@@ -112,7 +112,7 @@ async fn the_log_names_user_method_fault_and_status_but_never_credentials() {
             "status=200",
             "user=\"203\"",
             "method=\"get_extensions\"",
-            "duration=",
+            "duration_us=",
         ],
     );
     expect(
