@@ -227,6 +227,25 @@ async fn responses_are_gzipped_when_the_client_asks() {
         Some("text/xml; charset=utf-8")
     );
     assert_eq!(gunzip(&compressed.body), plain.body);
+    assert!(plain.body.len() as u64 >= pbx_server::GZIP_FROM_BYTES);
+
+    // A short answer is not worth compressing.
+    let mut request = post(
+        "203",
+        method_call("get_extensions", vec![string("too many")]),
+    );
+    request
+        .headers_mut()
+        .insert(ACCEPT_ENCODING, "gzip".parse().unwrap());
+    let short = send(&router, request).await;
+    assert_eq!(short.status, StatusCode::OK);
+    assert!(
+        (short.body.len() as u64) < pbx_server::GZIP_FROM_BYTES,
+        "{}",
+        String::from_utf8_lossy(&short.body)
+    );
+    assert!(String::from_utf8_lossy(&short.body).contains("<fault>"));
+    assert_eq!(short.header(CONTENT_ENCODING.as_str()), None);
 }
 
 #[tokio::test]
