@@ -175,7 +175,9 @@ impl Handler {
         };
         let (body, fault_code) = match response {
             // Written straight from the records: no `Value` tree for list results.
-            Ok(reply) => match Encoder::default().method_response_with(|w| reply.write(w)) {
+            Ok(reply) => match Encoder::default()
+                .method_response_with_capacity(reply.size_hint(), |w| reply.write(w))
+            {
                 Ok(body) => (body, None),
                 Err(error) => {
                     tracing::error!(method = method.as_deref(), %error, "cannot encode a result");

@@ -200,7 +200,19 @@ impl Encoder {
         &self,
         result: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
     ) -> Result<Vec<u8>, EncodeError> {
-        let mut out = String::with_capacity(256);
+        self.method_response_with_capacity(256, result)
+    }
+
+    /// [`Encoder::method_response_with`] into a buffer of `capacity` bytes to start
+    /// with: for a large document whose size the caller can estimate, it saves the
+    /// buffer's regrowth (each a copy of everything written so far). The bytes are
+    /// the same whatever the capacity.
+    pub fn method_response_with_capacity(
+        &self,
+        capacity: usize,
+        result: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let mut out = String::with_capacity(capacity);
         out.push_str(DECLARATION);
         out.push_str("<methodResponse><params><param>");
         let Written(()) = result(ValueWriter {
@@ -265,11 +277,18 @@ mod tests {
             .unwrap();
         let expected = encode_method_response(&MethodResponse::Success(tree.clone())).unwrap();
         assert_eq!(
-            String::from_utf8(streamed).unwrap(),
-            String::from_utf8(expected).unwrap()
+            String::from_utf8_lossy(&streamed),
+            String::from_utf8_lossy(&expected)
         );
         let bare = Encoder::default().value_with(|w| w.value(&tree)).unwrap();
         assert_eq!(bare, encode_value(&tree).unwrap());
+        // Any starting capacity, too small or ample, writes the same bytes.
+        for capacity in [0, 1, 64, 1 << 16] {
+            let sized = Encoder::default()
+                .method_response_with_capacity(capacity, |w| w.value(&tree))
+                .unwrap();
+            assert_eq!(sized, expected, "capacity {capacity}");
+        }
     }
 
     #[test]

@@ -568,3 +568,31 @@ async fn the_log_names_calls_but_never_values() {
     assert!(log.contains(SECRET), "{log}");
     assert!(log.contains("get_calls"), "{log}");
 }
+
+#[tokio::test]
+async fn the_size_hint_holds_a_list_answer_without_wasting_much() {
+    let demo = Demo::new();
+    for _ in 0..5 {
+        demo.call("203", "sim.call", vec![s("+15550100"), s("201")])
+            .await
+            .expect("the demo places calls");
+    }
+    let user = demo.user("203").await;
+    let replies = [
+        pbx_xmlrpc::Reply::Extensions(demo.pbx.get_extensions(&user).await.unwrap()),
+        pbx_xmlrpc::Reply::Calls(demo.pbx.get_calls(&user).await.unwrap()),
+    ];
+    for reply in replies {
+        let hint = reply.size_hint();
+        let written = xmlrpc_codec::Encoder::default()
+            .method_response_with(|w| reply.clone().write(w))
+            .unwrap()
+            .len();
+        assert!(written > 2_000, "a real list: {written} bytes");
+        // Enough for the answer (no regrowth), and not several times too much.
+        assert!(
+            written <= hint && hint <= 4 * written,
+            "{written} bytes written, {hint} estimated for {reply:?}"
+        );
+    }
+}
