@@ -41,7 +41,9 @@
 //! several popular clients crash on `<nil/>` and `<i8>`. What XML-RPC cannot carry
 //! (NaN, a C0 control character) is an [`EncodeError`], never a broken document.
 //! [`Encoder::method_response_with`] writes a response through a [`ValueWriter`]
-//! straight from your own types, with the same rules and bytes but no [`Value`] tree.
+//! straight from your own types, with the same rules and bytes but no [`Value`] tree
+//! ([`Encoder::method_response_with_capacity`] when you can estimate a large
+//! answer's size, to write it without regrowing the buffer).
 //!
 //! docs/codec.md in the repository lists every rule with its reason.
 //!
