@@ -13,13 +13,14 @@
 //! character of a message or value is written as an escape, so a client cannot
 //! forge a log line or drive the operator's terminal.
 
+use std::cell::RefCell;
 use std::fmt::{self, Write as _};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::time::{FormatTime as _, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -39,7 +40,7 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         let meta = event.metadata();
-        SystemTime.format_time(&mut writer)?;
+        timestamp(&mut writer, SystemTime::now())?;
         write!(writer, " {:>5} {}: ", meta.level().as_str(), meta.target())?;
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
@@ -56,6 +57,27 @@ where
         ctx.format_fields(writer.by_ref(), event)?;
         writer.write_char('\n')
     }
+}
+
+/// `time` in RFC 3339, UTC, with microseconds: `2026-11-26T05:13:29.123456Z`. The
+/// date and time of day are formatted (by jiff) once per second per thread.
+fn timestamp(writer: &mut impl fmt::Write, time: SystemTime) -> fmt::Result {
+    thread_local! {
+        /// The second last formatted, and its text up to the seconds' dot.
+        static SECOND: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+    }
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let second = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+    SECOND.with_borrow_mut(|(cached, text)| {
+        if *cached != second {
+            let whole = jiff::Timestamp::from_second(second).unwrap_or(jiff::Timestamp::MAX);
+            text.clear();
+            write!(text, "{whole:.0}")?;
+            text.pop(); // the `Z`
+            *cached = second;
+        }
+        write!(writer, "{text}.{:06}Z", since.subsec_micros())
+    })
 }
 
 /// Fields as `name=value`, space-separated; the message bare, strings quoted.
@@ -104,6 +126,15 @@ impl Visitor<'_> {
                 .and_then(|()| Escaping(&mut self.writer).write_fmt(value));
         }
     }
+
+    /// A value that cannot hold a control character (a number, a boolean).
+    fn record_plain(&mut self, field: &Field, value: impl fmt::Display) {
+        if self.result.is_ok() {
+            self.result = self
+                .name(field)
+                .and_then(|()| write!(self.writer, "{value}"));
+        }
+    }
 }
 
 impl Visit for Visitor<'_> {
@@ -116,15 +147,15 @@ impl Visit for Visitor<'_> {
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.record(field, format_args!("{value}"));
+        self.record_plain(field, value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.record(field, format_args!("{value}"));
+        self.record_plain(field, value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.record(field, format_args!("{value}"));
+        self.record_plain(field, value);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -137,6 +168,11 @@ struct Escaping<'a, 'w>(&'a mut Writer<'w>);
 
 impl fmt::Write for Escaping<'_, '_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        // In UTF-8 a control character starts with a byte below 0x20, 0x7F (DEL) or
+        // 0xC2 (C1, U+0080..U+009F): text without those bytes goes through whole.
+        if !s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+            return self.0.write_str(s);
+        }
         let mut rest = s;
         while let Some(at) = rest.find(char::is_control) {
             self.0.write_str(&rest[..at])?;
@@ -219,6 +255,26 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_are_rfc_3339_utc_with_microseconds_across_seconds() {
+        let at = |secs: u64, micros: u32| {
+            let mut text = String::new();
+            super::timestamp(
+                &mut text,
+                std::time::UNIX_EPOCH + std::time::Duration::new(secs, micros * 1_000),
+            )
+            .expect("formats");
+            text
+        };
+        assert_eq!(at(1_795_670_009, 123_456), "2026-11-26T05:13:29.123456Z");
+        // The same second again (from the cache), then the next ones.
+        assert_eq!(at(1_795_670_009, 7), "2026-11-26T05:13:29.000007Z");
+        assert_eq!(at(1_795_670_010, 0), "2026-11-26T05:13:30.000000Z");
+        assert_eq!(at(1_795_670_009, 999_999), "2026-11-26T05:13:29.999999Z");
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(at(951_868_800, 1), "2000-03-01T00:00:00.000001Z");
+    }
+
+    #[test]
     fn spans_prefix_the_event_with_their_fields() {
         let log = logged(|| {
             let span = tracing::debug_span!("request", http_method = %"POST", path = ?"/RPC2");
@@ -253,6 +309,10 @@ mod tests {
             log.contains("detail=\"bad\\n2026"),
             "Debug quoting kept: {log}"
         );
+
+        // Printable characters that share a first byte with C1 controls stay as they are.
+        let log = logged(|| tracing::info!(note = %"¡© ok", "{}", "Söhne ¡"));
+        assert!(log.ends_with(": Söhne ¡ note=¡© ok\n"), "{log}");
     }
 
     #[test]
