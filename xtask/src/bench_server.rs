@@ -1,15 +1,26 @@
-//! `cargo xtask bench-server [--seconds N]`: switchboard under load, side by side
-//! with its peers (Python's SimpleXMLRPCServer, dxr, a bare-HTTP floor) on the same
-//! payloads, plus the scaling tables; rewrites the server section of `docs/benchmarks.md`.
+//! `cargo xtask bench-server [--seconds N | --instructions [--requests N]] [--only CALL,...]
+//! [--servers NAME,...]`: switchboard under load, side by side with its peers (Python's SimpleXMLRPCServer,
+//! dxr, a bare-HTTP floor, an xml-rs floor) on the same payloads, plus the scaling
+//! tables; rewrites the server section of `docs/benchmarks.md`.
 //!
 //! Everything runs on this machine: release builds of `switchboard` and of
 //! `fixtures/bench/peers` (its own Cargo project), the fixture PBX written at run
 //! time under `<target>/bench-server/`, and the load generator (`load`) on one thread.
+//!
+//! `--only` (calls: `dict_get`, `get_calls`, `get_extensions`, `system.multicall`) and
+//! `--servers` (`switchboard`, `python`, `python-threaded`, `dxr`, `floor`,
+//! `xml-rs-floor`, `scaling`) measure a part, for quick iteration: the tables are
+//! printed with what could be computed, and the doc is left alone.
+//!
+//! `--instructions [--requests N]` counts instructions per request under callgrind
+//! instead of measuring rates (see `instructions`), and rewrites its own section.
 
 #![allow(clippy::print_stdout)] // a report: it prints its table
 
+mod instructions;
 mod load;
 
+use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -18,6 +29,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
+use base64::Engine as _;
 use hyper::body::Bytes;
 
 use load::{Measured, Target};
@@ -81,9 +93,10 @@ impl Group {
         self.first.to_string()
     }
     fn authorization(self) -> String {
+        let credentials = format!("{}:{PASSWORD}", self.user());
         format!(
             "Basic {}",
-            base64(format!("{}:{PASSWORD}", self.user()).as_bytes())
+            base64::engine::general_purpose::STANDARD.encode(credentials)
         )
     }
 }
@@ -113,29 +126,166 @@ const LARGE: Group = Group {
     calls: 1_000,
 };
 
-#[derive(Debug)]
+/// The servers `--servers` chooses from, in the order they are measured; `scaling` is
+/// switchboard's scaling table.
+const SERVERS: [&str; 7] = [
+    "switchboard",
+    "python",
+    "python-threaded",
+    "dxr",
+    "floor",
+    "xml-rs-floor",
+    "scaling",
+];
+/// The calls of the scaling table.
+const SCALING_CALLS: [&str; 2] = ["get_extensions", "get_calls"];
+const USAGE: &str = "usage: bench-server [--seconds N | --instructions [--requests N]] [--only CALL[,CALL...]] [--servers NAME[,NAME...]]";
+
+#[derive(Debug, PartialEq)]
 struct Options {
     seconds: f64,
+    /// `--only`: the calls measured; every call when `None`.
+    calls: Option<Vec<&'static str>>,
+    /// `--servers`: the servers measured; every server when `None`.
+    servers: Option<Vec<&'static str>>,
+    /// `--instructions [--requests N]`: the requests counted per row under callgrind;
+    /// `None` for the wall-clock run.
+    instructions: Option<usize>,
+}
+
+impl Options {
+    /// A filtered run: its tables are printed, never written to the doc.
+    fn partial(&self) -> bool {
+        self.calls.is_some() || self.servers.is_some()
+    }
+
+    fn measures_call(&self, call: &str) -> bool {
+        self.calls.as_ref().is_none_or(|c| c.contains(&call))
+    }
+
+    fn measures_server(&self, server: &str) -> bool {
+        self.servers.as_ref().is_none_or(|s| s.contains(&server))
+    }
+
+    /// Whether any server of the peer table (all but `scaling`) is measured.
+    fn measures_peer_table(&self) -> bool {
+        SERVERS[..SERVERS.len() - 1]
+            .iter()
+            .any(|s| self.measures_server(s))
+    }
+
+    fn measures_scaling(&self) -> bool {
+        self.measures_server("scaling") && SCALING_CALLS.iter().any(|c| self.measures_call(c))
+    }
+
+    /// The arguments that repeat this run.
+    fn arguments(&self) -> String {
+        let mut args = match self.instructions {
+            Some(requests) => format!("--instructions --requests {requests}"),
+            None => format!("--seconds {}", self.seconds),
+        };
+        if let Some(calls) = &self.calls {
+            let _ = write!(args, " --only {}", calls.join(","));
+        }
+        if let Some(servers) = &self.servers {
+            let _ = write!(args, " --servers {}", servers.join(","));
+        }
+        args
+    }
 }
 
 fn options(args: &[String]) -> Result<Options> {
-    let mut options = Options { seconds: 5.0 };
+    let mut options = Options {
+        seconds: 5.0,
+        calls: None,
+        servers: None,
+        instructions: None,
+    };
+    let (mut seconds, mut instructions, mut requests) = (false, false, None);
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--seconds" => {
+                seconds = true;
                 options.seconds = args
                     .next()
                     .and_then(|s| s.parse().ok())
-                    .filter(|s: &f64| *s > 0.0)
-                    .context("--seconds takes a positive number")?;
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0)
+                    .with_context(|| format!("--seconds takes a positive number ({USAGE})"))?;
             }
-            other => bail!(
-                "bench-server: unknown argument {other:?} (usage: bench-server [--seconds N])"
-            ),
+            "--instructions" => instructions = true,
+            "--requests" => {
+                requests = Some(
+                    args.next()
+                        .and_then(|s| s.parse().ok())
+                        .filter(|n: &usize| *n > 0)
+                        .with_context(|| {
+                            format!("--requests takes a positive whole number ({USAGE})")
+                        })?,
+                );
+            }
+            "--only" => {
+                options.calls = Some(names("--only", args.next(), &CALLS.map(|c| c.name))?);
+            }
+            "--servers" => options.servers = Some(names("--servers", args.next(), &SERVERS)?),
+            other => bail!("bench-server: unknown argument {other:?} ({USAGE})"),
         }
     }
+    if instructions {
+        if seconds {
+            bail!(
+                "bench-server: --seconds is for the wall-clock run; --instructions counts --requests N per row ({USAGE})"
+            );
+        }
+        options.instructions = Some(requests.unwrap_or(instructions::REQUESTS));
+        if instructions::servers(&options).0.is_empty() {
+            bail!(
+                "bench-server: nothing to measure with --instructions: it measures {} ({USAGE})",
+                instructions::SERVERS.join(", ")
+            );
+        }
+        return Ok(options);
+    }
+    if requests.is_some() {
+        bail!("bench-server: --requests needs --instructions ({USAGE})");
+    }
+    if !options.measures_peer_table() && !options.measures_scaling() {
+        bail!(
+            "bench-server: nothing to measure: `scaling` measures only {} ({USAGE})",
+            SCALING_CALLS.join(" and ")
+        );
+    }
     Ok(options)
+}
+
+/// The comma-separated names after `option`, each one of `valid`, duplicates dropped.
+fn names(option: &str, list: Option<&String>, valid: &[&'static str]) -> Result<Vec<&'static str>> {
+    let valid_names = || valid.join(", ");
+    let list = list.with_context(|| {
+        format!(
+            "{option} takes a comma-separated list of: {}",
+            valid_names()
+        )
+    })?;
+    let mut names = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let Some(&known) = valid.iter().find(|v| **v == name) else {
+            bail!(
+                "{option}: unknown name {name:?}; valid names: {}",
+                valid_names()
+            );
+        };
+        if !names.contains(&known) {
+            names.push(known);
+        }
+    }
+    if names.is_empty() {
+        bail!(
+            "{option} needs at least one name; valid names: {}",
+            valid_names()
+        );
+    }
+    Ok(names)
 }
 
 pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
@@ -159,8 +309,82 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     let warmup = Duration::from_millis(500);
     let work = target.join("bench-server");
     std::fs::create_dir_all(&work)?;
+    if let Some(requests) = options.instructions {
+        return instructions::run(root, &target, &work, &options, requests);
+    }
+    let calls: Vec<Call> = CALLS
+        .into_iter()
+        .filter(|c| options.measures_call(c.name))
+        .collect();
 
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let binaries = build(root, &target, &options)?;
+    let switchboard = &binaries.switchboard;
+
+    let mut results = Vec::new();
+    if options.measures_peer_table() {
+        // Our server on the peer fixture: set up, capture the answers, measure.
+        let (ours, bodies) = start_switchboard(serve_command(switchboard, &work)?, &work)?;
+        if options.measures_server("switchboard") {
+            results.push(measure_peer(ours, &calls, true, false, warmup, window)?);
+        } else {
+            drop(ours);
+        }
+        for mut peer in peers(root, &binaries, &bodies) {
+            if options.measures_server(peer.name) {
+                let server = Server::start(peer.name, &mut peer.command, &work)?;
+                results.push(measure_peer(
+                    server, &calls, peer.auth, peer.floor, warmup, window,
+                )?);
+            }
+        }
+    }
+
+    let scaling = if options.measures_scaling() {
+        let methods: Vec<&str> = SCALING_CALLS
+            .into_iter()
+            .filter(|c| options.measures_call(c))
+            .collect();
+        measure_scaling(switchboard, &methods, &work, warmup, window / 2)?
+    } else {
+        Vec::new()
+    };
+    let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+
+    let section = render(
+        &results,
+        &scaling,
+        &options,
+        load_before.trim(),
+        load_after.trim(),
+    );
+    print!("{section}");
+    if options.partial() {
+        println!("a partial run (--only or --servers): {DOC} was not rewritten");
+    } else {
+        write_section(&root.join(DOC), SERVER_SECTION, &section)?;
+        println!("rewrote the server section of {DOC}");
+    }
+    Ok(())
+}
+
+/// Where cargo puts builds: `CARGO_TARGET_DIR` or `<root>/target`.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root.join(p) })
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// The release builds a run starts.
+struct Binaries {
+    switchboard: PathBuf,
+    /// `release/` of `fixtures/bench/peers`.
+    peers: PathBuf,
+}
+
+/// Builds switchboard, and the peers when one of them is measured.
+fn build(root: &Path, target: &Path, options: &Options) -> Result<Binaries> {
     crate::run(Command::new("cargo").current_dir(root).args([
         "build",
         "--release",
@@ -168,31 +392,49 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
         "switchboard",
     ]))?;
     let peers_target = target.join("bench-peers");
-    crate::run(
-        Command::new("cargo")
-            .current_dir(root.join("fixtures/bench/peers"))
-            .env("CARGO_TARGET_DIR", &peers_target)
-            .args(["build", "--release"]),
-    )?;
-    let switchboard = target.join("release/switchboard");
-    let peer = |name: &str| peers_target.join("release").join(name);
+    if ["dxr", "floor", "xml-rs-floor"]
+        .iter()
+        .any(|s| options.measures_server(s))
+    {
+        crate::run(
+            Command::new("cargo")
+                .current_dir(root.join("fixtures/bench/peers"))
+                .env("CARGO_TARGET_DIR", &peers_target)
+                .args(["build", "--release", "--locked"]),
+        )?;
+    }
+    Ok(Binaries {
+        switchboard: target.join("release/switchboard"),
+        peers: peers_target.join("release"),
+    })
+}
 
-    // Our server on the peer fixture: set up, capture the answers, measure.
+/// `switchboard serve` on the peer fixture (`<work>/bench.toml`, written now).
+fn serve_command(switchboard: &Path, work: &Path) -> Result<Command> {
     let config = work.join("bench.toml");
     std::fs::write(&config, pbx_toml(&[BENCH]))?;
-    let ours = Server::start(
-        "switchboard",
-        Command::new(&switchboard)
-            .args([
-                "serve",
-                "--ephemeral",
-                "--listen",
-                "127.0.0.1:0",
-                "--config",
-            ])
-            .arg(&config),
-        &work,
-    )?;
+    Ok(serve(switchboard, &config))
+}
+
+/// `switchboard serve --ephemeral` on `config`, on a port of the system's choosing.
+fn serve(switchboard: &Path, config: &Path) -> Command {
+    let mut command = Command::new(switchboard);
+    command
+        .args([
+            "serve",
+            "--ephemeral",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+        ])
+        .arg(config);
+    command
+}
+
+/// Starts switchboard (`command`, from [`serve_command`]), sets up the fixture and
+/// captures its answer to every call into `<work>/bodies`: what the peers serve.
+fn start_switchboard(mut command: Command, work: &Path) -> Result<(Server, PathBuf)> {
+    let ours = Server::start("switchboard", &mut command, work)?;
     set_up(ours.addr, BENCH)?;
     let bodies = work.join("bodies");
     std::fs::create_dir_all(&bodies)?;
@@ -207,81 +449,58 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         std::fs::write(bodies.join(format!("{}.xml", call.name)), &answer)?;
     }
-
-    let mut results = Vec::new();
-    results.push(measure_peer(ours, true, false, warmup, window)?);
-    let python = root.join("fixtures/bench/python_server.py");
-    let mut plain = Command::new("python3");
-    plain.arg(&python).arg("--bodies").arg(&bodies);
-    results.push(measure_peer(
-        Server::start("python", &mut plain, &work)?,
-        false,
-        false,
-        warmup,
-        window,
-    )?);
-    let mut threaded = Command::new("python3");
-    threaded
-        .arg(&python)
-        .arg("--threaded")
-        .arg("--bodies")
-        .arg(&bodies);
-    results.push(measure_peer(
-        Server::start("python-threaded", &mut threaded, &work)?,
-        false,
-        false,
-        warmup,
-        window,
-    )?);
-    results.push(measure_peer(
-        Server::start(
-            "dxr",
-            Command::new(peer("dxr-server"))
-                .arg("--bodies")
-                .arg(&bodies),
-            &work,
-        )?,
-        true,
-        false,
-        warmup,
-        window,
-    )?);
-    results.push(measure_peer(
-        Server::start(
-            "floor",
-            Command::new(peer("floor-server"))
-                .arg("--bodies")
-                .arg(&bodies),
-            &work,
-        )?,
-        false,
-        true,
-        warmup,
-        window,
-    )?);
-
-    let scaling = measure_scaling(&switchboard, &work, warmup, window / 2)?;
-    let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-
-    let section = render(
-        &results,
-        &scaling,
-        options.seconds,
-        load_before.trim(),
-        load_after.trim(),
-    );
-    print!("{section}");
-    write_section(&root.join(DOC), &section)?;
-    println!("rewrote the server section of {DOC}");
-    Ok(())
+    Ok((ours, bodies))
 }
 
-/// Where cargo puts builds: `CARGO_TARGET_DIR` or `<root>/target`.
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { root.join(p) })
-        .unwrap_or_else(|| root.join("target"))
+/// A server of the peer table other than switchboard.
+struct Peer {
+    name: &'static str,
+    command: Command,
+    /// Sends the bench user's credentials.
+    auth: bool,
+    /// Called on `/RPC2/<call>`: a floor serves the answer the path names.
+    floor: bool,
+}
+
+/// The peers, in table order, serving the answers captured in `bodies`.
+fn peers(root: &Path, binaries: &Binaries, bodies: &Path) -> Vec<Peer> {
+    let python = root.join("fixtures/bench/python_server.py");
+    let peer = |name, program: &Path, args: &[&OsStr], auth, floor| {
+        let mut command = Command::new(program);
+        command.args(args).arg("--bodies").arg(bodies);
+        Peer {
+            name,
+            command,
+            auth,
+            floor,
+        }
+    };
+    let python3 = Path::new("python3");
+    vec![
+        peer("python", python3, &[python.as_os_str()], false, false),
+        peer(
+            "python-threaded",
+            python3,
+            &[python.as_os_str(), "--threaded".as_ref()],
+            false,
+            false,
+        ),
+        peer("dxr", &binaries.peers.join("dxr-server"), &[], true, false),
+        peer(
+            "floor",
+            &binaries.peers.join("floor-server"),
+            &[],
+            false,
+            true,
+        ),
+        peer(
+            "xml-rs-floor",
+            &binaries.peers.join("xml-rs-floor"),
+            &[],
+            false,
+            true,
+        ),
+    ]
 }
 
 /// One server's rows and memory.
@@ -296,6 +515,7 @@ struct PeerResult {
 
 fn measure_peer(
     server: Server,
+    calls: &[Call],
     auth: bool,
     floor: bool,
     warmup: Duration,
@@ -304,7 +524,7 @@ fn measure_peer(
     std::thread::sleep(Duration::from_millis(300));
     let idle_rss_kib = server.memory()?.0;
     let mut rows = Vec::new();
-    for call in CALLS {
+    for call in calls {
         let target = Target {
             addr: server.addr,
             path: if floor {
@@ -343,18 +563,18 @@ fn measure_peer(
 /// The scaling measurements: `(label, method, result bytes, measurement)`.
 type Scaling = Vec<(String, &'static str, usize, Measured)>;
 
-/// `get_calls` and `get_extensions` as the caller's group grows, and the small
-/// group alone, among idle neighbours and among busy ones. One connection.
+/// `methods` (of `get_extensions` and `get_calls`) as the caller's group grows, and
+/// the small group alone, among idle neighbours and among busy ones. One connection.
 fn measure_scaling(
     switchboard: &Path,
+    methods: &[&'static str],
     work: &Path,
     warmup: Duration,
     window: Duration,
 ) -> Result<Scaling> {
     let mut rows = Vec::new();
-    let methods = ["get_extensions", "get_calls"];
     let measure = |server: &Server, group: Group, label: String, rows: &mut Scaling| {
-        for method in methods {
+        for &method in methods {
             let body = rpc(server.addr, &group.authorization(), &request_body(method))?;
             let target = Target {
                 addr: server.addr,
@@ -378,15 +598,7 @@ fn measure_scaling(
     std::fs::write(&alone, pbx_toml(&[SMALL]))?;
     let server = Server::start(
         "switchboard (small group alone)",
-        Command::new(switchboard)
-            .args([
-                "serve",
-                "--ephemeral",
-                "--listen",
-                "127.0.0.1:0",
-                "--config",
-            ])
-            .arg(&alone),
+        &mut serve(switchboard, &alone),
         work,
     )?;
     set_up(server.addr, SMALL)?;
@@ -397,15 +609,7 @@ fn measure_scaling(
     std::fs::write(&shared, pbx_toml(&[SMALL, MEDIUM, LARGE]))?;
     let server = Server::start(
         "switchboard (scaling)",
-        Command::new(switchboard)
-            .args([
-                "serve",
-                "--ephemeral",
-                "--listen",
-                "127.0.0.1:0",
-                "--config",
-            ])
-            .arg(&shared),
+        &mut serve(switchboard, &shared),
         work,
     )?;
     for group in [SMALL, MEDIUM, LARGE] {
@@ -578,25 +782,8 @@ fn pbx_toml(groups: &[Group]) -> String {
     toml
 }
 
-/// Standard base64 with padding (for the Basic credentials).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
+/// How long a server has to announce its address: generous, for valgrind's start-up.
+const STARTUP: Duration = Duration::from_secs(120);
 
 /// A server process of ours, killed when dropped.
 struct Server {
@@ -607,9 +794,10 @@ struct Server {
 
 impl Server {
     /// Starts `command` (stderr to `<work>/<name>.log`) and reads its address from
-    /// its first line, `listening on http://ADDR/RPC2`.
+    /// its first line, `listening on http://ADDR/RPC2`, within [`STARTUP`].
     fn start(name: &'static str, command: &mut Command, work: &Path) -> Result<Server> {
-        let log = std::fs::File::create(work.join(format!("{}.log", name.replace(' ', "_"))))?;
+        let log_path = work.join(format!("{}.log", name.replace(' ', "_")));
+        let log = std::fs::File::create(&log_path)?;
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(log)
@@ -617,16 +805,23 @@ impl Server {
             .spawn()
             .with_context(|| format!("starting {name}: {command:?}"))?;
         let mut stdout = BufReader::new(child.stdout.take().context("stdout")?);
-        let mut line = String::new();
-        stdout.read_line(&mut line)?;
-        // The rest of the banner must not fill the pipe.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let addr = match listening_address(&line) {
-            Some(addr) => addr,
-            None => {
-                let _ = child.kill();
-                bail!("{name} did not announce its address; its first line: {line:?}");
-            }
+        let (first_line, line) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = stdout.read_line(&mut line);
+            let _ = first_line.send(line);
+            // The rest of the banner must not fill the pipe.
+            std::io::copy(&mut stdout, &mut std::io::sink())
+        });
+        let line = line.recv_timeout(STARTUP).unwrap_or_default();
+        let Some(addr) = listening_address(&line) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!(
+                "{name} did not announce its address within {} s; its first line: {line:?} (its log: {})",
+                STARTUP.as_secs(),
+                log_path.display()
+            );
         };
         Ok(Server { name, child, addr })
     }
@@ -669,35 +864,27 @@ fn status_kib(status: &str, key: &str) -> Option<u64> {
         .ok()
 }
 
+/// What `program flag` prints, e.g. `rustc 1.95.0 (…)`; empty when it does not run.
+fn version(program: &str, flag: &str) -> String {
+    Command::new(program)
+        .arg(flag)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
 fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
-fn find<'a>(
-    results: &'a [PeerResult],
-    server: &str,
-    call: &str,
-    connections: usize,
-) -> Option<&'a Measured> {
-    results
-        .iter()
-        .find(|r| r.server == server)?
-        .rows
-        .iter()
-        .find(|(c, n, _)| *c == call && *n == connections)
-        .map(|(_, _, m)| m)
-}
-
-/// A ratio row: call, connections, × Python, × dxr, share of the floor.
-type Check<'a> = (&'a str, usize, f64, f64, f64);
-
 fn render(
     results: &[PeerResult],
     scaling: &Scaling,
-    seconds: f64,
+    options: &Options,
     load_before: &str,
     load_after: &str,
 ) -> String {
+    let seconds = options.seconds;
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -708,30 +895,50 @@ fn render(
         })
         .unwrap_or_else(|| "unknown".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let rustc = Command::new("rustc")
-        .arg("-V")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    let python = Command::new("python3")
-        .arg("-V")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
+    let rustc = version("rustc", "-V");
+    let python = version("python3", "-V");
     let mut s = String::new();
     let _ = writeln!(s, "{START}");
     let _ = writeln!(
         s,
-        "Generated by `cargo xtask bench-server --seconds {seconds}`; do not edit by hand.\n"
+        "Generated by `cargo xtask bench-server {}`; do not edit by hand.\n",
+        options.arguments()
     );
     let _ = writeln!(
         s,
         "Machine: {cores} cores ({cpu}); {rustc}; {python}. Load average before the run `{load_before}`, after `{load_after}` (the machine was shared with other builds: figures are noisy, ratios within one run are what to read).\n"
     );
-    let _ = writeln!(
-        s,
-        "Each row: {seconds} s measured after 0.5 s of warm-up, the generator (one thread, keep-alive HTTP/1.1) and the server on the same machine. Latency in µs, as the generator sees it.\n"
-    );
+    if !results.is_empty() {
+        let _ = writeln!(
+            s,
+            "Each row: {seconds} s measured after 0.5 s of warm-up, the generator (one thread, keep-alive HTTP/1.1) and the server on the same machine. Latency in µs, as the generator sees it.\n"
+        );
+        s.push_str(&peer_tables(results));
+    }
+    if !scaling.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n### Scaling\n\nOne connection, {:.1} s per row. The small, medium and large groups share one PBX (11,100 entities, 1,110 calls); the first row is the small group in a PBX of its own; the last while two other connections read the large group's 1,000 calls without pause (on 2 cores they also compete for CPU).\n\n| caller's group | method | result bytes | p50 µs | p99 µs | req/s |\n|---|---|---|---|---|---|",
+            seconds / 2.0
+        );
+        for (label, method, bytes, m) in scaling {
+            let _ = writeln!(
+                s,
+                "| {label} | `{method}` | {bytes} | {} | {} | {:.0} |",
+                m.latency.p50,
+                m.latency.p99,
+                m.per_second()
+            );
+        }
+    }
+    let _ = writeln!(s, "{END}");
+    s
+}
+
+/// The peer table, memory, ratios, what the floors reach and the targets, from what
+/// was measured: a ratio whose servers were not both measured is left out (`–`).
+fn peer_tables(results: &[PeerResult]) -> String {
+    let mut s = String::new();
     let _ = writeln!(
         s,
         "| call | conns | server | req/s | p50 | p99 | max | errors | reconnects |\n|---|---|---|---|---|---|---|---|---|"
@@ -767,112 +974,353 @@ fn render(
         );
     }
 
-    // Ratios of switchboard's req/s to each peer's (Python: the faster variant).
-    let _ = writeln!(
-        s,
-        "\nswitchboard's requests/s divided by each peer's (Python: the faster of its two variants; floor: switchboard as a share of it).\n\n| call | conns | × Python | × dxr | % of floor |\n|---|---|---|---|---|"
-    );
-    let rate = |server: &str, call: &str, n: usize| {
-        find(results, server, call, n).map_or(0.0, Measured::per_second)
-    };
-    let mut checks = Vec::new();
-    for call in CALLS {
-        for n in CONNECTIONS {
-            let ours = rate("switchboard", call.name, n);
-            let py = rate("python", call.name, n).max(rate("python-threaded", call.name, n));
-            let dxr = rate("dxr", call.name, n);
-            let floor = rate("floor", call.name, n);
-            let _ = writeln!(
-                s,
-                "| {} | {n} | {:.1}× | {:.2}× | {:.0}% |",
-                call.label,
-                ours / py,
-                ours / dxr,
-                100.0 * ours / floor
-            );
-            checks.push((call.name, n, ours / py, ours / dxr, ours / floor));
-        }
-    }
-    let min = |f: &dyn Fn(&Check<'_>) -> Option<f64>| {
-        checks.iter().filter_map(f).fold(f64::INFINITY, f64::min)
-    };
-    let ext_py = min(&|c| (c.0 == "get_extensions").then_some(c.2));
-    let dict_py = min(&|c| (c.0 == "dict_get").then_some(c.2));
-    let dxr = min(&|c| Some(c.3));
-    let dict_floor = min(&|c| (c.0 == "dict_get").then_some(c.4));
-    let p99 = find(results, "switchboard", "dict_get", 16).map_or(0, |m| m.latency.p99);
-    let idle = results
-        .iter()
-        .find(|r| r.server == "switchboard")
-        .map_or(0, |r| r.idle_rss_kib);
-    let mark = |ok: bool| if ok { "met" } else { "**missed**" };
-    let _ = writeln!(s, "\n| target | measured (worst row) | |\n|---|---|---|");
-    let _ = writeln!(
-        s,
-        "| ≥ 10× Python on `get_extensions` | {ext_py:.1}× | {} |",
-        mark(ext_py >= 10.0)
-    );
-    let _ = writeln!(
-        s,
-        "| ≥ 5× Python on `dict_get` | {dict_py:.1}× | {} |",
-        mark(dict_py >= 5.0)
-    );
-    let _ = writeln!(
-        s,
-        "| ahead of dxr on every row | {dxr:.2}× | {} |",
-        mark(dxr > 1.0)
-    );
-    let _ = writeln!(
-        s,
-        "| `dict_get` ≥ 60% of the floor | {:.0}% | {} |",
-        dict_floor * 100.0,
-        mark(dict_floor >= 0.6)
-    );
-    let _ = writeln!(
-        s,
-        "| `dict_get` p99 < 5 ms at 16 connections | {p99} µs | {} |",
-        mark(p99 < 5_000)
-    );
-    let _ = writeln!(
-        s,
-        "| idle RSS < 20 MB | {} | {} |",
-        mib(idle),
-        mark(idle * 1024 < 20_000_000)
-    );
-
-    let _ = writeln!(
-        s,
-        "\n### Scaling\n\nOne connection, {:.1} s per row. The small, medium and large groups share one PBX (11,100 entities, 1,110 calls); the first row is the small group in a PBX of its own; the last while two other connections read the large group's 1,000 calls without pause (on 2 cores they also compete for CPU).\n\n| caller's group | method | result bytes | p50 µs | p99 µs | req/s |\n|---|---|---|---|---|---|",
-        seconds / 2.0
-    );
-    for (label, method, bytes, m) in scaling {
-        let _ = writeln!(
+    let rows: Vec<Ratios> = CALLS
+        .into_iter()
+        .flat_map(|call| CONNECTIONS.map(|n| Ratios::of(results, call, n)))
+        .collect();
+    let times = |digits: usize| move |v: f64| format!("{v:.digits$}×");
+    let percent = |v: f64| format!("{:.0}%", 100.0 * v);
+    let table = ratio_rows(&rows, |r| {
+        vec![
+            cell(r.python, times(1)),
+            cell(r.dxr, times(2)),
+            cell(r.floor, percent),
+            cell(r.xml_rs_floor, percent),
+        ]
+    });
+    if !table.is_empty() {
+        let _ = write!(
             s,
-            "| {label} | `{method}` | {bytes} | {} | {} | {:.0} |",
-            m.latency.p50,
-            m.latency.p99,
-            m.per_second()
+            "\nswitchboard's requests/s divided by each peer's (Python: the faster of its two variants; the floors: switchboard as a share of them).\n\n| call | conns | × Python | × dxr | % of floor | % of xml-rs floor |\n|---|---|---|---|---|---|\n{table}"
         );
     }
-    let _ = writeln!(s, "{END}");
+    let table = ratio_rows(&rows, |r| {
+        vec![
+            cell(r.floor_python, times(1)),
+            cell(r.xml_rs_floor_python, times(1)),
+            cell(r.xml_rs_floor_dxr, times(2)),
+        ]
+    });
+    if !table.is_empty() {
+        let _ = write!(
+            s,
+            "\nWhat the floors reach: the best any server could do on a row (the bare floor over Python) and the best any server that parses its requests with xml-rs could do (the xml-rs floor over Python and over dxr).\n\n| call | conns | floor × Python | xml-rs floor × Python | xml-rs floor × dxr |\n|---|---|---|---|---|\n{table}"
+        );
+    }
+
+    let goals = goals(results, &rows);
+    let mut table = String::new();
+    for goal in goals
+        .iter()
+        .filter(|g| g.measured.is_some() || g.ceiling.is_some())
+    {
+        let _ = writeln!(
+            table,
+            "| {} | {} | {} | {} |",
+            goal.name,
+            goal.measured.as_ref().map_or(NONE, |m| &m.1),
+            goal.ceiling.as_ref().map_or(NONE, |c| &c.shown),
+            status(
+                goal.bound,
+                goal.measured.as_ref().map(|m| m.0),
+                goal.ceiling.as_ref()
+            )
+        );
+    }
+    if !table.is_empty() {
+        let _ = write!(
+            s,
+            "\n| target | measured (worst row) | best possible in this run | |\n|---|---|---|---|\n{table}"
+        );
+    }
     s
 }
 
-/// Replaces the text between the markers of `doc` (re-read now: others edit the
-/// file's other sections), or appends a `## Server` section holding them.
-fn write_section(doc: &Path, section: &str) -> Result<()> {
-    let text =
-        std::fs::read_to_string(doc).with_context(|| format!("reading {}", doc.display()))?;
-    let updated = match (text.find(START), text.find(END)) {
+/// What a table shows where there is no figure.
+const NONE: &str = "–";
+
+/// The body rows of a ratio table: one per call and connection count that has at
+/// least one measured cell.
+fn ratio_rows(rows: &[Ratios], cells: impl Fn(&Ratios) -> Vec<String>) -> String {
+    let mut table = String::new();
+    for r in rows {
+        let cells = cells(r);
+        if cells.iter().any(|c| c != NONE) {
+            let _ = writeln!(
+                table,
+                "| {} | {} | {} |",
+                r.call.label,
+                r.connections,
+                cells.join(" | ")
+            );
+        }
+    }
+    table
+}
+
+fn cell(value: Option<f64>, format: impl Fn(f64) -> String) -> String {
+    value.map_or_else(|| NONE.to_owned(), format)
+}
+
+fn find<'a>(
+    results: &'a [PeerResult],
+    server: &str,
+    call: &str,
+    connections: usize,
+) -> Option<&'a Measured> {
+    results
+        .iter()
+        .find(|r| r.server == server)?
+        .rows
+        .iter()
+        .find(|(c, n, _)| *c == call && *n == connections)
+        .map(|(_, _, m)| m)
+}
+
+/// `a / b` when both were measured and `b` is a positive rate: never NaN or infinite.
+fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    let (a, b) = (a?, b?);
+    (a.is_finite() && b.is_finite() && b > 0.0).then(|| a / b)
+}
+
+/// The faster of two rates, either of which may be missing.
+fn faster(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// One row of the peer table as ratios; `None` where a server was not measured.
+#[derive(Debug)]
+struct Ratios {
+    call: Call,
+    connections: usize,
+    /// switchboard over the faster Python.
+    python: Option<f64>,
+    /// switchboard over dxr.
+    dxr: Option<f64>,
+    /// switchboard over the bare floor.
+    floor: Option<f64>,
+    /// switchboard over the xml-rs floor.
+    xml_rs_floor: Option<f64>,
+    floor_python: Option<f64>,
+    xml_rs_floor_python: Option<f64>,
+    xml_rs_floor_dxr: Option<f64>,
+    /// The xml-rs floor over the bare floor.
+    xml_rs_floor_floor: Option<f64>,
+}
+
+impl Ratios {
+    fn of(results: &[PeerResult], call: Call, connections: usize) -> Self {
+        let rate =
+            |server: &str| find(results, server, call.name, connections).map(Measured::per_second);
+        let ours = rate("switchboard");
+        let python = faster(rate("python"), rate("python-threaded"));
+        let (dxr, floor, xml_rs_floor) = (rate("dxr"), rate("floor"), rate("xml-rs-floor"));
+        Self {
+            call,
+            connections,
+            python: ratio(ours, python),
+            dxr: ratio(ours, dxr),
+            floor: ratio(ours, floor),
+            xml_rs_floor: ratio(ours, xml_rs_floor),
+            floor_python: ratio(floor, python),
+            xml_rs_floor_python: ratio(xml_rs_floor, python),
+            xml_rs_floor_dxr: ratio(xml_rs_floor, dxr),
+            xml_rs_floor_floor: ratio(xml_rs_floor, floor),
+        }
+    }
+}
+
+/// The lowest of the values that were measured, with its row.
+fn worst<'a>(
+    values: impl IntoIterator<Item = (&'a Ratios, Option<f64>)>,
+) -> Option<(&'a Ratios, f64)> {
+    values
+        .into_iter()
+        .filter_map(|(row, value)| Some((row, value?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// `1 connection`, `16 connections`.
+fn connections(n: usize) -> String {
+    if n == 1 {
+        "1 connection".to_owned()
+    } else {
+        format!("{n} connections")
+    }
+}
+
+/// What a target asks of its measured value.
+#[derive(Debug, Clone, Copy)]
+enum Bound {
+    AtLeast(f64),
+    Above(f64),
+    Below(f64),
+}
+
+impl Bound {
+    fn holds(self, value: f64) -> bool {
+        match self {
+            Bound::AtLeast(min) => value >= min,
+            Bound::Above(min) => value > min,
+            Bound::Below(max) => value < max,
+        }
+    }
+}
+
+/// The best a target's figure could be in this run: what the relevant floor measured.
+#[derive(Debug)]
+struct Ceiling {
+    value: f64,
+    /// For the table: the value and which floor.
+    shown: String,
+    /// Why it rules the target out, when it does: `at 1 connection: the bare floor…`.
+    why: String,
+}
+
+/// A target's status: met on the measured figure alone; a miss is called unreachable
+/// only when the ceiling itself fails the bound.
+fn status(bound: Bound, measured: Option<f64>, ceiling: Option<&Ceiling>) -> String {
+    match measured {
+        None => "not measured".to_owned(),
+        Some(value) if bound.holds(value) => "met".to_owned(),
+        Some(_) => match ceiling.filter(|c| !bound.holds(c.value)) {
+            Some(c) => format!("**missed** (unreachable {})", c.why),
+            None => "**missed**".to_owned(),
+        },
+    }
+}
+
+/// A row of the targets table.
+struct Goal {
+    name: &'static str,
+    bound: Bound,
+    /// The figure and how it is shown.
+    measured: Option<(f64, String)>,
+    ceiling: Option<Ceiling>,
+}
+
+fn goals(results: &[PeerResult], rows: &[Ratios]) -> Vec<Goal> {
+    let of_call = |call: &'static str, ratio: fn(&Ratios) -> Option<f64>| {
+        worst(
+            rows.iter()
+                .filter(move |r| r.call.name == call)
+                .map(move |r| (r, ratio(r))),
+        )
+    };
+    let floor_over_python = |call| {
+        of_call(call, |r| r.floor_python).map(|(row, value)| Ceiling {
+            value,
+            shown: format!("{value:.1}× (bare floor)"),
+            why: format!(
+                "at {}: the bare floor is {value:.1}× Python",
+                connections(row.connections)
+            ),
+        })
+    };
+    let python = |call| of_call(call, |r| r.python).map(|(_, v)| (v, format!("{v:.1}×")));
+    let dxr = worst(rows.iter().map(|r| (r, r.dxr))).map(|(_, v)| (v, format!("{v:.2}×")));
+    let xml_rs_dxr =
+        worst(rows.iter().map(|r| (r, r.xml_rs_floor_dxr))).map(|(row, value)| Ceiling {
+            value,
+            shown: format!("{value:.2}× (xml-rs floor)"),
+            why: format!(
+                "on xml-rs: xml-rs-floor is {value:.2}× dxr on `{}` at {}",
+                row.call.name,
+                connections(row.connections)
+            ),
+        });
+    let dict_floor =
+        of_call("dict_get", |r| r.floor).map(|(_, v)| (v, format!("{:.0}%", v * 100.0)));
+    let xml_rs_share = of_call("dict_get", |r| r.xml_rs_floor_floor).map(|(row, value)| Ceiling {
+        value,
+        shown: format!("{:.0}% (xml-rs floor)", value * 100.0),
+        why: format!(
+            "on xml-rs: xml-rs-floor is {:.0}% of the floor on `dict_get` at {}",
+            value * 100.0,
+            connections(row.connections)
+        ),
+    });
+    let p99 = find(results, "switchboard", "dict_get", 16)
+        .filter(|m| m.requests > 0)
+        .map(|m| (m.latency.p99 as f64, format!("{} µs", m.latency.p99)));
+    let idle = results
+        .iter()
+        .find(|r| r.server == "switchboard")
+        .map(|r| ((r.idle_rss_kib * 1024) as f64, mib(r.idle_rss_kib)));
+    vec![
+        Goal {
+            name: "≥ 10× Python on `get_extensions`",
+            bound: Bound::AtLeast(10.0),
+            measured: python("get_extensions"),
+            ceiling: floor_over_python("get_extensions"),
+        },
+        Goal {
+            name: "≥ 5× Python on `dict_get`",
+            bound: Bound::AtLeast(5.0),
+            measured: python("dict_get"),
+            ceiling: floor_over_python("dict_get"),
+        },
+        Goal {
+            name: "ahead of dxr on every row",
+            bound: Bound::Above(1.0),
+            measured: dxr,
+            ceiling: xml_rs_dxr,
+        },
+        Goal {
+            name: "`dict_get` ≥ 60% of the floor",
+            bound: Bound::AtLeast(0.6),
+            measured: dict_floor,
+            ceiling: xml_rs_share,
+        },
+        Goal {
+            name: "`dict_get` p99 < 5 ms at 16 connections",
+            bound: Bound::Below(5_000.0),
+            measured: p99,
+            ceiling: None,
+        },
+        Goal {
+            name: "idle RSS < 20 MB",
+            bound: Bound::Below(20_000_000.0),
+            measured: idle,
+            ceiling: None,
+        },
+    ]
+}
+
+/// A generated section of the doc: its markers, and the heading it is appended
+/// under when the doc lacks them.
+#[derive(Debug, Clone, Copy)]
+struct Section {
+    start: &'static str,
+    end: &'static str,
+    heading: &'static str,
+}
+
+/// The wall-clock run's section.
+const SERVER_SECTION: Section = Section {
+    start: START,
+    end: END,
+    heading: "## Server",
+};
+
+/// Replaces the text between `section`'s markers in `doc` (re-read now: others edit
+/// the file's other sections) with `text`, which holds the markers, or appends `text`
+/// under the section's heading.
+fn write_section(doc: &Path, section: Section, text: &str) -> Result<()> {
+    let old = std::fs::read_to_string(doc).with_context(|| format!("reading {}", doc.display()))?;
+    let updated = match (old.find(section.start), old.find(section.end)) {
         (Some(start), Some(end)) if start < end => {
             format!(
                 "{}{}{}",
-                &text[..start],
-                section.trim_end(),
-                &text[end + END.len()..]
+                &old[..start],
+                text.trim_end(),
+                &old[end + section.end.len()..]
             )
         }
-        _ => format!("{}\n\n## Server\n\n{section}", text.trim_end()),
+        _ => format!("{}\n\n{}\n\n{text}", old.trim_end(), section.heading),
     };
     std::fs::write(doc, updated)?;
     Ok(())
@@ -896,17 +1344,258 @@ mod tests {
     }
 
     #[test]
-    fn base64_matches_the_rfc_examples() {
-        for (plain, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-        ] {
-            assert_eq!(base64(plain.as_bytes()), encoded);
+    fn the_bench_credentials_are_the_ones_the_dxr_peer_expects() {
+        let dxr = include_str!("../../fixtures/bench/peers/src/bin/dxr-server.rs");
+        let authorization = BENCH.authorization();
+        assert_eq!(authorization, "Basic MTAwMDpiZW5jaA==");
+        assert!(dxr.contains(&format!("const AUTH: &str = \"{authorization}\";")));
+    }
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn options_without_filters_measure_everything() {
+        let o = options(&args(&["--seconds", "2"])).unwrap();
+        assert_eq!(
+            o,
+            Options {
+                seconds: 2.0,
+                calls: None,
+                servers: None,
+                instructions: None,
+            }
+        );
+        assert!(!o.partial());
+        assert!(CALLS.iter().all(|c| o.measures_call(c.name)));
+        assert!(SERVERS.iter().all(|s| o.measures_server(s)));
+        assert_eq!(o.arguments(), "--seconds 2");
+        assert_eq!(options(&[]).unwrap().seconds, 5.0);
+    }
+
+    #[test]
+    fn only_and_servers_filter_the_run() {
+        let o = options(&args(&[
+            "--only",
+            "dict_get,system.multicall,dict_get",
+            "--servers",
+            "floor, xml-rs-floor,dxr",
+            "--seconds",
+            "0.5",
+        ]))
+        .unwrap();
+        assert!(o.partial());
+        assert_eq!(o.calls, Some(vec!["dict_get", "system.multicall"]));
+        assert_eq!(o.servers, Some(vec!["floor", "xml-rs-floor", "dxr"]));
+        assert!(o.measures_call("dict_get") && !o.measures_call("get_calls"));
+        assert!(o.measures_server("xml-rs-floor") && !o.measures_server("switchboard"));
+        assert!(o.measures_peer_table() && !o.measures_scaling());
+        assert_eq!(
+            o.arguments(),
+            "--seconds 0.5 --only dict_get,system.multicall --servers floor,xml-rs-floor,dxr"
+        );
+        let scaling = options(&args(&["--servers", "scaling", "--only", "get_calls"])).unwrap();
+        assert!(scaling.measures_scaling() && !scaling.measures_peer_table());
+    }
+
+    #[test]
+    fn unknown_names_are_refused_with_the_valid_ones() {
+        let e = options(&args(&["--only", "dict_get,dict_set"])).unwrap_err();
+        let e = format!("{e:#}");
+        assert!(e.contains("unknown name \"dict_set\""), "{e}");
+        assert!(
+            e.contains("dict_get, get_calls, get_extensions, system.multicall"),
+            "{e}"
+        );
+        let e = format!("{:#}", options(&args(&["--servers", "nginx"])).unwrap_err());
+        assert!(e.contains("unknown name \"nginx\""), "{e}");
+        assert!(e.contains("xml-rs-floor, scaling"), "{e}");
+        let e = format!("{:#}", options(&args(&["--fast"])).unwrap_err());
+        assert!(e.contains("unknown argument \"--fast\""), "{e}");
+    }
+
+    #[test]
+    fn empty_lists_and_empty_selections_are_refused() {
+        for list in [&["--only", ""][..], &["--servers", " , "], &["--only"]] {
+            let e = format!("{:#}", options(&args(list)).unwrap_err());
+            assert!(e.contains("valid names:") || e.contains("list of:"), "{e}");
+            assert!(e.contains(list[0]), "{e}");
         }
-        assert_eq!(BENCH.authorization(), "Basic MTAwMDpiZW5jaA==");
+        let e = format!(
+            "{:#}",
+            options(&args(&["--servers", "scaling", "--only", "dict_get"])).unwrap_err()
+        );
+        assert!(e.contains("nothing to measure"), "{e}");
+        for seconds in ["0", "-1", "NaN", "inf", "x"] {
+            assert!(
+                options(&args(&["--seconds", seconds])).is_err(),
+                "{seconds}"
+            );
+        }
+    }
+
+    #[test]
+    fn ratios_never_divide_by_nothing() {
+        assert_eq!(ratio(Some(10.0), Some(4.0)), Some(2.5));
+        assert_eq!(ratio(Some(0.0), Some(4.0)), Some(0.0));
+        assert_eq!(ratio(Some(10.0), Some(0.0)), None);
+        assert_eq!(ratio(Some(10.0), None), None);
+        assert_eq!(ratio(None, Some(4.0)), None);
+        assert_eq!(ratio(Some(f64::NAN), Some(4.0)), None);
+        assert_eq!(faster(Some(1.0), Some(3.0)), Some(3.0));
+        assert_eq!(faster(None, Some(3.0)), Some(3.0));
+        assert_eq!(faster(Some(1.0), None), Some(1.0));
+        assert_eq!(faster(None, None), None);
+    }
+
+    #[test]
+    fn a_status_is_met_missed_or_missed_out_of_reach() {
+        let ceiling = |value: f64| Ceiling {
+            value,
+            shown: String::new(),
+            why: "at 1 connection: the bare floor is 4.2× Python".into(),
+        };
+        let ten = Bound::AtLeast(10.0);
+        // Met is met, whatever the floor says.
+        assert_eq!(status(ten, Some(10.0), Some(&ceiling(4.2))), "met");
+        assert_eq!(status(ten, Some(12.0), None), "met");
+        // Missed, and even the floor is below the target: say so.
+        assert_eq!(
+            status(ten, Some(3.0), Some(&ceiling(4.2))),
+            "**missed** (unreachable at 1 connection: the bare floor is 4.2× Python)"
+        );
+        // Missed where the floor shows it is reachable, or where there is no floor.
+        assert_eq!(status(ten, Some(3.0), Some(&ceiling(20.0))), "**missed**");
+        assert_eq!(status(ten, Some(3.0), None), "**missed**");
+        assert_eq!(status(ten, None, Some(&ceiling(4.2))), "not measured");
+        // "Ahead" is strict: a ceiling level with dxr rules it out.
+        assert_eq!(
+            status(Bound::Above(1.0), Some(0.5), Some(&ceiling(1.0))),
+            "**missed** (unreachable at 1 connection: the bare floor is 4.2× Python)"
+        );
+        assert_eq!(status(Bound::Above(1.0), Some(1.0), None), "**missed**");
+        assert_eq!(status(Bound::Below(5_000.0), Some(651.0), None), "met");
+        assert_eq!(
+            status(Bound::Below(5_000.0), Some(5_000.0), None),
+            "**missed**"
+        );
+    }
+
+    fn measured(per_second: u64) -> Measured {
+        Measured {
+            requests: per_second,
+            errors: 0,
+            reconnects: 0,
+            window: Duration::from_secs(1),
+            latency: load::Summary {
+                p50: 100,
+                p99: 200,
+                max: 300,
+            },
+        }
+    }
+
+    /// `server` measured on every row at `per_second[i]` for the i-th call, the same
+    /// at both connection counts.
+    fn peer(server: &'static str, per_second: [u64; 4]) -> PeerResult {
+        PeerResult {
+            server,
+            rows: CALLS
+                .iter()
+                .zip(per_second)
+                .flat_map(|(c, r)| CONNECTIONS.map(|n| (c.name, n, measured(r))))
+                .collect(),
+            idle_rss_kib: 4096,
+            peak_rss_kib: 8192,
+        }
+    }
+
+    #[test]
+    fn a_partial_run_shows_what_it_can_and_never_nan() {
+        let results = [
+            peer("dxr", [1000, 100, 50, 500]),
+            peer("floor", [2000, 800, 600, 1500]),
+            peer("xml-rs-floor", [800, 700, 500, 200]),
+        ];
+        let tables = peer_tables(&results);
+        for bad in ["NaN", "inf", "\n\n\n"] {
+            assert!(!tables.contains(bad), "{tables}");
+        }
+        // No switchboard: no ratio table, no measured target, but the floors' table
+        // and the ceilings they set.
+        assert!(!tables.contains("% of xml-rs floor"), "{tables}");
+        assert!(
+            tables.contains("| `dict_get` | 1 | – | – | 0.80× |"),
+            "{tables}"
+        );
+        assert!(
+            tables.contains(
+                "| ahead of dxr on every row | – | 0.40× (xml-rs floor) | not measured |"
+            ),
+            "{tables}"
+        );
+        assert!(
+            tables.contains(
+                "| `dict_get` ≥ 60% of the floor | – | 40% (xml-rs floor) | not measured |"
+            ),
+            "{tables}"
+        );
+        assert!(!tables.contains("Python on `get_extensions`"), "{tables}");
+    }
+
+    #[test]
+    fn a_full_run_explains_the_targets_out_of_reach() {
+        let results = [
+            peer("switchboard", [900, 600, 400, 150]),
+            peer("python", [300, 50, 40, 100]),
+            peer("python-threaded", [200, 60, 30, 90]),
+            peer("dxr", [1000, 100, 50, 500]),
+            peer("floor", [2000, 800, 600, 1500]),
+            peer("xml-rs-floor", [1100, 700, 500, 200]),
+        ];
+        let tables = peer_tables(&results);
+        assert!(!tables.contains("\n\n\n"), "{tables}");
+        // Ratios: ours 900 over Python's faster 300, dxr 1000, floor 2000, xml-rs 1100.
+        assert!(
+            tables.contains("| `dict_get` | 16 | 3.0× | 0.90× | 45% | 82% |"),
+            "{tables}"
+        );
+        // The floors: 2000/300, 1100/300, 1100/1000.
+        assert!(
+            tables.contains("| `dict_get` | 16 | 6.7× | 3.7× | 1.10× |"),
+            "{tables}"
+        );
+        // get_extensions: 400/40 = 10× is met although the floor is 15×.
+        assert!(
+            tables.contains(
+                "| ≥ 10× Python on `get_extensions` | 10.0× | 15.0× (bare floor) | met |"
+            ),
+            "{tables}"
+        );
+        // dict_get: 3× misses 5×, which the floor (6.7×) reaches: a plain miss.
+        assert!(
+            tables
+                .contains("| ≥ 5× Python on `dict_get` | 3.0× | 6.7× (bare floor) | **missed** |"),
+            "{tables}"
+        );
+        // multicall: the xml-rs floor is 0.40× dxr, so no xml-rs server is ahead.
+        assert!(
+            tables.contains("| ahead of dxr on every row | 0.30× | 0.40× (xml-rs floor) | **missed** (unreachable on xml-rs: xml-rs-floor is 0.40× dxr on `system.multicall` at 1 connection) |"),
+            "{tables}"
+        );
+        assert!(
+            tables.contains("| `dict_get` ≥ 60% of the floor | 45% | 55% (xml-rs floor) | **missed** (unreachable on xml-rs: xml-rs-floor is 55% of the floor on `dict_get` at 1 connection) |"),
+            "{tables}"
+        );
+        assert!(
+            tables.contains("| `dict_get` p99 < 5 ms at 16 connections | 200 µs | – | met |"),
+            "{tables}"
+        );
+        assert!(
+            tables.contains("| idle RSS < 20 MB | 4.0 MiB | – | met |"),
+            "{tables}"
+        );
     }
 
     #[test]
@@ -923,8 +1612,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let doc = dir.join("b.md");
         std::fs::write(&doc, "# B\n\nkept\n").unwrap();
-        write_section(&doc, &format!("{START}\none\n{END}\n")).unwrap();
-        write_section(&doc, &format!("{START}\ntwo\n{END}\n")).unwrap();
+        write_section(&doc, SERVER_SECTION, &format!("{START}\none\n{END}\n")).unwrap();
+        write_section(&doc, SERVER_SECTION, &format!("{START}\ntwo\n{END}\n")).unwrap();
         let text = std::fs::read_to_string(&doc).unwrap();
         assert_eq!(
             text,

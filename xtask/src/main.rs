@@ -6,9 +6,12 @@
 //! - `bench [ARGS]`: the codec's criterion benchmark (ARGS go to `cargo bench`), then the
 //!   results table in `docs/benchmarks.md` is regenerated from criterion's output
 //!   (`bench --doc-only` regenerates it from the last run without running).
-//! - `bench-server [--seconds N]`: switchboard under load beside Python's
-//!   SimpleXMLRPCServer, a dxr server and a bare-HTTP floor, plus the scaling tables;
-//!   rewrites the server section of `docs/benchmarks.md` (see `bench_server`).
+//! - `bench-server [--seconds N] [--only CALL,...] [--servers NAME,...]`: switchboard
+//!   under load beside Python's SimpleXMLRPCServer, a dxr server, a bare-HTTP floor and
+//!   an xml-rs floor, plus the scaling tables; rewrites the server section of
+//!   `docs/benchmarks.md` (see `bench_server`). `--only` and `--servers` measure a part
+//!   and only print it. `bench-server --instructions [--requests N]` counts instructions
+//!   per request under callgrind instead (needs `valgrind`) and rewrites its own section.
 //! - `codegen`: regenerates `docs/api.md` from the method table of `pbx-xmlrpc` and the
 //!   example scripts in `fixtures/api` (a test in `pbx-xmlrpc` fails when it is stale).
 //! - `fuzz [SECONDS]`: every cargo-fuzz target for SECONDS each (default 60), seeded
@@ -25,7 +28,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <ci|tidy|codegen|bench [ARGS|--doc-only]|bench-server [--seconds N]|fuzz [SECONDS]>";
+const USAGE: &str = "usage: cargo xtask <ci|tidy|codegen|bench [ARGS|--doc-only]|bench-server [--seconds N | --instructions [--requests N]] [--only CALL[,CALL...]] [--servers NAME[,NAME...]]|fuzz [SECONDS]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,0 +1,657 @@
+//! `bench-server --instructions [--requests N]`: instructions per request, counted by
+//! callgrind, for switchboard, dxr and the two floors on the peer table's calls.
+//!
+//! Wall-clock rates on a shared machine move by tens of percent between runs; the
+//! instructions a server executes for a request repeat. Each server runs under
+//! `valgrind --tool=callgrind`; per call, a warm-up on one keep-alive connection, then
+//! `callgrind_control --zero`, N requests on the same connection, `callgrind_control
+//! --dump`, and the dump's total over N. The Python servers and `scaling` are
+//! wall-clock rows only.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+
+use super::{
+    BENCH, CALLS, Call, DOC, NONE, Options, Section, Server, build, load, peers, ratio,
+    request_body, serve_command, start_switchboard, version, write_section,
+};
+
+/// The servers this mode measures, in table order.
+pub(super) const SERVERS: [&str; 4] = ["switchboard", "dxr", "floor", "xml-rs-floor"];
+/// Requests counted per row unless `--requests` says otherwise.
+pub(super) const REQUESTS: usize = 200;
+/// Requests sent before the counters are zeroed.
+const WARMUP: usize = 50;
+/// How long one answer may take under valgrind before the run gives up.
+const ANSWER: Duration = Duration::from_secs(60);
+
+const SECTION: Section = Section {
+    start: "<!-- bench-instructions:start -->",
+    end: "<!-- bench-instructions:end -->",
+    heading: "### Instructions per request",
+};
+
+/// The servers of `options` this mode measures, and those it skips (wall-clock only).
+pub(super) fn servers(options: &Options) -> (Vec<&'static str>, Vec<&'static str>) {
+    let measured = SERVERS
+        .into_iter()
+        .filter(|s| options.measures_server(s))
+        .collect();
+    let skipped = options
+        .servers
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|s| !SERVERS.contains(s))
+        .collect();
+    (measured, skipped)
+}
+
+/// One server's instructions per request, by call.
+#[derive(Debug)]
+struct Counted {
+    server: &'static str,
+    per_request: Vec<(&'static str, f64)>,
+}
+
+pub(super) fn run(
+    root: &Path,
+    target: &Path,
+    work: &Path,
+    options: &Options,
+    requests: usize,
+) -> Result<()> {
+    let valgrind = valgrind_version()?;
+    let binaries = &build(root, target, options)?;
+    let (servers, skipped) = servers(options);
+    if !skipped.is_empty() {
+        println!(
+            "--instructions: skipping {} (wall-clock rows only)",
+            skipped.join(", ")
+        );
+    }
+    let calls: Vec<Call> = CALLS
+        .into_iter()
+        .filter(|c| options.measures_call(c.name))
+        .collect();
+
+    // The peers serve switchboard's captured answers: when switchboard is not counted
+    // it still runs, natively, to capture them.
+    let mut results = Vec::new();
+    let ours = serve_command(&binaries.switchboard, work)?;
+    let bodies = if servers.contains(&"switchboard") {
+        let (server, bodies) =
+            start_switchboard(under_callgrind(&ours, "switchboard", work)?, work)?;
+        results.push(count(server, &calls, true, false, requests, work)?);
+        bodies
+    } else {
+        start_switchboard(ours, work)?.1
+    };
+    for peer in peers(root, binaries, &bodies) {
+        if servers.contains(&peer.name) {
+            let mut command = under_callgrind(&peer.command, peer.name, work)?;
+            let server = Server::start(peer.name, &mut command, work)?;
+            results.push(count(
+                server, &calls, peer.auth, peer.floor, requests, work,
+            )?);
+        }
+    }
+
+    let rustc = version("rustc", "-V");
+    let section = render(&results, &options.arguments(), requests, &valgrind, &rustc);
+    print!("{section}");
+    if options.partial() {
+        println!("a partial run (--only or --servers): {DOC} was not rewritten");
+    } else {
+        write_section(&root.join(DOC), SECTION, &section)?;
+        println!("rewrote the instructions section of {DOC}");
+    }
+    Ok(())
+}
+
+/// `valgrind --version`, or what to install.
+fn valgrind_version() -> Result<String> {
+    let missing = |program: &str| {
+        format!(
+            "`{program}` not found: --instructions runs the servers under callgrind; install the Debian package `valgrind` (apt-get install valgrind)"
+        )
+    };
+    let output = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .with_context(|| missing("valgrind"))?;
+    Command::new("callgrind_control")
+        .arg("-h")
+        .output()
+        .with_context(|| missing("callgrind_control"))?;
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// `command` under callgrind, dumping to `<work>/callgrind.<server>.<pid>.<part>`; the
+/// dumps of earlier runs are removed first.
+fn under_callgrind(command: &Command, server: &str, work: &Path) -> Result<Command> {
+    let prefix = format!("callgrind.{server}.");
+    for entry in std::fs::read_dir(work)? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    let mut out = OsString::from("--callgrind-out-file=");
+    out.push(work.join(format!("{prefix}%p")));
+    let mut wrapped = Command::new("valgrind");
+    wrapped
+        .arg("--tool=callgrind")
+        .arg(out)
+        .arg(command.get_program())
+        .args(command.get_args());
+    Ok(wrapped)
+}
+
+/// Counts `requests` requests of each call on `server`, which runs under callgrind.
+fn count(
+    server: Server,
+    calls: &[Call],
+    auth: bool,
+    floor: bool,
+    requests: usize,
+    work: &Path,
+) -> Result<Counted> {
+    let pid = server.child.id();
+    let authorization = auth.then(|| BENCH.authorization());
+    let mut per_request = Vec::new();
+    for call in calls {
+        let path = if floor {
+            format!("/RPC2/{}", call.name)
+        } else {
+            "/RPC2".to_owned()
+        };
+        let body = request_body(call.name);
+        let mut client = KeepAlive::new(server.addr);
+        let mut send = |n| -> Result<()> {
+            for _ in 0..n {
+                let (status, answer) = client.post(&path, authorization.as_deref(), &body)?;
+                let status = hyper::StatusCode::from_u16(status)?;
+                if !load::is_success(status, &answer) {
+                    bail!(
+                        "{} answered {} with HTTP {status}:\n{}",
+                        server.name,
+                        call.name,
+                        String::from_utf8_lossy(&answer)
+                    );
+                }
+            }
+            Ok(())
+        };
+        send(WARMUP)?;
+        callgrind_control("--zero", pid)?;
+        send(requests)?;
+        callgrind_control("--dump", pid)?;
+        let dump = newest_dump(work, server.name, pid)?;
+        let text = std::fs::read_to_string(&dump)
+            .with_context(|| format!("reading {}", dump.display()))?;
+        let total = dump_total(&text)
+            .with_context(|| format!("no `totals:` or `summary:` line in {}", dump.display()))?;
+        let each = total as f64 / requests as f64;
+        println!(
+            "{:13} {:17}: {:>8} instructions per request ({total} for {requests}; {} reconnects)",
+            server.name,
+            call.name,
+            short_count(each),
+            client.reconnects,
+        );
+        per_request.push((call.name, each));
+    }
+    Ok(Counted {
+        server: server.name,
+        per_request,
+    })
+}
+
+/// Runs `callgrind_control <command> <pid>`, which exits 0 even when it failed.
+fn callgrind_control(command: &str, pid: u32) -> Result<()> {
+    let output = Command::new("callgrind_control")
+        .arg(command)
+        .arg(pid.to_string())
+        .output()
+        .context("running callgrind_control")?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if !output.status.success() || said.contains("Error") || !said.contains("OK") {
+        bail!("callgrind_control {command} {pid} failed:\n{said}");
+    }
+    Ok(())
+}
+
+/// The dump with the highest part number of `<work>/callgrind.<server>.<pid>.<part>`.
+fn newest_dump(work: &Path, server: &str, pid: u32) -> Result<PathBuf> {
+    let prefix = format!("callgrind.{server}.{pid}.");
+    let mut newest: Option<(u32, PathBuf)> = None;
+    for entry in std::fs::read_dir(work)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let part = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(part) = part
+            && newest.as_ref().is_none_or(|(n, _)| part > *n)
+        {
+            newest = Some((part, entry.path()));
+        }
+    }
+    newest
+        .map(|(_, path)| path)
+        .with_context(|| format!("callgrind wrote no dump {}*", work.join(prefix).display()))
+}
+
+/// The instruction total of a callgrind dump: its `totals:` line (the sum of the
+/// dump's costs), else its `summary:` line. The event is `Ir` alone, callgrind's default.
+fn dump_total(dump: &str) -> Option<u64> {
+    let line = |key: &str| {
+        dump.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+    };
+    line("totals:").or_else(|| line("summary:"))
+}
+
+/// A blocking HTTP/1.1 client on one keep-alive connection, opened again only when
+/// the server closes it (`Connection: close`, as switchboard does after 1,000 requests).
+struct KeepAlive {
+    addr: SocketAddr,
+    stream: Option<BufReader<TcpStream>>,
+    reconnects: usize,
+}
+
+impl KeepAlive {
+    fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            stream: None,
+            reconnects: 0,
+        }
+    }
+
+    /// POSTs `body` to `path`: the status and body of the answer.
+    fn post(
+        &mut self,
+        path: &str,
+        authorization: Option<&str>,
+        body: &str,
+    ) -> Result<(u16, Vec<u8>)> {
+        let addr = self.addr;
+        let reader = match &mut self.stream {
+            Some(reader) => reader,
+            None => {
+                let stream =
+                    TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+                stream.set_nodelay(true)?;
+                stream.set_read_timeout(Some(ANSWER))?;
+                self.stream.insert(BufReader::new(stream))
+            }
+        };
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if let Some(authorization) = authorization {
+            let _ = write!(request, "Authorization: {authorization}\r\n");
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        reader.get_mut().write_all(request.as_bytes())?;
+        let mut head = String::new();
+        loop {
+            let start = head.len();
+            if reader
+                .read_line(&mut head)
+                .with_context(|| format!("reading an answer from {addr}"))?
+                == 0
+            {
+                bail!("{addr} closed the connection before answering");
+            }
+            if head[start..].trim_end().is_empty() {
+                break;
+            }
+        }
+        let head = Head::parse(&head)?;
+        let mut answer = vec![0; head.content_length];
+        reader
+            .read_exact(&mut answer)
+            .with_context(|| format!("reading an answer's body from {addr}"))?;
+        if head.close {
+            self.stream = None;
+            self.reconnects += 1;
+        }
+        Ok((head.status, answer))
+    }
+}
+
+/// What the client needs of an answer's head.
+#[derive(Debug, PartialEq)]
+struct Head {
+    status: u16,
+    content_length: usize,
+    /// The server closes the connection after this answer.
+    close: bool,
+}
+
+impl Head {
+    /// Parses the status line and headers (up to the blank line).
+    fn parse(head: &str) -> Result<Head> {
+        let mut lines = head.lines();
+        let status_line = lines.next().unwrap_or_default();
+        let status = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .with_context(|| format!("no status in the answer's line {status_line:?}"))?;
+        let (mut content_length, mut close) = (None, status_line.starts_with("HTTP/1.0"));
+        for line in lines {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("content-length") {
+                content_length = value.parse().ok();
+            } else if name.eq_ignore_ascii_case("connection") {
+                close = value.eq_ignore_ascii_case("close");
+            }
+        }
+        Ok(Head {
+            status,
+            content_length: content_length
+                .context("the answer has no Content-Length (this client reads no other framing)")?,
+            close,
+        })
+    }
+}
+
+/// A count with three significant digits: `850`, `12.3 k`, `1.12 M`.
+fn short_count(value: f64) -> String {
+    if !value.is_finite() {
+        return NONE.to_owned();
+    }
+    if value < 0.0 {
+        return format!("-{}", short_count(-value));
+    }
+    if value < 0.5 {
+        return "0".to_owned();
+    }
+    // Round to three significant digits first, so that 999,600 reads `1.00 M`.
+    let scale = 10f64.powi(value.log10().floor() as i32 - 2);
+    let rounded = (value / scale).round() * scale;
+    let (unit, suffix) = match rounded {
+        r if r >= 1e9 => (1e9, " G"),
+        r if r >= 1e6 => (1e6, " M"),
+        r if r >= 1e3 => (1e3, " k"),
+        _ => (1.0, ""),
+    };
+    let shown = rounded / unit;
+    let decimals = (2 - shown.log10().floor() as i32).max(0) as usize;
+    format!("{shown:.decimals$}{suffix}")
+}
+
+/// The table: a row per call counted, a column per server (`–` where not counted).
+fn table(results: &[Counted]) -> String {
+    let of = |server: &str, call: &str| {
+        results
+            .iter()
+            .find(|r| r.server == server)?
+            .per_request
+            .iter()
+            .find(|(c, _)| *c == call)
+            .map(|(_, v)| *v)
+    };
+    let mut s = String::from(
+        "| call | switchboard | dxr | floor | xml-rs-floor | switchboard − xml-rs-floor | dxr / switchboard |\n|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for call in CALLS {
+        let counts = SERVERS.map(|server| of(server, call.name));
+        if counts.iter().all(Option::is_none) {
+            continue;
+        }
+        let [ours, dxr, _, xml_rs] = counts;
+        let mut cells: Vec<String> = counts
+            .iter()
+            .map(|c| c.map_or_else(|| NONE.to_owned(), short_count))
+            .collect();
+        cells.push(match (ours, xml_rs) {
+            (Some(ours), Some(xml_rs)) => short_count(ours - xml_rs),
+            _ => NONE.to_owned(),
+        });
+        cells.push(ratio(dxr, ours).map_or_else(|| NONE.to_owned(), |r| format!("{r:.2}×")));
+        let _ = writeln!(s, "| {} | {} |", call.label, cells.join(" | "));
+    }
+    s
+}
+
+/// The generated section: how it was made, and the table.
+fn render(
+    results: &[Counted],
+    arguments: &str,
+    requests: usize,
+    valgrind: &str,
+    rustc: &str,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{}", SECTION.start);
+    let _ = writeln!(
+        s,
+        "Generated by `cargo xtask bench-server {arguments}`; do not edit by hand.\n"
+    );
+    let _ = writeln!(
+        s,
+        "{valgrind} (`--tool=callgrind`), {rustc}. Each server runs under callgrind on the fixture above (switchboard with its default `info` logging). Per row: {WARMUP} requests of warm-up on one keep-alive HTTP/1.1 connection, `callgrind_control --zero`, {requests} requests on the same connection, `callgrind_control --dump`; the figure is the dump's instruction total over {requests}. It counts the user-space instructions of every thread of the server process: the kernel's work (syscalls, TCP) and the load generator are not counted. Counts repeat within a few percent from run to run, where the rates above move by tens of percent; but an instruction is not a unit of time (a cache miss or a syscall costs much more).\n"
+    );
+    s.push_str(&table(results));
+    let _ = writeln!(
+        s,
+        "\nswitchboard − xml-rs-floor is what switchboard adds to HTTP and xml-rs (credentials, decoding into XML-RPC values, the backend call, writing the answer, the log event); dxr / switchboard above 1 means dxr executes more instructions for the row."
+    );
+    let _ = writeln!(s, "{}", SECTION.end);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The head and tail of a dump `callgrind_control --dump` wrote with valgrind 3.19.
+    const DUMP: &str = "# callgrind format\nversion: 1\ncreator: callgrind-3.19.0\npid: 9310\ncmd:  /work/target-xtask/bench-peers/release/floor-server --bodies /work/bodies\npart: 1\n\n\ndesc: I1 cache: \ndesc: D1 cache: \ndesc: LL cache: \n\ndesc: Timerange: Basic block 0 - 319422\ndesc: Trigger: dump\n\npositions: line\nevents: Ir\nsummary: 548666\n\n\nob=(3) /usr/lib/x86_64-linux-gnu/libc.so.6\nfl=(589) ./misc/../sysdeps/unix/sysv/linux/writev.c\nfn=(4560) writev\n26 20\n-1 40\n\ntotals: 548680\n";
+
+    #[test]
+    fn reads_a_dumps_total() {
+        assert_eq!(dump_total(DUMP), Some(548_680));
+        let without_totals = DUMP.replace("totals: 548680\n", "");
+        assert_eq!(dump_total(&without_totals), Some(548_666));
+        assert_eq!(dump_total("events: Ir\nfn=(1) main\n16 3\n"), None);
+        assert_eq!(dump_total("totals: many\n"), None);
+    }
+
+    #[test]
+    fn counts_have_three_significant_digits() {
+        for (value, shown) in [
+            (0.2, "0"),
+            (850.0, "850"),
+            (999.4, "999"),
+            (999.6, "1.00 k"),
+            (1_234.0, "1.23 k"),
+            (12_345.0, "12.3 k"),
+            (123_456.0, "123 k"),
+            (999_600.0, "1.00 M"),
+            (1_120_000.0, "1.12 M"),
+            (31_400_000.0, "31.4 M"),
+            (-68_240.0, "-68.2 k"),
+            (f64::NAN, "–"),
+        ] {
+            assert_eq!(short_count(value), shown, "{value}");
+        }
+    }
+
+    #[test]
+    fn the_table_leaves_out_what_was_not_counted() {
+        let results = [
+            Counted {
+                server: "switchboard",
+                per_request: vec![("dict_get", 124_000.0), ("get_extensions", 1_120_000.0)],
+            },
+            Counted {
+                server: "dxr",
+                per_request: vec![("dict_get", 62_000.0), ("get_extensions", 4_480_000.0)],
+            },
+            Counted {
+                server: "floor",
+                per_request: vec![("dict_get", 20_100.0), ("get_extensions", 31_000.0)],
+            },
+        ];
+        let table = table(&results);
+        assert_eq!(
+            table,
+            "| call | switchboard | dxr | floor | xml-rs-floor | switchboard − xml-rs-floor | dxr / switchboard |\n\
+             |---|---:|---:|---:|---:|---:|---:|\n\
+             | `dict_get` | 124 k | 62.0 k | 20.1 k | – | – | 0.50× |\n\
+             | `get_extensions` (200 entities) | 1.12 M | 4.48 M | 31.0 k | – | – | 4.00× |\n"
+        );
+        let with_floor = [
+            Counted {
+                server: "xml-rs-floor",
+                per_request: vec![("dict_get", 55_800.0)],
+            },
+            Counted {
+                server: "switchboard",
+                per_request: vec![("dict_get", 124_000.0)],
+            },
+        ];
+        let table = super::table(&with_floor);
+        assert!(
+            table.contains("| `dict_get` | 124 k | – | – | 55.8 k | 68.2 k | – |"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn the_section_says_how_it_was_made() {
+        let results = [Counted {
+            server: "floor",
+            per_request: vec![("system.multicall", 21_000.0)],
+        }];
+        let s = render(
+            &results,
+            "--instructions --requests 200",
+            200,
+            "valgrind-3.19.0",
+            "rustc 1.95.0",
+        );
+        assert!(s.starts_with(SECTION.start) && s.trim_end().ends_with(SECTION.end));
+        assert!(s.contains("`cargo xtask bench-server --instructions --requests 200`"));
+        assert!(s.contains("valgrind-3.19.0") && s.contains("rustc 1.95.0"));
+        assert!(s.contains("not counted"));
+        assert!(s.contains("| `system.multicall` of 10 `dict_get` | – | – | 21.0 k | – | – | – |"));
+    }
+
+    #[test]
+    fn reads_an_answers_head() {
+        let head =
+            Head::parse("HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-length: 42\r\n\r\n")
+                .unwrap();
+        assert_eq!(
+            head,
+            Head {
+                status: 200,
+                content_length: 42,
+                close: false
+            }
+        );
+        let closing =
+            Head::parse("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n")
+                .unwrap();
+        assert_eq!((closing.status, closing.close), (401, true));
+        assert!(
+            Head::parse("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n")
+                .unwrap()
+                .close
+        );
+        let chunked = Head::parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n");
+        assert!(format!("{:#}", chunked.unwrap_err()).contains("no Content-Length"));
+        assert!(Head::parse("garbage").is_err());
+    }
+
+    #[test]
+    fn filters_keep_the_servers_this_mode_counts() {
+        let args = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let all = super::super::options(&args(&["--instructions"])).unwrap();
+        assert_eq!(all.instructions, Some(REQUESTS));
+        assert!(!all.partial());
+        assert_eq!(servers(&all), (SERVERS.to_vec(), vec![]));
+        assert_eq!(all.arguments(), "--instructions --requests 200");
+        let some = super::super::options(&args(&[
+            "--instructions",
+            "--requests",
+            "100",
+            "--servers",
+            "python,floor,scaling",
+            "--only",
+            "dict_get",
+        ]))
+        .unwrap();
+        assert_eq!(some.instructions, Some(100));
+        assert_eq!(servers(&some), (vec!["floor"], vec!["python", "scaling"]));
+        assert_eq!(
+            some.arguments(),
+            "--instructions --requests 100 --only dict_get --servers python,floor,scaling"
+        );
+        for (list, error) in [
+            (
+                &["--instructions", "--servers", "python,scaling"][..],
+                "nothing to measure with --instructions",
+            ),
+            (&["--instructions", "--seconds", "2"], "--seconds is for"),
+            (&["--requests", "10"], "--requests needs --instructions"),
+            (
+                &["--instructions", "--requests", "0"],
+                "positive whole number",
+            ),
+        ] {
+            let e = format!("{:#}", super::super::options(&args(list)).unwrap_err());
+            assert!(e.contains(error), "{list:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn rewrites_its_own_markers_and_leaves_the_servers_alone() {
+        let dir =
+            std::env::temp_dir().join(format!("bench-instructions-doc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let doc = dir.join("b.md");
+        let server = format!("{}\nrates\n{}", super::super::START, super::super::END);
+        std::fs::write(&doc, format!("# B\n\n{server}\n\nprose\n")).unwrap();
+        // Missing markers: appended under the section's heading.
+        let one = format!("{}\none\n{}\n", SECTION.start, SECTION.end);
+        write_section(&doc, SECTION, &one).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&doc).unwrap(),
+            format!("# B\n\n{server}\n\nprose\n\n### Instructions per request\n\n{one}")
+        );
+        // Present: replaced in place, the server section untouched.
+        std::fs::write(&doc, format!("# B\n\n{server}\n\n{one}\nafter\n")).unwrap();
+        let two = format!("{}\ntwo\n{}\n", SECTION.start, SECTION.end);
+        write_section(&doc, SECTION, &two).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&doc).unwrap(),
+            format!("# B\n\n{server}\n\n{two}\nafter\n")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
