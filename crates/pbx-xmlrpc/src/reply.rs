@@ -88,18 +88,28 @@ impl Reply {
     /// so that a long list is written without regrowing its buffer. Generous per
     /// record (the bench fixture's records run about 700 bytes per entity and 1,100
     /// per call); only an estimate: the bytes written do not depend on it.
+    ///
+    /// At most [`Reply::MAX_SIZE_HINT`]: past that, regrowing costs little next to
+    /// writing the answer, and a huge list cannot reserve far ahead of the bytes
+    /// actually written.
     pub fn size_hint(&self) -> usize {
         const DOCUMENT: usize = 256;
-        DOCUMENT
-            + match self {
-                Reply::Calls(calls) => calls.len() * 1_280,
-                Reply::Extensions(entities) => entities.len() * 896,
-                Reply::Favorites(favorites) => favorites.len() * 320,
-                Reply::Entries(entries) => entries.len() * 128,
-                Reply::Multicall(results) => results.len() * 256,
-                _ => 0,
-            }
+        let (records, each) = match self {
+            Reply::Calls(calls) => (calls.len(), 1_280),
+            Reply::Extensions(entities) => (entities.len(), 896),
+            Reply::Favorites(favorites) => (favorites.len(), 320),
+            Reply::Entries(entries) => (entries.len(), 128),
+            Reply::Multicall(results) => (results.len(), 256),
+            _ => (0, 0),
+        };
+        records
+            .saturating_mul(each)
+            .saturating_add(DOCUMENT)
+            .min(Self::MAX_SIZE_HINT)
     }
+
+    /// The largest [`Reply::size_hint`]: 16 MiB.
+    pub const MAX_SIZE_HINT: usize = 16 << 20;
 
     /// Reads the result of `method` liberally (see "Reading liberally" in the crate docs).
     pub fn from_value(method: Method, value: &Value) -> Result<Reply, ResultError> {

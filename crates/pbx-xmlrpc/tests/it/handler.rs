@@ -596,3 +596,13 @@ async fn the_size_hint_holds_a_list_answer_without_wasting_much() {
         );
     }
 }
+
+#[test]
+fn the_size_hint_is_capped() {
+    use pbx_xmlrpc::Reply;
+    assert_eq!(Reply::Done.size_hint(), 256);
+    let entries = |n: usize| Reply::Entries(vec![(String::new(), String::new()); n]);
+    assert_eq!(entries(1_000).size_hint(), 256 + 1_000 * 128);
+    // 200,000 entries would be 25 MB at 128 bytes each.
+    assert_eq!(entries(200_000).size_hint(), Reply::MAX_SIZE_HINT);
+}
