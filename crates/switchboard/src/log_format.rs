@@ -8,10 +8,14 @@
 //! The one `answered` event per request was a tenth of a small request's cost with
 //! the stock `Full` format, most of it painting (no-op) styles around every field
 //! name. This layout writes the same text directly. It is also stricter: the stock
-//! format lets a newline or an escape sequence inside a `%`-recorded value (an error
-//! message quoting a client's bytes) through to the log; here every control
-//! character of a message or value is written as an escape, so a client cannot
-//! forge a log line or drive the operator's terminal.
+//! format lets a newline inside a message or a `%`-recorded value (an error message
+//! quoting a client's bytes) through to the log; here every control character of a
+//! message or value is written as an escape, so a client cannot forge a log line or
+//! drive the operator's terminal.
+//!
+//! Records of the `log` crate (from dependencies such as mio) arrive through
+//! tracing-log: they are shown with their own level and target, as the stock format
+//! shows them, without tracing-log's `log.*` bookkeeping fields.
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
@@ -19,6 +23,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
+use tracing_log::NormalizeEvent as _;
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
@@ -39,7 +44,8 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let meta = event.metadata();
+        let normalized = event.normalized_metadata();
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
         timestamp(&mut writer, SystemTime::now())?;
         write!(writer, " {:>5} {}: ", meta.level().as_str(), meta.target())?;
         if let Some(scope) = ctx.event_scope() {
@@ -66,17 +72,26 @@ fn timestamp(writer: &mut impl fmt::Write, time: SystemTime) -> fmt::Result {
         /// The second last formatted, and its text up to the seconds' dot.
         static SECOND: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
     }
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let second = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+    // Whole seconds (floored, also before 1970) and the microseconds into that second.
+    let micros: i128 = match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_micros()).unwrap_or(i128::MAX),
+        Err(before) => -i128::try_from(before.duration().as_micros()).unwrap_or(i128::MAX),
+    };
+    let second = i64::try_from(micros.div_euclid(1_000_000)).unwrap_or(i64::MAX);
+    let micro = micros.rem_euclid(1_000_000);
     SECOND.with_borrow_mut(|(cached, text)| {
         if *cached != second {
-            let whole = jiff::Timestamp::from_second(second).unwrap_or(jiff::Timestamp::MAX);
+            let whole = jiff::Timestamp::from_second(second).unwrap_or(if second < 0 {
+                jiff::Timestamp::MIN
+            } else {
+                jiff::Timestamp::MAX
+            });
             text.clear();
             write!(text, "{whole:.0}")?;
             text.pop(); // the `Z`
             *cached = second;
         }
-        write!(writer, "{text}.{:06}Z", since.subsec_micros())
+        write!(writer, "{text}.{micro:06}Z")
     })
 }
 
@@ -120,7 +135,7 @@ impl Visitor<'_> {
     }
 
     fn record(&mut self, field: &Field, value: fmt::Arguments<'_>) {
-        if self.result.is_ok() {
+        if self.result.is_ok() && !is_log_bookkeeping(field) {
             self.result = self
                 .name(field)
                 .and_then(|()| Escaping(&mut self.writer).write_fmt(value));
@@ -129,7 +144,7 @@ impl Visitor<'_> {
 
     /// A value that cannot hold a control character (a number, a boolean).
     fn record_plain(&mut self, field: &Field, value: impl fmt::Display) {
-        if self.result.is_ok() {
+        if self.result.is_ok() && !is_log_bookkeeping(field) {
             self.result = self
                 .name(field)
                 .and_then(|()| write!(self.writer, "{value}"));
@@ -161,6 +176,12 @@ impl Visit for Visitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.record(field, format_args!("{value:?}"));
     }
+}
+
+/// tracing-log's fields carrying a `log` record's metadata (`log.target`,
+/// `log.file`, ...): shown through the normalized metadata instead.
+fn is_log_bookkeeping(field: &Field) -> bool {
+    field.name().starts_with("log.")
 }
 
 /// Writes through, replacing each control character (C0, DEL, C1) with an escape.
@@ -271,6 +292,19 @@ mod tests {
         assert_eq!(at(1_795_670_010, 0), "2026-11-26T05:13:30.000000Z");
         assert_eq!(at(1_795_670_009, 999_999), "2026-11-26T05:13:29.999999Z");
         assert_eq!(at(0, 0), "1970-01-01T00:00:00.000000Z");
+        // Before the epoch (a clock set wrong): still the right second.
+        let before = |micros: u64| {
+            let mut text = String::new();
+            super::timestamp(
+                &mut text,
+                std::time::UNIX_EPOCH - std::time::Duration::from_micros(micros),
+            )
+            .expect("formats");
+            text
+        };
+        assert_eq!(before(1), "1969-12-31T23:59:59.999999Z");
+        assert_eq!(before(1_000_000), "1969-12-31T23:59:59.000000Z");
+        assert_eq!(before(1_500_000), "1969-12-31T23:59:58.500000Z");
         assert_eq!(at(951_868_800, 1), "2000-03-01T00:00:00.000001Z");
     }
 
@@ -310,9 +344,22 @@ mod tests {
             "Debug quoting kept: {log}"
         );
 
+        let log = logged(|| tracing::info!(value = %"a\rb\tc\u{7f}d", "x"));
+        assert!(log.ends_with(": x value=a\\rb\\tc\\u{7f}d\n"), "{log}");
+
         // Printable characters that share a first byte with C1 controls stay as they are.
         let log = logged(|| tracing::info!(note = %"¡© ok", "{}", "Söhne ¡"));
         assert!(log.ends_with(": Söhne ¡ note=¡© ok\n"), "{log}");
+    }
+
+    #[test]
+    fn records_of_the_log_crate_show_their_own_level_and_target() {
+        // What dependencies such as mio log through the `log` crate.
+        let _ = tracing_log::LogTracer::init();
+        let log = logged(|| {
+            tracing_log::log::warn!(target: "mio::poll", "polling {}", 3);
+        });
+        assert!(log.ends_with("  WARN mio::poll: polling 3\n"), "{log}");
     }
 
     #[test]

@@ -26,7 +26,10 @@ fn root() -> PathBuf {
 }
 
 fn switchboard() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_switchboard"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    // The tests read the default (`info`) log, whatever the shell asks for.
+    command.env_remove("RUST_LOG");
+    command
 }
 
 /// A data directory of its own for a `serve` that names none (nor `--ephemeral`),
@@ -248,7 +251,13 @@ fn sigterm_stops_the_server_cleanly_and_credentials_stay_out_of_the_log() {
         MethodResponse::Success(_)
     ));
     let log = server.stop();
-    assert!(log.contains("status=200"), "a request log line: {log}");
+    let line = log
+        .lines()
+        .find(|l| l.contains(" INFO pbx_server::log: answered status=200 "))
+        .unwrap_or_else(|| panic!("a request log line in the server's layout: {log}"));
+    for part in ["user=\"203\"", "method=\"get_calls\"", "duration_us="] {
+        assert!(line.contains(part), "{part} missing from {line:?}");
+    }
     assert!(log.contains("shutting down"), "{log}");
     assert!(!log.contains("MjAzOjIwMw=="), "{log}");
 }
