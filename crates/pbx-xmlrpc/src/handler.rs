@@ -165,7 +165,7 @@ impl Handler {
                 // the error with the method. A span per request costs as much as that
                 // event, so none unless debug is on.
                 let response = if tracing::enabled!(tracing::Level::DEBUG) {
-                    let span = tracing::debug_span!("xmlrpc", method = %shown);
+                    let span = tracing::debug_span!("xmlrpc", method = ?shown);
                     self.call_reply(caller, &call).instrument(span).await
                 } else {
                     self.call_reply(caller, &call).await
