@@ -341,22 +341,37 @@ const SHORT: usize = 48;
 /// Appends `s` as XML text in one pass: `<`, `>`, `&` as entities, `\r` as `&#xD;`
 /// (a bare CR would be read back as LF); characters XML 1.0 cannot carry are an
 /// error or U+FFFD. Runs of ordinary bytes are copied at once.
+///
+/// Inlined where it is called: most strings of a response are short and clean
+/// (names, numbers, member names), and for them the call itself, with the rest of
+/// the escaper's register saving, cost more than checking their bytes.
+#[inline]
 pub(crate) fn escape(out: &mut String, s: &str, on_invalid: OnInvalid) -> Result<(), EncodeError> {
     let bytes = s.as_bytes();
-    // Short strings (names, numbers, member names: most of a response) are
-    // checked a byte at a time against the table, which beats setting up the
-    // word-at-a-time scan below on anything shorter than a few words.
-    let mut i = if bytes.len() < SHORT {
+    // Short strings are checked a byte at a time against the table, which beats
+    // setting up the word-at-a-time scan on anything shorter than a few words.
+    if bytes.len() < SHORT {
         match bytes.iter().position(|&b| CLASS[usize::from(b)] != COPY) {
             None => {
                 out.push_str(s);
-                return Ok(());
+                Ok(())
             }
-            Some(first) => first,
+            Some(first) => escape_from(out, s, first, on_invalid),
         }
     } else {
-        0
-    };
+        escape_from(out, s, 0, on_invalid)
+    }
+}
+
+/// [`escape`] from byte `i` on (everything before it is plain text).
+#[inline(never)]
+fn escape_from(
+    out: &mut String,
+    s: &str,
+    mut i: usize,
+    on_invalid: OnInvalid,
+) -> Result<(), EncodeError> {
+    let bytes = s.as_bytes();
     let mut run_start = 0;
     loop {
         // Skip clean text eight bytes at a time.
