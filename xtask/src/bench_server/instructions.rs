@@ -10,17 +10,16 @@
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 
+use super::client::KeepAlive;
+use super::load::Target;
 use super::{
-    BENCH, CALLS, Call, DOC, NONE, Options, Section, Server, build, load, peers, ratio,
-    request_body, serve_command, start_switchboard, version, write_section,
+    CALLS, Call, DOC, NONE, Options, Section, Server, build, load, peers, ratio, serve_command,
+    start_switchboard, version, write_section,
 };
 
 /// The servers this mode measures, in table order.
@@ -29,8 +28,6 @@ pub(super) const SERVERS: [&str; 4] = ["switchboard", "dxr", "floor", "xml-rs-fl
 pub(super) const REQUESTS: usize = 200;
 /// Requests sent before the counters are zeroed.
 const WARMUP: usize = 50;
-/// How long one answer may take under valgrind before the run gives up.
-const ANSWER: Duration = Duration::from_secs(60);
 
 const SECTION: Section = Section {
     start: "<!-- bench-instructions:start -->",
@@ -146,13 +143,28 @@ fn under_callgrind(command: &Command, server: &str, work: &Path) -> Result<Comma
     }
     let mut out = OsString::from("--callgrind-out-file=");
     out.push(work.join(format!("{prefix}%p")));
+    Ok(valgrind(command, out))
+}
+
+/// `valgrind --tool=callgrind <out> <command>`, with `command`'s changes to the
+/// environment (removals too: `RUST_LOG`) and its working directory.
+fn valgrind(command: &Command, out: OsString) -> Command {
     let mut wrapped = Command::new("valgrind");
     wrapped
         .arg("--tool=callgrind")
         .arg(out)
         .arg(command.get_program())
         .args(command.get_args());
-    Ok(wrapped)
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapped.env(name, value),
+            None => wrapped.env_remove(name),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    wrapped
 }
 
 /// Counts `requests` requests of each call on `server`, which runs under callgrind.
@@ -165,19 +177,14 @@ fn count(
     work: &Path,
 ) -> Result<Counted> {
     let pid = server.child.id();
-    let authorization = auth.then(|| BENCH.authorization());
     let mut per_request = Vec::new();
     for call in calls {
-        let path = if floor {
-            format!("/RPC2/{}", call.name)
-        } else {
-            "/RPC2".to_owned()
-        };
-        let body = request_body(call.name);
+        let target = Target::for_call(server.addr, *call, auth, floor);
         let mut client = KeepAlive::new(server.addr);
         let mut send = |n| -> Result<()> {
             for _ in 0..n {
-                let (status, answer) = client.post(&path, authorization.as_deref(), &body)?;
+                let (status, answer) =
+                    client.post(&target.path, target.authorization.as_deref(), &target.body)?;
                 let status = hyper::StatusCode::from_u16(status)?;
                 if !load::is_success(status, &answer) {
                     bail!(
@@ -266,118 +273,6 @@ fn dump_total(dump: &str) -> Option<u64> {
     line("totals:").or_else(|| line("summary:"))
 }
 
-/// A blocking HTTP/1.1 client on one keep-alive connection, opened again only when
-/// the server closes it (`Connection: close`, as switchboard does after 1,000 requests).
-struct KeepAlive {
-    addr: SocketAddr,
-    stream: Option<BufReader<TcpStream>>,
-    reconnects: usize,
-}
-
-impl KeepAlive {
-    fn new(addr: SocketAddr) -> Self {
-        Self {
-            addr,
-            stream: None,
-            reconnects: 0,
-        }
-    }
-
-    /// POSTs `body` to `path`: the status and body of the answer.
-    fn post(
-        &mut self,
-        path: &str,
-        authorization: Option<&str>,
-        body: &str,
-    ) -> Result<(u16, Vec<u8>)> {
-        let addr = self.addr;
-        let reader = match &mut self.stream {
-            Some(reader) => reader,
-            None => {
-                let stream =
-                    TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
-                stream.set_nodelay(true)?;
-                stream.set_read_timeout(Some(ANSWER))?;
-                self.stream.insert(BufReader::new(stream))
-            }
-        };
-        let mut request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        if let Some(authorization) = authorization {
-            let _ = write!(request, "Authorization: {authorization}\r\n");
-        }
-        request.push_str("\r\n");
-        request.push_str(body);
-        reader.get_mut().write_all(request.as_bytes())?;
-        let mut head = String::new();
-        loop {
-            let start = head.len();
-            if reader
-                .read_line(&mut head)
-                .with_context(|| format!("reading an answer from {addr}"))?
-                == 0
-            {
-                bail!("{addr} closed the connection before answering");
-            }
-            if head[start..].trim_end().is_empty() {
-                break;
-            }
-        }
-        let head = Head::parse(&head)?;
-        let mut answer = vec![0; head.content_length];
-        reader
-            .read_exact(&mut answer)
-            .with_context(|| format!("reading an answer's body from {addr}"))?;
-        if head.close {
-            self.stream = None;
-            self.reconnects += 1;
-        }
-        Ok((head.status, answer))
-    }
-}
-
-/// What the client needs of an answer's head.
-#[derive(Debug, PartialEq)]
-struct Head {
-    status: u16,
-    content_length: usize,
-    /// The server closes the connection after this answer.
-    close: bool,
-}
-
-impl Head {
-    /// Parses the status line and headers (up to the blank line).
-    fn parse(head: &str) -> Result<Head> {
-        let mut lines = head.lines();
-        let status_line = lines.next().unwrap_or_default();
-        let status = status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .with_context(|| format!("no status in the answer's line {status_line:?}"))?;
-        let (mut content_length, mut close) = (None, status_line.starts_with("HTTP/1.0"));
-        for line in lines {
-            let Some((name, value)) = line.split_once(':') else {
-                continue;
-            };
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("content-length") {
-                content_length = value.parse().ok();
-            } else if name.eq_ignore_ascii_case("connection") {
-                close = value.eq_ignore_ascii_case("close");
-            }
-        }
-        Ok(Head {
-            status,
-            content_length: content_length
-                .context("the answer has no Content-Length (this client reads no other framing)")?,
-            close,
-        })
-    }
-}
-
 /// A count with three significant digits: `850`, `12.3 k`, `1.12 M`.
 fn short_count(value: f64) -> String {
     if !value.is_finite() {
@@ -453,7 +348,7 @@ fn render(
     );
     let _ = writeln!(
         s,
-        "{valgrind} (`--tool=callgrind`), {rustc}. Each server runs under callgrind on the fixture above (switchboard with its default `info` logging). Per row: {WARMUP} requests of warm-up on one keep-alive HTTP/1.1 connection, `callgrind_control --zero`, {requests} requests on the same connection, `callgrind_control --dump`; the figure is the dump's instruction total over {requests}. It counts the user-space instructions of every thread of the server process: the kernel's work (syscalls, TCP) and the load generator are not counted. Counts repeat within a few percent from run to run, where the rates above move by tens of percent; but an instruction is not a unit of time (a cache miss or a syscall costs much more).\n"
+        "{valgrind} (`--tool=callgrind`), {rustc}. Each server runs under callgrind on the fixture above (switchboard with its default `info` logging). Per row: {WARMUP} requests of warm-up on one keep-alive HTTP/1.1 connection, `callgrind_control --zero`, {requests} requests on the same connection, `callgrind_control --dump`; the figure is the dump's instruction total over {requests}. It counts the user-space instructions of every thread of the server process: the kernel's work (syscalls, TCP) and the load generator are not counted. Instruction counts do not depend on other load on the machine the way the rates above do; but an instruction is not a unit of time (a cache miss or a syscall costs much more).\n"
     );
     s.push_str(&table(results));
     let _ = writeln!(
@@ -562,30 +457,37 @@ mod tests {
     }
 
     #[test]
-    fn reads_an_answers_head() {
-        let head =
-            Head::parse("HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-length: 42\r\n\r\n")
-                .unwrap();
+    fn callgrind_runs_the_command_with_its_environment_and_directory() {
+        let mut command = Command::new("/bin/switchboard");
+        command
+            .args(["serve", "--ephemeral"])
+            .env("BENCH", "1")
+            .env_remove("RUST_LOG")
+            .current_dir("/srv/bench");
+        let wrapped = valgrind(&command, "--callgrind-out-file=/w/c.%p".into());
+        assert_eq!(wrapped.get_program(), "valgrind");
         assert_eq!(
-            head,
-            Head {
-                status: 200,
-                content_length: 42,
-                close: false
-            }
+            wrapped.get_args().collect::<Vec<_>>(),
+            [
+                "--tool=callgrind",
+                "--callgrind-out-file=/w/c.%p",
+                "/bin/switchboard",
+                "serve",
+                "--ephemeral"
+            ]
         );
-        let closing =
-            Head::parse("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n")
-                .unwrap();
-        assert_eq!((closing.status, closing.close), (401, true));
-        assert!(
-            Head::parse("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n")
-                .unwrap()
-                .close
+        let mut envs: Vec<_> = wrapped.get_envs().collect();
+        envs.sort();
+        assert_eq!(
+            envs,
+            [
+                ("BENCH".as_ref(), Some("1".as_ref())),
+                ("RUST_LOG".as_ref(), None)
+            ]
         );
-        let chunked = Head::parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n");
-        assert!(format!("{:#}", chunked.unwrap_err()).contains("no Content-Length"));
-        assert!(Head::parse("garbage").is_err());
+        assert_eq!(wrapped.get_current_dir(), Some(Path::new("/srv/bench")));
+        let bare = valgrind(&Command::new("x"), OsString::new());
+        assert_eq!((bare.get_envs().count(), bare.get_current_dir()), (0, None));
     }
 
     #[test]
