@@ -6,8 +6,8 @@
 //! ```
 //!
 //! The one `answered` event per request was a tenth of a small request's cost with
-//! the stock `Full` format, most of it painting (no-op) styles around every field
-//! name. This layout writes the same text directly. It is also stricter: the stock
+//! the stock `Full` format, much of it painting (no-op) styles around every field
+//! name and formatting the date. This layout writes the same text directly. It is also stricter: the stock
 //! format lets a newline inside a message or a `%`-recorded value (an error message
 //! quoting a client's bytes) through to the log; here every control character of a
 //! message or value is written as an escape, so a client cannot forge a log line or
