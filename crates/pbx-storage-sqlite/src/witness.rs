@@ -1,13 +1,15 @@
 //! Whether the files the writer commits into are still the ones a restart will
 //! open: the data directory, the database and its write-ahead log, by their
-//! identity (device and inode) recorded at open.
+//! identity (device and inode) recorded at open, and the database by its size.
 //!
 //! SQLite writes through descriptors it opened at start. If the directory or a
 //! file is deleted or replaced while the server runs, commits still succeed,
-//! into files nobody will ever open again: every write acknowledged from then
+//! into files nobody will ever open again (or, emptied in place, into a file
+//! whose pages are gone): every write acknowledged from then
 //! on is lost at the next start. The writer asks [`Witness::check`] before and
 //! after each batch, and refuses the batch instead.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -35,9 +37,9 @@ impl Witness {
     /// Records the identity of `dir`, `database` and `wal`, which must exist.
     pub(crate) fn new(dir: &Path, database: &Path, wal: &Path) -> io::Result<Witness> {
         Ok(Witness {
-            dir: Place::new("the data directory", dir)?,
-            database: Place::new("the database", database)?,
-            wal: Place::new("the write-ahead log", wal)?,
+            dir: Place::new("the data directory", dir, false)?,
+            database: Place::new("the database", database, true)?,
+            wal: Place::new("the write-ahead log", wal, false)?,
         })
     }
 
@@ -59,21 +61,29 @@ struct Place {
     /// (Windows opens no directory as a `File`; there the path check serves).
     handle: Option<File>,
     id: Id,
+    /// Watch for the file emptied in place: set for the database, which never
+    /// shrinks to nothing once it holds pages (no VACUUM, no auto-vacuum),
+    /// unlike the log, which a checkpoint may reset.
+    watch_len: bool,
+    /// It held pages: the database may start empty (its pages still in the log).
+    had_pages: Cell<bool>,
 }
 
 impl Place {
-    fn new(what: &'static str, path: &Path) -> io::Result<Place> {
+    fn new(what: &'static str, path: &Path, watch_len: bool) -> io::Result<Place> {
         let handle = if cfg!(unix) {
             Some(File::open(path)?)
         } else {
             File::open(path).ok()
         };
-        let id = Id::of(&std::fs::metadata(path)?);
+        let meta = std::fs::metadata(path)?;
         Ok(Place {
             what,
             path: path.to_path_buf(),
             handle,
-            id,
+            id: Id::of(&meta),
+            watch_len,
+            had_pages: Cell::new(meta.len() > 0),
         })
     }
 
@@ -88,6 +98,13 @@ impl Place {
         };
         match std::fs::metadata(&self.path) {
             Ok(meta) if Id::of(&meta) != self.id => return Err(gone("replaced")),
+            Ok(meta) if self.watch_len => {
+                if meta.len() > 0 {
+                    self.had_pages.set(true);
+                } else if self.had_pages.get() {
+                    return Err(gone("truncated to nothing"));
+                }
+            }
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(gone("deleted")),
             Err(e) => return Err(unsure(e)),

@@ -107,6 +107,19 @@ async fn writes_are_refused_when_the_write_ahead_log_is_deleted() {
 }
 
 #[tokio::test]
+async fn writes_are_refused_when_the_database_is_truncated_while_open() {
+    let scratch = Scratch::new();
+    drop(scratch.open()); // closing checkpoints: the database file holds pages
+    let storage = scratch.open();
+    storage
+        .set("203".into(), "a".into(), "v".into(), 100)
+        .await
+        .unwrap();
+    std::fs::File::create(scratch.database()).unwrap(); // truncates in place
+    refused(&storage, "b", "was truncated to nothing").await;
+}
+
+#[tokio::test]
 async fn writes_go_on_while_the_files_stay_in_place() {
     // The check must not refuse what is fine: many batches, then a restart.
     let scratch = Scratch::new();
