@@ -98,6 +98,7 @@ fn logging_to_a_closed_pipe_does_not_break_requests() {
     );
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_full_stdout_does_not_stop_the_server() {
     let full = std::fs::OpenOptions::new()
