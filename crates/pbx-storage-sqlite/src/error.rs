@@ -44,13 +44,31 @@ pub enum OpenError {
     /// The database file is damaged, or is no switchboard database.
     #[error(
         "the database {path} is corrupt or not a switchboard database ({detail}); \
-         restore it from a backup (docs/storage.md) or move it away to start empty"
+         restore it from a backup (docs/storage.md), or move it away and accept starting \
+         empty (serve --accept-empty-database)"
     )]
     Corrupt {
         /// The database file.
         path: PathBuf,
         /// What SQLite found.
         detail: String,
+    },
+    /// The database is missing or empty, but the directory held one before:
+    /// its data was lost outside the server (deleted, truncated, a failed
+    /// restore). Starting would silently serve nothing, so the server refuses
+    /// unless [`Options::accept_empty_database`](crate::Options::accept_empty_database).
+    #[error(
+        "the database {path} is {state}, but {marker} shows that this directory held one: \
+         restore it from a backup (docs/storage.md), or accept starting empty \
+         (serve --accept-empty-database)"
+    )]
+    EmptyDatabase {
+        /// The database file.
+        path: PathBuf,
+        /// `missing` or `empty`.
+        state: &'static str,
+        /// The marker file written when the database was first created.
+        marker: PathBuf,
     },
     /// The database was written by a newer switchboard.
     #[error(

@@ -15,7 +15,14 @@
 //!   fsync and one failing write fails only itself.
 //! - **Reads off the runtime**: reader threads with their own connections answer
 //!   reads; an async caller only awaits a channel, even when the disk is slow.
-//! - **One server per directory**: an advisory lock on `switchboard.lock`.
+//! - **One server per directory**: an advisory lock on `switchboard.lock` and
+//!   on the directory itself, so deleting the lock file lets no second server in.
+//! - **Data lost outside the server is noticed**: a write is refused (and the
+//!   refusal logged once, at error level) when the data directory, the database
+//!   or its log was deleted or replaced while the server ran, since a restart
+//!   would not find it; a database found missing or empty where the directory
+//!   held one ([`MARKER_FILE`]) stops the start with
+//!   [`OpenError::EmptyDatabase`] unless [`Options::accept_empty_database`].
 //! - **Clear start-up failures** ([`OpenError`]): an unusable directory, a
 //!   database that is corrupt, foreign or from a newer version, a full disk
 //!   (less free space than [`Options::min_free_bytes`], or a first write that
@@ -58,8 +65,9 @@ mod ops;
 mod schema;
 mod storage;
 mod threads;
+mod witness;
 
 pub use error::OpenError;
-pub use open::{DATABASE_FILE, LOCK_FILE, Options};
+pub use open::{DATABASE_FILE, LOCK_FILE, MARKER_FILE, Options};
 pub use schema::SCHEMA_VERSION;
 pub use storage::SqliteStorage;

@@ -10,6 +10,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use crate::OpenError;
 use crate::lock::DirLock;
 use crate::schema::{self, Found, SCHEMA_VERSION};
+use crate::witness::Witness;
 
 /// The database's file name in the data directory (with `-wal` and `-shm`
 /// files beside it while it is open).
@@ -17,6 +18,12 @@ pub const DATABASE_FILE: &str = "switchboard.db";
 
 /// The lock file's name in the data directory.
 pub const LOCK_FILE: &str = "switchboard.lock";
+
+/// A marker written beside the database once it holds the schema: its
+/// presence says that the directory held a database, so that one found missing
+/// or empty later is refused rather than silently started anew
+/// ([`OpenError::EmptyDatabase`]).
+pub const MARKER_FILE: &str = "switchboard.created";
 
 /// Tuning for [`SqliteStorage::open_with`](crate::SqliteStorage::open_with);
 /// [`Options::default`] suits a server.
@@ -42,6 +49,11 @@ pub struct Options {
     /// On a full disk SQLite may still fit a small write into its log, so the
     /// free space is what tells that a server would soon fail its users.
     pub min_free_bytes: u64,
+    /// Starts on a missing or empty database even though the directory shows
+    /// it held one ([`MARKER_FILE`]); without it, such a start fails with
+    /// [`OpenError::EmptyDatabase`] (default off: data lost outside the server
+    /// must be noticed, not served as an empty PBX).
+    pub accept_empty_database: bool,
 }
 
 impl Default for Options {
@@ -53,6 +65,7 @@ impl Default for Options {
             max_database_bytes: None,
             verify_on_open: true,
             min_free_bytes: 1024 * 1024,
+            accept_empty_database: false,
         }
     }
 }
@@ -63,6 +76,7 @@ pub(crate) struct Opened {
     pub(crate) writer: Connection,
     pub(crate) readers: Vec<Connection>,
     pub(crate) lock: DirLock,
+    pub(crate) witness: Witness,
 }
 
 pub(crate) fn open(dir: &Path, options: &Options) -> Result<Opened, OpenError> {
@@ -76,6 +90,17 @@ pub(crate) fn open(dir: &Path, options: &Options) -> Result<Opened, OpenError> {
         min_free: options.min_free_bytes.max(1024 * 1024),
     };
     let created = !path.exists();
+    let marker = dir.join(MARKER_FILE);
+    let held_one = marker.exists() && !options.accept_empty_database;
+    let empty = |state| OpenError::EmptyDatabase {
+        path: path.clone(),
+        state,
+        marker: marker.clone(),
+    };
+    if created && held_one {
+        // Refused before SQLite creates an empty file in its place.
+        return Err(empty("missing"));
+    }
 
     let mut writer = Connection::open_with_flags(
         &path,
@@ -103,6 +128,9 @@ pub(crate) fn open(dir: &Path, options: &Options) -> Result<Opened, OpenError> {
         }
         Found::Foreign { detail } => return Err(OpenError::Corrupt { path, detail }),
     };
+    if version == 0 && held_one {
+        return Err(empty("empty"));
+    }
     if options.verify_on_open && version > 0 {
         verify(&writer).map_err(|e| fail.classify(&e))?;
     }
@@ -116,6 +144,14 @@ pub(crate) fn open(dir: &Path, options: &Options) -> Result<Opened, OpenError> {
             [std::process::id().to_string()],
         )
         .map_err(|e| fail.classify(&e))?;
+    let inaccessible = |source| OpenError::Inaccessible {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    write_marker(dir, &marker).map_err(inaccessible)?;
+    // The log exists from the first write until the last connection closes.
+    let wal = dir.join(format!("{DATABASE_FILE}-wal"));
+    let witness = Witness::new(dir, &path, &wal).map_err(inaccessible)?;
 
     let readers = (0..options.readers.max(1))
         .map(|_| open_reader(&path, options))
@@ -126,7 +162,26 @@ pub(crate) fn open(dir: &Path, options: &Options) -> Result<Opened, OpenError> {
         writer,
         readers,
         lock,
+        witness,
     })
+}
+
+/// Writes [`MARKER_FILE`] once the database holds the schema, durably: the
+/// check it enables must survive the power cut that follows.
+fn write_marker(dir: &Path, marker: &Path) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if marker.exists() {
+        return Ok(());
+    }
+    let mut file = std::fs::File::create(marker)?;
+    writeln!(
+        file,
+        "This directory holds a switchboard database ({DATABASE_FILE}). While this \
+         file exists, a server refuses to start on a missing or empty database \
+         (see docs/storage.md)."
+    )?;
+    file.sync_all()?;
+    sync_directory(dir)
 }
 
 /// Creates the directory if needed and checks that it is one we can use.

@@ -51,6 +51,7 @@ impl SqliteStorage {
             writer,
             readers,
             lock,
+            witness,
         } = open::open(&dir, &options)?;
         let shown = path.display().to_string();
 
@@ -66,7 +67,7 @@ impl SqliteStorage {
         threads.push(
             std::thread::Builder::new()
                 .name("storage-writer".into())
-                .spawn(move || threads::write_loop(writer, write_jobs, max_batch, shown))
+                .spawn(move || threads::write_loop(writer, write_jobs, max_batch, shown, witness))
                 .map_err(spawn_failed)?,
         );
         for (i, conn) in readers.into_iter().enumerate() {

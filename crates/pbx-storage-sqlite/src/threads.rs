@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::open::one_line;
 use crate::ops::{ApplyError, WriteOp};
+use crate::witness::{Fault, Witness};
 
 /// A write and where its outcome goes.
 pub(crate) struct WriteJob {
@@ -40,12 +41,19 @@ pub(crate) fn failed(operation: &'static str, path: &str, e: &rusqlite::Error) -
 
 /// The writer thread's loop: ends when every sender is gone and the queue is
 /// empty, so every write sent before the storage was dropped is committed.
+///
+/// Each batch is checked against `witness` before it is applied and again
+/// after its commit: a write is acknowledged only when its commit went into the
+/// files a restart will open. Once they are gone or replaced, every write is
+/// refused for as long as the storage stays open.
 pub(crate) fn write_loop(
     mut conn: Connection,
     mut jobs: mpsc::Receiver<WriteJob>,
     max_batch: usize,
     path: String,
+    witness: Witness,
 ) {
+    let mut lost: Option<String> = None;
     let mut batch = Vec::with_capacity(max_batch);
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
@@ -57,13 +65,22 @@ pub(crate) fn write_loop(
             }
         }
         let ops: Vec<&WriteOp> = batch.iter().map(|j| &j.op).collect();
-        let outcomes = match catch_unwind(AssertUnwindSafe(|| commit(&mut conn, &ops, &path))) {
-            Ok(outcomes) => outcomes,
-            Err(_) => {
-                // A bug, not the disk: nothing of this batch is acknowledged.
-                let _ = conn.execute_batch("ROLLBACK");
-                tracing::error!("the storage writer panicked; the batch was rolled back");
-                Vec::new()
+        let refusal = lost.clone().or_else(|| noticed(&witness, &mut lost));
+        let outcomes = if let Some(reason) = refusal {
+            refuse(&ops, &path, &reason)
+        } else {
+            match catch_unwind(AssertUnwindSafe(|| commit(&mut conn, &ops, &path))) {
+                // Gone between the check and the commit: not acknowledged either.
+                Ok(outcomes) => match noticed(&witness, &mut lost) {
+                    None => outcomes,
+                    Some(reason) => refuse(&ops, &path, &reason),
+                },
+                Err(_) => {
+                    // A bug, not the disk: nothing of this batch is acknowledged.
+                    let _ = conn.execute_batch("ROLLBACK");
+                    tracing::error!("the storage writer panicked; the batch was rolled back");
+                    Vec::new()
+                }
             }
         };
         let mut outcomes = outcomes.into_iter();
@@ -74,6 +91,36 @@ pub(crate) fn write_loop(
             }
         }
     }
+}
+
+/// Asks `witness` whether the files are still in place; a permanent fault is
+/// latched into `lost` and logged loudly, once.
+fn noticed(witness: &Witness, lost: &mut Option<String>) -> Option<String> {
+    let Fault { reason, permanent } = witness.check().err()?;
+    if permanent {
+        tracing::error!(
+            "{reason} while the server ran: writes are refused from now on, since a \
+             restart would not find them; stop the server, restore the data directory \
+             from a backup (docs/storage.md) and start again"
+        );
+        *lost = Some(reason.clone());
+    } else {
+        tracing::warn!("{reason}: the writes of this batch are refused");
+    }
+    Some(reason)
+}
+
+/// The same refusal for every write of the batch.
+fn refuse(ops: &[&WriteOp], path: &str, reason: &str) -> Vec<Result<(), StorageError>> {
+    ops.iter()
+        .map(|op| {
+            Err(StorageError::Failed(Box::new(DatabaseError {
+                operation: op.name(),
+                path: path.to_owned(),
+                detail: format!("{reason}; the write would not survive a restart"),
+            })))
+        })
+        .collect()
 }
 
 /// Commits `ops` as one transaction, each in a savepoint: one write's failure

@@ -16,9 +16,19 @@
 //! Records of the `log` crate (from dependencies such as mio) arrive through
 //! tracing-log: they are shown with their own level and target, as the stock format
 //! shows them, without tracing-log's `log.*` bookkeeping fields.
+//!
+//! The lines go out through [`LogSink`], which never fails a caller: a line that
+//! cannot be written (stderr a pipe whose reader has gone, a full disk) is dropped
+//! and counted, and the count is written as soon as a line gets through again. A
+//! log line is written on the task that answers the request, so an error there,
+//! or tracing-subscriber's `eprintln!` fallback for it (which panics on a broken
+//! stderr), would cost the client its answer.
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
@@ -26,8 +36,25 @@ use tracing::{Event, Subscriber};
 use tracing_log::NormalizeEvent as _;
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
 use tracing_subscriber::registry::LookupSpan;
+
+/// The server's log layer: this layout, written to `writer` (a [`LogSink`]),
+/// with tracing-subscriber's own error reports off: they go to stderr with
+/// `eprintln!`, which panics when stderr is what failed.
+pub(crate) fn layer<S>(
+    writer: impl for<'w> MakeWriter<'w> + Send + Sync + 'static,
+) -> impl tracing_subscriber::Layer<S> + Send + Sync
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .fmt_fields(PlainFields)
+        .event_format(Plain)
+        .with_writer(writer)
+        .log_internal_errors(false)
+}
 
 /// The event layout: time, level, target, enclosing spans, message and fields.
 #[derive(Debug, Clone, Copy, Default)]
@@ -182,6 +209,97 @@ impl Visit for Visitor<'_> {
 /// `log.file`, ...): shown through the normalized metadata instead.
 fn is_log_bookkeeping(field: &Field) -> bool {
     field.name().starts_with("log.")
+}
+
+/// Where the log lines go (stderr in the server): every line is written whole in
+/// one call, and one that cannot be written is dropped and counted, never
+/// reported to the caller. The next line that gets through is preceded by a
+/// warning saying how many were lost and why.
+pub(crate) struct LogSink<F> {
+    open: F,
+    lost: AtomicU64,
+    /// Why the last line was lost, for the warning.
+    error: Mutex<Option<String>>,
+}
+
+impl LogSink<fn() -> io::StderrLock<'static>> {
+    /// Lines to stderr.
+    pub(crate) fn stderr() -> Self {
+        Self::new(|| io::stderr().lock())
+    }
+}
+
+impl<F, W> LogSink<F>
+where
+    F: Fn() -> W,
+    W: io::Write,
+{
+    /// Lines to what `open` returns, asked for anew for each line.
+    pub(crate) fn new(open: F) -> Self {
+        LogSink {
+            open,
+            lost: AtomicU64::new(0),
+            error: Mutex::new(None),
+        }
+    }
+
+    fn line(&self, line: &[u8]) {
+        let mut out = (self.open)();
+        let lost = self.lost.load(Ordering::Relaxed);
+        if lost > 0 {
+            let error = self
+                .error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+                .unwrap_or_default();
+            let mut note = String::new();
+            let _ = timestamp(&mut note, SystemTime::now());
+            let _ = writeln!(
+                note,
+                "  WARN {}: {lost} log lines could not be written ({error})",
+                module_path!()
+            );
+            if out.write_all(note.as_bytes()).is_ok() {
+                self.lost.fetch_sub(lost, Ordering::Relaxed);
+            }
+        }
+        if let Err(error) = out.write_all(line).and_then(|()| out.flush()) {
+            *self.error.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.to_string());
+            self.lost.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl<'a, F, W> MakeWriter<'a> for LogSink<F>
+where
+    F: Fn() -> W + 'a,
+    W: io::Write,
+{
+    type Writer = SinkLine<'a, F>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        SinkLine(self)
+    }
+}
+
+/// One line on its way to a [`LogSink`]: it always reports success.
+pub(crate) struct SinkLine<'a, F>(&'a LogSink<F>);
+
+impl<F, W> io::Write for SinkLine<'_, F>
+where
+    F: Fn() -> W,
+    W: io::Write,
+{
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // The formatter hands over a whole line at once.
+        self.0.line(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Writes through, replacing each control character (C0, DEL, C1) with an escape.
@@ -360,6 +478,64 @@ mod tests {
             tracing_log::log::warn!(target: "mio::poll", "polling {}", 3);
         });
         assert!(log.ends_with("  WARN mio::poll: polling 3\n"), "{log}");
+    }
+
+    /// A stderr whose reader can go away and come back.
+    #[derive(Clone, Default)]
+    struct Pipe {
+        capture: Capture,
+        broken: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl std::io::Write for Pipe {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.broken.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(std::io::ErrorKind::BrokenPipe.into());
+            }
+            self.capture.write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_that_cannot_be_written_are_counted_and_reported_once_the_log_is_back() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let pipe = Pipe::default();
+        let out = pipe.clone();
+        // As the server sets it up; the stock fallback would `eprintln!` (and panic
+        // on a broken stderr) at each lost line.
+        let subscriber = tracing_subscriber::layer::SubscriberExt::with(
+            tracing_subscriber::registry(),
+            super::layer(super::LogSink::new(move || out.clone())),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!("kept 1");
+            pipe.broken.store(true, Relaxed);
+            tracing::info!("lost 1");
+            tracing::warn!("lost 2");
+            pipe.broken.store(false, Relaxed);
+            tracing::info!("kept 2");
+            tracing::info!("kept 3");
+        });
+        let bytes = pipe.capture.0.lock().expect("capture").clone();
+        let log = String::from_utf8(bytes).expect("UTF-8 log");
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 4, "{log}");
+        assert!(lines[0].ends_with(": kept 1"), "{log}");
+        assert!(
+            lines[1].ends_with(
+                "  WARN switchboard::log_format: 2 log lines could not be written (broken pipe)"
+            ),
+            "{log}"
+        );
+        assert!(lines[2].ends_with(": kept 2"), "{log}");
+        assert!(
+            lines[3].ends_with(": kept 3"),
+            "the count is said once: {log}"
+        );
+        assert!(!log.contains("lost"), "{log}");
     }
 
     #[test]

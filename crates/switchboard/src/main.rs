@@ -2,11 +2,12 @@
 //! for any PBXpress XML-RPC API.
 //!
 //! `switchboard serve [--listen ADDR] [--config FILE] [--no-simulation]` serves the
-//! API on the built-in demo PBX (or the PBX a TOML file describes) until SIGINT or
-//! SIGTERM, then finishes the requests in flight. The first line on stdout is
-//! `listening on http://ADDR/RPC2` with the address actually bound, so that
-//! `--listen 127.0.0.1:0` can be used by scripts; logs go to stderr (`RUST_LOG`
-//! filters them, default `info`).
+//! API on the built-in demo PBX (or the PBX a TOML file describes) until SIGINT,
+//! SIGTERM or SIGHUP, then finishes the requests in flight. The first line on
+//! stdout is `listening on http://ADDR/RPC2` with the address actually bound, so
+//! that `--listen 127.0.0.1:0` can be used by scripts; logs go to stderr
+//! (`RUST_LOG` filters them, default `info`). Neither a stdout nor a stderr that
+//! cannot be written (a closed pipe, a full disk) stops the server or a request.
 //!
 //! Every other subcommand is a client (`extensions`, `calls`, `transfer`, `watch`,
 //! ...): tables for people, `--json` for scripts, and exit codes that tell a
@@ -28,6 +29,7 @@ mod serve;
 mod serve_security;
 mod watch;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -42,8 +44,11 @@ fn main() -> ExitCode {
     match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            // Not `eprintln!`: it panics when stderr cannot be written, and the
+            // exit code must tell what failed even then.
+            let mut stderr = std::io::stderr().lock();
             for line in failure::message(&error).lines() {
-                eprintln!("switchboard: {line}");
+                let _ = writeln!(stderr, "switchboard: {line}");
             }
             ExitCode::from(failure::exit_code(&error))
         }

@@ -1,5 +1,6 @@
 //! `switchboard serve`: the reference server on the demo PBX or a configuration file.
 
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,7 +11,10 @@ use pbx_server::AppState;
 use pbx_storage_sqlite::SqliteStorage;
 use pbx_xmlrpc::Handler;
 
-use crate::log_format::{Plain, PlainFields};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+use crate::log_format::{self, LogSink};
 use crate::serve_security::{self, SecurityArgs};
 use tokio::net::TcpListener;
 
@@ -51,6 +55,12 @@ pub(crate) struct ServeArgs {
     speed: f64,
     #[command(flatten)]
     security: SecurityArgs,
+    /// Start even though the data directory's database is missing or empty
+    /// while the directory shows it held one (restored wrongly, truncated,
+    /// deleted): without this, such a start is refused so that lost data is
+    /// noticed rather than served as an empty PBX.
+    #[arg(long)]
+    accept_empty_database: bool,
 }
 
 pub(crate) fn serve(args: ServeArgs) -> Result<()> {
@@ -59,14 +69,11 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
         Some(path) => MemoryPbx::from_toml_file(path).map_err(|e| anyhow::anyhow!("{e}"))?,
         None => MemoryPbx::demo(),
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .fmt_fields(PlainFields)
-        .event_format(Plain)
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(log_format::layer(LogSink::stderr()))
         .init();
     let (pbx, data_dir) = with_storage(pbx, &args)?;
     let pbx = Arc::new(pbx);
@@ -101,13 +108,14 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
         }
         // Before the banner, whose first line tells scripts the server is up.
         serve_security::warn_if_exposed(addr, tls.is_some());
-        print_banner(
+        let banner = Banner {
             addr,
-            args.config.as_deref(),
+            config: args.config.as_deref(),
             simulation,
-            data_dir.as_deref(),
-            tls.is_some(),
-        );
+            data_dir: data_dir.as_deref(),
+            tls: tls.is_some(),
+        };
+        banner.print();
         serve_security::serve(listener, state, tls, shutdown).await?;
         tracing::info!("stopped");
         Ok(())
@@ -129,8 +137,10 @@ fn with_storage(pbx: MemoryPbx, args: &ServeArgs) -> Result<(MemoryPbx, Option<P
     };
     // Absolute, so that messages and the banner name it unambiguously.
     let dir = std::path::absolute(&dir).unwrap_or(dir);
+    let mut options = pbx_storage_sqlite::Options::default();
+    options.accept_empty_database = args.accept_empty_database;
     // Its message names the directory or file and the cause already.
-    let storage = SqliteStorage::open(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let storage = SqliteStorage::open_with(&dir, options).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((pbx.with_storage(Arc::new(storage)), Some(dir)))
 }
 
@@ -166,19 +176,28 @@ fn scenario(
     Ok(Some((scenario, options)))
 }
 
-/// Completes at the first SIGINT or SIGTERM (Ctrl-C elsewhere). The handlers are
-/// installed when this is called, not when the future is first polled.
+/// Completes at the first SIGINT, SIGTERM or SIGHUP (Ctrl-C elsewhere). The
+/// handlers are installed when this is called, not when the future is first
+/// polled.
+///
+/// SIGHUP stops the server as SIGTERM does, finishing the requests in flight:
+/// there is no configuration to reload yet, and its default action (ending the
+/// process at once, as when the terminal of a `serve` started by hand closes)
+/// would cut those requests off.
 fn shutdown_signal() -> Result<impl Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
         let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
         Ok(async move {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
+            let name = tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+                _ = hangup.recv() => "SIGHUP",
+            };
+            tracing::info!(signal = name, "stopping");
         })
     }
     #[cfg(not(unix))]
@@ -189,51 +208,87 @@ fn shutdown_signal() -> Result<impl Future<Output = ()>> {
     }
 }
 
-/// The first line is for scripts (`listening on URL`); the rest for people.
-fn print_banner(
+/// What the start banner shows.
+struct Banner<'a> {
     addr: SocketAddr,
-    config: Option<&std::path::Path>,
+    config: Option<&'a Path>,
     simulation: bool,
-    data_dir: Option<&Path>,
+    data_dir: Option<&'a Path>,
     tls: bool,
-) {
-    let scheme = if tls { "https" } else { "http" };
-    println!("listening on {scheme}://{addr}/RPC2");
-    // A wildcard address is not one to connect to: show the loopback one.
-    let reachable = match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => {
-            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
-        }
-        IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port())
-        }
-        _ => addr,
-    };
-    let url = format!("{scheme}://{reachable}/RPC2");
-    let simulation = if simulation { "on" } else { "off" };
-    match config {
-        Some(path) => {
-            println!("PBX: {} (simulation {simulation})", path.display());
-            println!("Users: the extensions with a password in that file.");
-        }
-        None => {
-            println!("PBX: the built-in demo, {DEMO_ORIGIN} (simulation {simulation})");
-            println!("Demo users (user/password): {}", demo_users());
-        }
+}
+
+impl Banner<'_> {
+    fn url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}/RPC2", self.addr)
     }
-    match data_dir {
-        Some(dir) => println!(
-            "Data: {} (keys and favorites survive restarts)",
-            dir.display()
-        ),
-        None => println!("Data: in memory only (--ephemeral): lost when the server stops"),
+
+    /// Prints the banner on stdout. An stdout that cannot be written (a full
+    /// disk, `serve | head -1` once `head` has gone) stops neither the server
+    /// nor the banner's other lines: the server serves on, and says so on stderr
+    /// when even the `listening on` line could not be written.
+    fn print(&self) {
+        let mut out = std::io::stdout().lock();
+        let first = writeln!(out, "listening on {}", self.url()).and_then(|()| out.flush());
+        if let Err(error) = first {
+            tracing::warn!(
+                url = %self.url(),
+                %error,
+                "cannot write the banner to stdout; serving on"
+            );
+        }
+        // The rest is for people; a reader that took only the first line is fine.
+        let _ = self.details(&mut out).and_then(|()| out.flush());
     }
-    println!("Try it:");
-    println!(
-        "  curl -u 203:203 -H 'Content-Type: text/xml' --data '<?xml version=\"1.0\"?><methodCall><methodName>get_extensions</methodName></methodCall>' {url}"
-    );
-    println!("  python3 fixtures/interop/sample.py {url}");
-    println!("Stop with Ctrl-C.");
+
+    /// Every line but the first.
+    fn details(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let scheme = if self.tls { "https" } else { "http" };
+        let addr = self.addr;
+        // A wildcard address is not one to connect to: show the loopback one.
+        let reachable = match addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => {
+                SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
+            }
+            IpAddr::V6(ip) if ip.is_unspecified() => {
+                SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port())
+            }
+            _ => addr,
+        };
+        let url = format!("{scheme}://{reachable}/RPC2");
+        let simulation = if self.simulation { "on" } else { "off" };
+        match self.config {
+            Some(path) => {
+                writeln!(out, "PBX: {} (simulation {simulation})", path.display())?;
+                writeln!(out, "Users: the extensions with a password in that file.")?;
+            }
+            None => {
+                writeln!(
+                    out,
+                    "PBX: the built-in demo, {DEMO_ORIGIN} (simulation {simulation})"
+                )?;
+                writeln!(out, "Demo users (user/password): {}", demo_users())?;
+            }
+        }
+        match self.data_dir {
+            Some(dir) => writeln!(
+                out,
+                "Data: {} (keys and favorites survive restarts)",
+                dir.display()
+            )?,
+            None => writeln!(
+                out,
+                "Data: in memory only (--ephemeral): lost when the server stops"
+            )?,
+        }
+        writeln!(out, "Try it:")?;
+        writeln!(
+            out,
+            "  curl -u 203:203 -H 'Content-Type: text/xml' --data '<?xml version=\"1.0\"?><methodCall><methodName>get_extensions</methodName></methodCall>' {url}"
+        )?;
+        writeln!(out, "  python3 fixtures/interop/sample.py {url}")?;
+        writeln!(out, "Stop with Ctrl-C (or SIGTERM, SIGHUP).")
+    }
 }
 
 /// `201/201, 203/203 (Acme); 301/301 (Globex)`, read from the demo configuration.

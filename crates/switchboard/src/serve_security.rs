@@ -71,7 +71,10 @@ impl SecurityArgs {
 /// than this machine can connect.
 pub(crate) fn warn_if_exposed(addr: SocketAddr, tls: bool) {
     if !tls && !addr.ip().is_loopback() {
-        eprintln!(
+        use std::io::Write as _;
+        // Not `eprintln!`, which panics on a stderr that cannot be written.
+        let _ = writeln!(
+            std::io::stderr().lock(),
             "switchboard: warning: serving plain HTTP on {addr}: passwords (Basic auth) \
              cross the network unencrypted; give --tls-cert and --tls-key, or listen on \
              127.0.0.1 behind a TLS proxy"

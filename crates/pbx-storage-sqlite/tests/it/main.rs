@@ -3,6 +3,7 @@
 mod batching;
 mod checks;
 mod conformance;
+mod faults;
 mod full_disk;
 mod restart;
 mod stalls;

@@ -1,6 +1,8 @@
 //! Durable storage end to end: what the server acknowledged survives a restart
 //! and a SIGKILL in the middle of a storm of concurrent writes; the data
-//! directory is created, locked, and refused with one line when unusable.
+//! directory is created, locked, and refused with one line when unusable; data
+//! lost outside the server (the directory deleted, the lock file deleted, the
+//! database truncated) is refused, never served or acknowledged.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -437,5 +439,78 @@ fn a_clean_restart_keeps_keys_and_favorites() {
                 .all(|(k, _)| k != "a")
         );
     });
+    server.stop();
+}
+
+#[test]
+fn writes_are_refused_when_the_data_directory_is_deleted() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = data_dir(&root);
+    let runtime = runtime();
+    let server = Server::start(&["--data-dir", &dir]);
+    runtime.block_on(async {
+        let client = server.client("203");
+        client.dict_set("before", "1").await.unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Not one of them may be acknowledged: none would survive a restart.
+        for i in 0..20 {
+            let error = client
+                .dict_set(&format!("k{i}"), "v")
+                .await
+                .expect_err("a write into a deleted data directory is refused");
+            assert_eq!(error.fault_code(), Some(1), "{error}");
+        }
+    });
+    let log = server.stop();
+    let loud: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" ERROR ") && l.contains("was deleted while the server ran"))
+        .collect();
+    assert_eq!(loud.len(), 1, "said once, loudly: {log}");
+    assert!(loud[0].contains("writes are refused from now on"), "{log}");
+}
+
+#[test]
+fn a_deleted_lock_file_does_not_let_a_second_server_start() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = data_dir(&root);
+    let first = Server::start(&["--data-dir", &dir]);
+    std::fs::remove_file(Path::new(&dir).join("switchboard.lock")).unwrap();
+    let stderr = fails(&["serve", "--listen", "127.0.0.1:0", "--data-dir", &dir]);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("switchboard: the data directory {dir} is in use")),
+        "{stderr}"
+    );
+    assert!(
+        matches!(call(&first.url, "get_all"), MethodResponse::Success(_)),
+        "the first one is unharmed"
+    );
+    first.stop();
+}
+
+#[test]
+fn a_database_truncated_to_nothing_is_refused_at_start() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = data_dir(&root);
+    Server::start(&["--data-dir", &dir]).stop();
+    let database = Path::new(&dir).join("switchboard.db");
+    std::fs::File::create(&database).unwrap(); // truncates
+    let stderr = fails(&["serve", "--listen", "127.0.0.1:0", "--data-dir", &dir]);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "switchboard: the database {} is empty, but ",
+            database.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--accept-empty-database"), "{stderr}");
+    // When told, it starts, empty.
+    let server = Server::start(&["--data-dir", &dir, "--accept-empty-database"]);
+    assert!(matches!(
+        call(&server.url, "get_all"),
+        MethodResponse::Success(_)
+    ));
     server.stop();
 }
