@@ -56,6 +56,60 @@ pub async fn serve_tls(
     run(listener, state, Some(tls), shutdown).await
 }
 
+/// What a connection beyond `max_connections_per_address` gets before it is closed.
+const TOO_MANY_FROM_YOU: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\n\
+Content-Type: text/plain; charset=utf-8\r\nContent-Length: 39\r\nConnection: close\r\n\r\n\
+too many connections from your address\n";
+
+/// Connections open per client address (IPv6: per /64), so that one address
+/// cannot hold every connection slot.
+#[derive(Debug)]
+struct PerAddress {
+    max: usize,
+    open: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+/// One connection's place in [`PerAddress`], given back when dropped.
+struct AddressSlot {
+    table: Arc<PerAddress>,
+    address: std::net::IpAddr,
+}
+
+impl PerAddress {
+    fn try_acquire(self: &Arc<Self>, peer: std::net::IpAddr) -> Option<AddressSlot> {
+        let address = crate::throttle::key(peer);
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(address).or_insert(0);
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot {
+            table: self.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .table
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.address);
+            }
+        }
+    }
+}
+
 /// What a connection beyond `max_connections` gets before it is closed.
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\
 Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\n\r\n\
@@ -77,6 +131,10 @@ async fn run(
     let app = router(state);
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(config.max_connections));
+    let per_address = Arc::new(PerAddress {
+        max: config.max_connections_per_address.max(1),
+        open: std::sync::Mutex::default(),
+    });
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -90,6 +148,13 @@ async fn run(
                     if tls.is_none() {
                         // Best effort: the socket buffer takes this at once or never.
                         let _ = stream.try_write(BUSY);
+                    }
+                    continue;
+                };
+                let Some(address_slot) = per_address.try_acquire(peer.ip()) else {
+                    tracing::warn!(%peer, "too many connections from one address: refusing one");
+                    if tls.is_none() {
+                        let _ = stream.try_write(TOO_MANY_FROM_YOU);
                     }
                     continue;
                 };
@@ -128,6 +193,7 @@ async fn run(
                     if let Err(error) = outcome {
                         tracing::debug!(%peer, %error, "connection ended with an error");
                     }
+                    drop(address_slot);
                     drop(permit);
                 });
             }

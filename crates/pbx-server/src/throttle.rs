@@ -798,7 +798,10 @@ mod tests {
             assert_eq!(fail(&off, A, &i.to_string()), Duration::ZERO);
             assert_eq!(fail(&off, A, "201"), Duration::ZERO);
         }
-        assert_eq!(off.begin(Some(B), Some("201")).unwrap().wait(), Duration::ZERO);
+        assert_eq!(
+            off.begin(Some(B), Some("201")).unwrap().wait(),
+            Duration::ZERO
+        );
     }
 
     #[test]
