@@ -52,8 +52,14 @@ pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Res
         Err(_) => (StatusCode::REQUEST_TIMEOUT, "request body too slow\n").into_response(),
     };
     response.extensions_mut().insert(log);
+    response.extensions_mut().insert(Authenticated);
     response
 }
+
+/// Marks the answer to an authenticated request: [`serve`](crate::serve) keeps a
+/// connection open only once one of its requests has logged in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Authenticated;
 
 async fn authenticate(
     state: &AppState,

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::{Service, ServiceExt as _};
 
+use crate::rpc::Authenticated;
 use crate::{AppState, TlsConfig, router};
 
 /// Serves the API on `listener` until `shutdown` completes, then stops accepting,
@@ -218,7 +219,8 @@ async fn run(
 }
 
 /// The router for one connection: each request carries the peer's address, and
-/// the answer to the `max_requests`-th closes the connection.
+/// the answer to the `max_requests`-th closes the connection, as does every
+/// answer before the connection's first authenticated request.
 fn connection_service(
     app: Router,
     peer: SocketAddr,
@@ -227,13 +229,20 @@ fn connection_service(
     impl Service<Request<Incoming>, Response = Response, Error = Infallible, Future: Send> + Clone,
 > {
     let served = Arc::new(AtomicUsize::new(0));
+    // Until one of its requests logs in, every answer closes the connection: an
+    // unauthenticated client cannot hold a slot with a request now and then.
+    let logged_in = Arc::new(AtomicBool::new(false));
     let service = tower::service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         let count = served.fetch_add(1, Ordering::Relaxed) + 1;
         let app = app.clone();
+        let logged_in = logged_in.clone();
         async move {
             let mut response = app.oneshot(request.map(Body::new)).await?;
-            if count >= max_requests {
+            if response.extensions().get::<Authenticated>().is_some() {
+                logged_in.store(true, Ordering::Relaxed);
+            }
+            if count >= max_requests || !logged_in.load(Ordering::Relaxed) {
                 response
                     .headers_mut()
                     .insert(CONNECTION, HeaderValue::from_static("close"));

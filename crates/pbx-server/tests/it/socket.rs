@@ -498,6 +498,18 @@ async fn credential_less_requests_do_not_keep_a_connection_alive() {
     assert_eq!(challenge.status_line, "HTTP/1.1 401 Unauthorized");
     assert_eq!(challenge.header("connection"), Some("close"));
     expect_closed(&mut connection).await;
+    // So do requests that never reach authentication (405, 404), until the
+    // connection has logged in.
+    let mut connection = connect(server.addr).await;
+    let get = "GET /RPC2 HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let not_allowed = exchange(&mut connection, get).await;
+    assert_eq!(not_allowed.status_line, "HTTP/1.1 405 Method Not Allowed");
+    assert_eq!(not_allowed.header("connection"), Some("close"));
+    expect_closed(&mut connection).await;
+    let mut connection = connect(server.addr).await;
+    exchange(&mut connection, &request_as("203", SECRET)).await;
+    let not_allowed = exchange(&mut connection, get).await;
+    assert_eq!(not_allowed.header("connection"), None);
     // A wrong password closes it too; a login keeps it.
     let mut connection = connect(server.addr).await;
     let wrong = exchange(&mut connection, &request_as("203", "wrong")).await;
