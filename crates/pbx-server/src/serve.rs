@@ -33,8 +33,10 @@ use crate::{AppState, TlsConfig, router};
 /// HTTP/1.0 and 1.1 with keep-alive. Besides what [`router`] does, each connection
 /// gets the [`idle_timeout`](crate::ServerConfig::idle_timeout) (which also bounds
 /// reading the headers), and the caps of [`ServerConfig`](crate::ServerConfig) on
-/// connections, requests per connection and headers apply; requests carry the
-/// peer's address as axum's `ConnectInfo<SocketAddr>`.
+/// connections (in all and per client address), requests per connection and
+/// headers apply; a connection stays open after an answer only once one of its
+/// requests has logged in; requests carry the peer's address as axum's
+/// `ConnectInfo<SocketAddr>`.
 ///
 /// Errors accepting a connection are logged and retried, as `axum::serve` does;
 /// the result is `Ok` today.

@@ -60,8 +60,8 @@ pub struct ThrottleConfig {
     /// How long a failure counts. Default 15 minutes.
     pub window: Duration,
     /// Distinct user names one address may fail with within `window` before the
-    /// whole address is refused for `lockout` (password spraying); 0 never.
-    /// Default 20.
+    /// whole address is refused for `lockout` (password spraying); 0 never; at
+    /// most 1,000 (a larger value acts as 1,000). Default 20.
     pub spray_after: u32,
     /// Failures of one user name, from all addresses together within `window`,
     /// after which every attempt at that user waits before its password is checked
@@ -532,7 +532,7 @@ impl Throttle {
         if !spray.names.contains(&name) {
             spray.names.push(name);
         }
-        if spray.names.len() >= config.spray_after as usize && spray.locked_until.is_none() {
+        if spray.names.len() >= spray_limit(config) && spray.locked_until.is_none() {
             spray.locked_until = Some(now + config.lockout);
         }
     }
@@ -552,6 +552,15 @@ impl Throttle {
             .min(self.config.max_delay)
     }
 }
+
+/// The names an address may fail with before it is locked: `spray_after`, at
+/// most [`MAX_SPRAY_NAMES`] (the names of each address are kept until then).
+fn spray_limit(config: &ThrottleConfig) -> usize {
+    (config.spray_after as usize).min(MAX_SPRAY_NAMES)
+}
+
+/// The most distinct failed names kept per address.
+const MAX_SPRAY_NAMES: usize = 1000;
 
 /// IPv6 clients usually own a whole /64: count it as one address.
 pub(crate) fn key(address: IpAddr) -> IpAddr {

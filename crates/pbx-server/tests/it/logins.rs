@@ -218,3 +218,53 @@ async fn spraying_many_user_names_from_one_address_is_refused_as_a_whole() {
     let fine = send(&router, request_from(OFFICE, Some(("203", SECRET)))).await;
     assert_eq!(fine.status, StatusCode::OK);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_success_after_a_lockout_clears_the_failures() {
+    let pbx = HookedPbx::new(false);
+    let mut config = ServerConfig::default();
+    config.throttle.slow_after = u32::MAX;
+    let lockout = config.throttle.lockout;
+    let router = pbx_server::router(pbx.state(config));
+    for _ in 0..10 {
+        send(&router, request_from(OFFICE, Some(("203", "stale")))).await;
+    }
+    let locked = send(&router, request_from(OFFICE, Some(("203", SECRET)))).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    tokio::time::advance(lockout).await;
+    let fine = send(&router, request_from(OFFICE, Some(("203", SECRET)))).await;
+    assert_eq!(fine.status, StatusCode::OK);
+    // The defect: one typo after that gave 429 again.
+    let typo = send(&router, request_from(OFFICE, Some(("203", "typo")))).await;
+    assert_eq!(typo.status, StatusCode::UNAUTHORIZED);
+    let fine = send(&router, request_from(OFFICE, Some(("203", SECRET)))).await;
+    assert_eq!(fine.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_flood_of_addresses_does_not_evict_a_lock() {
+    let pbx = HookedPbx::new(false);
+    let mut config = ServerConfig::default();
+    config.throttle.slow_after = u32::MAX;
+    config.throttle.user_slow_after = u32::MAX;
+    config.throttle.max_tracked = 64;
+    let router = pbx_server::router(pbx.state(config));
+    for _ in 0..10 {
+        send(&router, request_from(OFFICE, Some(("203", "guess")))).await;
+    }
+    // The defect: 101,412 failures from 33,804 addresses evicted the lock. Here
+    // the tables hold 64 records, and 3,000 failures come from 1,000 addresses.
+    for i in 0..3000u32 {
+        let from = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i % 1000));
+        let answer = send(&router, request_from(from, Some((&format!("9{i}"), "x")))).await;
+        assert_ne!(answer.status, StatusCode::OK);
+    }
+    let locked = send(&router, request_from(OFFICE, Some(("203", SECRET)))).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    let owner = send(
+        &router,
+        request_from(IpAddr::V4(Ipv4Addr::LOCALHOST), Some(("203", SECRET))),
+    )
+    .await;
+    assert_eq!(owner.status, StatusCode::OK);
+}
