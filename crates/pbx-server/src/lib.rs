@@ -100,8 +100,10 @@ pub struct AppState {
     challenge: HeaderValue,
     /// Failed logins by address and by user.
     throttle: Arc<throttle::Throttle>,
-    /// Slots for password verifications in progress.
-    verifications: Arc<tokio::sync::Semaphore>,
+    /// Slots for password verifications in progress: one lane for clients whose
+    /// last login from their address succeeded, one for everyone else, so that a
+    /// flood of strangers does not hold up clients already logged in.
+    verifications: Arc<[tokio::sync::Semaphore; 2]>,
 }
 
 impl AppState {
@@ -116,9 +118,9 @@ impl AppState {
             handler: Arc::new(handler),
             challenge: auth::challenge(&config.realm),
             throttle: Arc::new(throttle::Throttle::new(config.throttle.clone())),
-            verifications: Arc::new(tokio::sync::Semaphore::new(
-                config.throttle.max_concurrent_verifications.max(1),
-            )),
+            verifications: Arc::new(std::array::from_fn(|_| {
+                tokio::sync::Semaphore::new(config.throttle.max_concurrent_verifications.max(1))
+            })),
             config: Arc::new(config),
         }
     }

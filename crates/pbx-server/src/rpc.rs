@@ -92,8 +92,9 @@ async fn authenticate(
         tokio::time::sleep(attempt.wait()).await;
     }
     // A bounded number of verifications at once: each may hold megabytes.
+    let lane = &state.verifications[usize::from(attempt.known())];
     let wait = state.config.throttle.verification_wait;
-    let permit = match tokio::time::timeout(wait, state.verifications.acquire()).await {
+    let permit = match tokio::time::timeout(wait, lane.acquire()).await {
         Ok(Ok(permit)) => permit,
         _ => {
             attempt.abandon();

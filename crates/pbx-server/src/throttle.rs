@@ -71,7 +71,9 @@ pub struct ThrottleConfig {
     /// The most records of each kind (pairs, addresses, user names). Default 100,000.
     pub max_tracked: usize,
     /// The most passwords verified at once (each argon2 verification holds the
-    /// hash's memory, 19 MiB at the default cost). At least 1. Default 4.
+    /// hash's memory, 19 MiB at the default cost), in each of two lanes: one for
+    /// clients whose last login from their address succeeded, one for everyone
+    /// else. At least 1. Default 4.
     pub max_concurrent_verifications: usize,
     /// How long a login may wait for a verification slot; beyond it, 503 with
     /// `Retry-After`. Default 10 s.
@@ -336,6 +338,8 @@ pub(crate) struct Attempt {
     name: Name,
     /// How long to wait before checking the password (the per-user slowing).
     wait: Duration,
+    /// The pair's last login succeeded.
+    known: bool,
     checking: bool,
     finished: bool,
 }
@@ -344,6 +348,11 @@ impl Attempt {
     /// How long to wait before checking the password.
     pub(crate) fn wait(&self) -> Duration {
         self.wait
+    }
+
+    /// Whether this client's last login from its address succeeded.
+    pub(crate) fn known(&self) -> bool {
+        self.known
     }
 
     /// The password is being checked from now on.
@@ -451,6 +460,7 @@ impl Throttle {
             pair: pair_key,
             name,
             wait,
+            known,
             checking: false,
             finished: false,
         })

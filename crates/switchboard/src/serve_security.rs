@@ -50,7 +50,8 @@ pub(crate) struct SecurityArgs {
     /// every attempt at that user is slowed down (never refused).
     #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.user_slow_after)]
     login_user_slow_after: u32,
-    /// The most passwords checked at once (each argon2 check holds its memory cost).
+    /// The most passwords checked at once, for clients already logged in and for
+    /// the others each (every argon2 check holds its memory cost).
     #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.max_concurrent_verifications)]
     max_concurrent_logins: usize,
     /// How long a login may wait for --max-concurrent-logins (then 503).

@@ -268,3 +268,51 @@ async fn a_flood_of_addresses_does_not_evict_a_lock() {
     .await;
     assert_eq!(owner.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_login_flood_does_not_hold_up_clients_already_logged_in() {
+    let pbx = HookedPbx::with_login_gate();
+    let gate = pbx.login_gate.as_ref().unwrap();
+    let mut config = ServerConfig::default();
+    config.throttle = ThrottleConfig::off();
+    config.throttle.max_concurrent_verifications = 2;
+    let router = pbx_server::router(pbx.state(config));
+    gate.add_permits(1);
+    let first = send(&router, request_from(OFFICE, Some(("203", SECRET)))).await;
+    assert_eq!(first.status, StatusCode::OK);
+    // Strangers fill their lane, and more wait behind them.
+    let mut tasks = JoinSet::new();
+    for i in 0..20u32 {
+        let from = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i));
+        spawn_send(
+            &mut tasks,
+            &router,
+            i as usize,
+            request_from(from, Some(("999", "x"))),
+        );
+    }
+    tokio::time::timeout(PATIENCE, pbx.until_checking(2))
+        .await
+        .expect("the strangers' lane is full");
+    // The office's next request is checked at once, in its own lane.
+    spawn_send(
+        &mut tasks,
+        &router,
+        100,
+        request_from(OFFICE, Some(("203", SECRET))),
+    );
+    tokio::time::timeout(PATIENCE, pbx.until_checking(3))
+        .await
+        .expect("the known client is not queued behind the strangers");
+    gate.add_permits(1000);
+    for _ in 0..21 {
+        let (i, answer) = next(&mut tasks).await;
+        let expected = if i == 100 {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(answer.status, expected, "request {i}");
+    }
+    assert_eq!(pbx.most_checking.load(Ordering::SeqCst), 3);
+}
