@@ -11,11 +11,13 @@
 //! configuration is a new PBX with an empty cache. Failures are never cached
 //! (throttling them is the HTTP layer's job).
 //!
-//! Unknown users, and extensions without a password, cost what a known user
-//! costs: their password is checked against a dummy hash with the strongest
-//! parameters found in the configuration.
+//! Every failure costs the same whoever the user is: unknown users, extensions
+//! without a password, plain-text users and users with a cheaper hash all pay
+//! for one verification of a dummy hash with the strongest parameters found in
+//! the configuration (a user with the strongest hash pays for its own).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -224,6 +226,8 @@ pub(crate) struct Verifier {
     /// The costliest parameters among the configured hashes, if any.
     dummy_params: Option<Params>,
     dummy: OnceLock<Option<String>>,
+    /// Verifications run at the strongest cost (the work a failure must cost).
+    strongest_checks: AtomicUsize,
 }
 
 impl Verifier {
@@ -238,17 +242,23 @@ impl Verifier {
                 Credential::Hash(phc) => Params::try_from(&PasswordHash::new(phc).ok()?).ok(),
                 Credential::Plain(_) => None,
             })
-            .max_by_key(|p| (u64::from(p.m_cost()) * u64::from(p.t_cost()), p.p_cost()));
+            .max_by_key(cost);
         Self {
             cache: VerifiedCache::new(limits),
             dummy_params,
             dummy: OnceLock::new(),
+            strongest_checks: AtomicUsize::new(0),
         }
     }
 
     /// Whether `password` is right for `user`, whose credential is `expected`
     /// (`None`: no such user, or no password). Blocks for the cost of a hash on a
     /// cache miss: call it off the async workers.
+    ///
+    /// Every failure costs at least one verification at the strongest configured
+    /// cost, whoever the user: a wrong password for a plain-text user, or for a
+    /// user with a cheaper hash, also pays for the dummy hash, so that timing does
+    /// not tell users apart.
     pub(crate) fn verify(
         &self,
         user: &str,
@@ -256,39 +266,59 @@ impl Verifier {
         password: &str,
         now: Instant,
     ) -> bool {
-        match expected {
-            Some(Credential::Plain(p)) => p.as_bytes().ct_eq(password.as_bytes()).into(),
+        let (ok, paid) = match expected {
+            Some(Credential::Plain(p)) => (p.as_bytes().ct_eq(password.as_bytes()).into(), false),
             Some(Credential::Hash(phc)) => {
                 if self.cache.contains(user, password, now) {
                     return true;
                 }
-                let ok = verify_hash(phc, password);
+                let ok = self.check_hash(phc, password);
                 if ok {
                     self.cache.insert(user, password, now);
                 }
-                ok
+                (ok, self.is_strongest(phc))
             }
-            None => {
-                // Spend what a known user costs, and answer no.
-                match self.dummy() {
-                    Some(phc) => {
-                        let _ = verify_hash(phc, password);
-                    }
-                    None => {
-                        let _ = b"\0no such user".ct_eq(password.as_bytes());
-                    }
+            None => (false, false),
+        };
+        if !ok && !paid {
+            // Spend what the strongest user costs, and answer no.
+            match self.dummy() {
+                Some(phc) => {
+                    let _ = self.check_hash(phc, password);
                 }
-                false
+                None => {
+                    let _ = b"\0no such user".ct_eq(password.as_bytes());
+                }
             }
+        }
+        ok
+    }
+
+    /// Verifies against `phc`, counting the verifications at the strongest cost.
+    fn check_hash(&self, phc: &str, password: &str) -> bool {
+        if self.is_strongest(phc) {
+            self.strongest_checks.fetch_add(1, Ordering::Relaxed);
+        }
+        verify_hash(phc, password)
+    }
+
+    /// Whether `phc` costs as much as the dummy hash.
+    fn is_strongest(&self, phc: &str) -> bool {
+        let params = PasswordHash::new(phc)
+            .ok()
+            .and_then(|hash| Params::try_from(&hash).ok());
+        match (params, &self.dummy_params) {
+            (Some(params), Some(strongest)) => cost(&params) >= cost(strongest),
+            _ => false,
         }
     }
 
-    /// Whether verifying `expected` may take long (a hash not in the cache).
+    /// Whether verifying `expected` may take long (a hash not in the cache, or
+    /// the dummy hash that a failure pays for).
     pub(crate) fn is_costly(&self, expected: Option<&Credential>) -> bool {
         match expected {
-            Some(Credential::Plain(_)) => false,
             Some(Credential::Hash(_)) => true,
-            None => self.dummy_params.is_some(),
+            Some(Credential::Plain(_)) | None => self.dummy_params.is_some(),
         }
     }
 
@@ -312,6 +342,14 @@ impl Verifier {
             })
             .as_deref()
     }
+}
+
+/// How much an argon2 verification costs, for comparing parameters.
+fn cost(params: &Params) -> (u64, u32) {
+    (
+        u64::from(params.m_cost()) * u64::from(params.t_cost()),
+        params.p_cost(),
+    )
 }
 
 /// Verifies `password` against a PHC string (constant-time comparison inside).
@@ -436,6 +474,41 @@ mod tests {
         assert!(verifier.verify("201", Some(&plain), "pw", Instant::now()));
         assert!(!verifier.verify("201", Some(&plain), "pw ", Instant::now()));
         assert!(!verifier.verify("999", None, "pw", Instant::now()));
+    }
+
+    #[test]
+    fn every_failed_login_costs_the_same_whoever_the_user_is() {
+        let strong_cost = HashCost {
+            memory_kib: 128,
+            iterations: 2,
+            parallelism: 1,
+        };
+        let plain = Credential::Plain("p".into());
+        let weak = Credential::Hash(hash_password("w", CHEAP).unwrap());
+        let strong = Credential::Hash(hash_password("s", strong_cost).unwrap());
+        let verifier = Verifier::new([&plain, &weak, &strong], CacheLimits::default());
+        let now = Instant::now();
+        let strongest = || verifier.strongest_checks.load(Ordering::Relaxed);
+        // The defect: 131 µs for a plain-text user, 4.3 ms for a cheaper hash,
+        // 21 ms for an unknown user. Each now pays for one strongest verification.
+        for (who, expected) in [
+            ("plain", Some(&plain)),
+            ("cheaper hash", Some(&weak)),
+            ("strongest hash", Some(&strong)),
+            ("unknown", None),
+        ] {
+            assert!(verifier.is_costly(expected), "{who}");
+            let before = strongest();
+            assert!(!verifier.verify("201", expected, "wrong", now), "{who}");
+            assert_eq!(strongest() - before, 1, "{who}");
+        }
+        // A success pays only for its own check.
+        let before = strongest();
+        assert!(verifier.verify("201", Some(&plain), "p", now));
+        assert!(verifier.verify("202", Some(&weak), "w", now));
+        assert_eq!(strongest(), before);
+        assert!(verifier.verify("203", Some(&strong), "s", now));
+        assert_eq!(strongest(), before + 1);
     }
 
     #[tokio::test]

@@ -48,6 +48,10 @@ pub struct ServerConfig {
     /// The most connections served at once; beyond, a new connection is answered
     /// 503 and closed ([`serve`](crate::serve) only). Default 1024.
     pub max_connections: usize,
+    /// The most connections served at once from one client address (IPv6: one
+    /// /64); beyond, a new connection from it is answered 429 and closed
+    /// ([`serve`](crate::serve) only). Default 64.
+    pub max_connections_per_address: usize,
     /// The most requests one keep-alive connection may make; the last answer says
     /// `Connection: close` ([`serve`](crate::serve) only). Default 1000.
     pub max_requests_per_connection: usize,
@@ -71,6 +75,7 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(20),
             max_connections: 1024,
+            max_connections_per_address: 64,
             max_requests_per_connection: 1000,
             max_headers: 64,
             max_header_bytes: 64 << 10,

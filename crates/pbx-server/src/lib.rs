@@ -11,7 +11,9 @@
 //!   [`GZIP_FROM_BYTES`] or more), any `Content-Type`, answers as
 //!   `text/xml; charset=utf-8`;
 //! - failed logins slowed down, then refused with 429 and `Retry-After`, per
-//!   client address and per user name ([`ThrottleConfig`]);
+//!   (client address, user name), per address failing across many names, and
+//!   slowed per user name across addresses; a bounded number of passwords
+//!   verified at once ([`ThrottleConfig`]); every 401 closes its connection;
 //! - request and body timeouts (408), and with [`serve`] (or [`serve_tls`] for
 //!   HTTPS) an idle and header timeout, caps on connections, requests per
 //!   connection and header size, and graceful shutdown;
@@ -98,6 +100,10 @@ pub struct AppState {
     challenge: HeaderValue,
     /// Failed logins by address and by user.
     throttle: Arc<throttle::Throttle>,
+    /// Slots for password verifications in progress: one lane for clients whose
+    /// last login from their address succeeded, one for everyone else, so that a
+    /// flood of strangers does not hold up clients already logged in.
+    verifications: Arc<[tokio::sync::Semaphore; 2]>,
 }
 
 impl AppState {
@@ -112,6 +118,9 @@ impl AppState {
             handler: Arc::new(handler),
             challenge: auth::challenge(&config.realm),
             throttle: Arc::new(throttle::Throttle::new(config.throttle.clone())),
+            verifications: Arc::new(std::array::from_fn(|_| {
+                tokio::sync::Semaphore::new(config.throttle.max_concurrent_verifications.max(1))
+            })),
             config: Arc::new(config),
         }
     }

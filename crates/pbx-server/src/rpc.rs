@@ -4,13 +4,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use axum::http::header::{CONNECTION, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pbx_backend::Caller;
 
 use crate::auth::{self, AuthFailure};
 use crate::log::RequestLog;
+use crate::throttle::{Attempt, Refusal};
 use crate::{AppState, body};
 
 /// `POST /RPC2` and `POST /`.
@@ -51,57 +52,120 @@ pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Res
         Err(_) => (StatusCode::REQUEST_TIMEOUT, "request body too slow\n").into_response(),
     };
     response.extensions_mut().insert(log);
+    response.extensions_mut().insert(Authenticated);
     response
 }
+
+/// Marks the answer to an authenticated request: [`serve`](crate::serve) keeps a
+/// connection open only once one of its requests has logged in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Authenticated;
 
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<IpAddr>,
 ) -> Result<Caller, Response> {
-    let credentials = auth::credentials(headers);
-    let user = credentials.as_ref().ok().map(|c| c.user.as_str());
-    if let Err(retry_after) = state.throttle.check(peer, user) {
-        return Err(too_many_attempts(retry_after));
-    }
-    let failure = match &credentials {
-        Ok(credentials) => {
-            match state
-                .handler
-                .backend()
-                .authenticate(&credentials.user, &credentials.password)
-                .await
-            {
-                Ok(Some(caller)) => {
-                    state.throttle.success(&credentials.user);
-                    return Ok(caller);
-                }
-                Ok(None) => AuthFailure::Rejected,
-                Err(error) => {
-                    tracing::error!(%error, "the backend could not check credentials");
-                    return Err(
-                        (StatusCode::INTERNAL_SERVER_ERROR, "internal server error\n")
-                            .into_response(),
-                    );
-                }
-            }
-        }
-        Err(failure) => *failure,
+    let credentials = match auth::credentials(headers) {
+        // The first leg of a Basic challenge, not a failure.
+        Err(AuthFailure::Missing) => return Err(unauthorized(state, AuthFailure::Missing)),
+        other => other,
     };
-    // A client that sends no credentials is asking for the challenge; anything
-    // else is a failed attempt.
-    if failure != AuthFailure::Missing {
-        let delay = state.throttle.failure(peer, user);
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
+    let user = credentials.as_ref().ok().map(|c| c.user.as_str());
+    let mut attempt = match state.throttle.begin(peer, user) {
+        Ok(attempt) => attempt,
+        Err(Refusal::Locked(retry_after)) => return Err(too_many_attempts(retry_after)),
+        Err(Refusal::Full) => {
+            tracing::warn!("every login tracking slot holds a lockout: refusing a login");
+            return Err(busy("throttled"));
+        }
+    };
+    let credentials = match credentials {
+        Ok(credentials) => credentials,
+        Err(failure) => {
+            attempt.checking();
+            return Err(failed(state, attempt, failure).await);
+        }
+    };
+    // Someone is guessing this user's password from many addresses: slow down.
+    if !attempt.wait().is_zero() {
+        tokio::time::sleep(attempt.wait()).await;
+    }
+    // A bounded number of verifications at once: each may hold megabytes.
+    let lane = &state.verifications[usize::from(attempt.known())];
+    let wait = state.config.throttle.verification_wait;
+    let permit = match tokio::time::timeout(wait, lane.acquire()).await {
+        Ok(Ok(permit)) => permit,
+        _ => {
+            attempt.abandon();
+            tracing::warn!("no password verification slot in time: refusing a login");
+            return Err(busy("busy"));
+        }
+    };
+    attempt.checking();
+    let checked = state
+        .handler
+        .backend()
+        .authenticate(&credentials.user, &credentials.password)
+        .await;
+    drop(permit);
+    match checked {
+        Ok(Some(caller)) => {
+            attempt.success();
+            Ok(caller)
+        }
+        Ok(None) => Err(failed(state, attempt, AuthFailure::Rejected).await),
+        Err(error) => {
+            attempt.abandon();
+            tracing::error!(%error, "the backend could not check credentials");
+            Err((StatusCode::INTERNAL_SERVER_ERROR, "internal server error\n").into_response())
         }
     }
+}
+
+/// Counts a failed attempt, waits what the throttle says, and answers 401.
+async fn failed(state: &AppState, attempt: Attempt, failure: AuthFailure) -> Response {
+    let delay = attempt.failure();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    unauthorized(state, failure)
+}
+
+/// The 401 answer. It closes the connection: a connection that has not logged
+/// in must not hold a slot (the client's next leg opens a new one).
+fn unauthorized(state: &AppState, failure: AuthFailure) -> Response {
     let mut response = auth::unauthorized(&state.challenge);
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
     response.extensions_mut().insert(RequestLog {
         auth_failure: Some(failure.as_str()),
         ..RequestLog::default()
     });
-    Err(response)
+    response
+}
+
+/// 503 with `Retry-After`: the server cannot check a password now.
+fn busy(why: &'static str) -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (RETRY_AFTER, HeaderValue::from_static("1")),
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (CONNECTION, HeaderValue::from_static("close")),
+        ],
+        "server is too busy to check passwords: try again later\n",
+    )
+        .into_response();
+    response.extensions_mut().insert(RequestLog {
+        auth_failure: Some(why),
+        ..RequestLog::default()
+    });
+    response
 }
 
 /// 429 with `Retry-After` in whole seconds (rounded up).
@@ -115,6 +179,7 @@ fn too_many_attempts(retry_after: Duration) -> Response {
                 CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; charset=utf-8"),
             ),
+            (CONNECTION, HeaderValue::from_static("close")),
         ],
         "too many failed logins: try again later\n",
     )

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::{Service, ServiceExt as _};
 
+use crate::rpc::Authenticated;
 use crate::{AppState, TlsConfig, router};
 
 /// Serves the API on `listener` until `shutdown` completes, then stops accepting,
@@ -32,8 +33,10 @@ use crate::{AppState, TlsConfig, router};
 /// HTTP/1.0 and 1.1 with keep-alive. Besides what [`router`] does, each connection
 /// gets the [`idle_timeout`](crate::ServerConfig::idle_timeout) (which also bounds
 /// reading the headers), and the caps of [`ServerConfig`](crate::ServerConfig) on
-/// connections, requests per connection and headers apply; requests carry the
-/// peer's address as axum's `ConnectInfo<SocketAddr>`.
+/// connections (in all and per client address), requests per connection and
+/// headers apply; a connection stays open after an answer only once one of its
+/// requests has logged in; requests carry the peer's address as axum's
+/// `ConnectInfo<SocketAddr>`.
 ///
 /// Errors accepting a connection are logged and retried, as `axum::serve` does;
 /// the result is `Ok` today.
@@ -54,6 +57,60 @@ pub async fn serve_tls(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     run(listener, state, Some(tls), shutdown).await
+}
+
+/// What a connection beyond `max_connections_per_address` gets before it is closed.
+const TOO_MANY_FROM_YOU: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\n\
+Content-Type: text/plain; charset=utf-8\r\nContent-Length: 39\r\nConnection: close\r\n\r\n\
+too many connections from your address\n";
+
+/// Connections open per client address (IPv6: per /64), so that one address
+/// cannot hold every connection slot.
+#[derive(Debug)]
+struct PerAddress {
+    max: usize,
+    open: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+/// One connection's place in [`PerAddress`], given back when dropped.
+struct AddressSlot {
+    table: Arc<PerAddress>,
+    address: std::net::IpAddr,
+}
+
+impl PerAddress {
+    fn try_acquire(self: &Arc<Self>, peer: std::net::IpAddr) -> Option<AddressSlot> {
+        let address = crate::throttle::key(peer);
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(address).or_insert(0);
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot {
+            table: self.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .table
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.address);
+            }
+        }
+    }
 }
 
 /// What a connection beyond `max_connections` gets before it is closed.
@@ -77,6 +134,10 @@ async fn run(
     let app = router(state);
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(config.max_connections));
+    let per_address = Arc::new(PerAddress {
+        max: config.max_connections_per_address.max(1),
+        open: std::sync::Mutex::default(),
+    });
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -90,6 +151,13 @@ async fn run(
                     if tls.is_none() {
                         // Best effort: the socket buffer takes this at once or never.
                         let _ = stream.try_write(BUSY);
+                    }
+                    continue;
+                };
+                let Some(address_slot) = per_address.try_acquire(peer.ip()) else {
+                    tracing::warn!(%peer, "too many connections from one address: refusing one");
+                    if tls.is_none() {
+                        let _ = stream.try_write(TOO_MANY_FROM_YOU);
                     }
                     continue;
                 };
@@ -128,6 +196,7 @@ async fn run(
                     if let Err(error) = outcome {
                         tracing::debug!(%peer, %error, "connection ended with an error");
                     }
+                    drop(address_slot);
                     drop(permit);
                 });
             }
@@ -152,7 +221,8 @@ async fn run(
 }
 
 /// The router for one connection: each request carries the peer's address, and
-/// the answer to the `max_requests`-th closes the connection.
+/// the answer to the `max_requests`-th closes the connection, as does every
+/// answer before the connection's first authenticated request.
 fn connection_service(
     app: Router,
     peer: SocketAddr,
@@ -161,13 +231,20 @@ fn connection_service(
     impl Service<Request<Incoming>, Response = Response, Error = Infallible, Future: Send> + Clone,
 > {
     let served = Arc::new(AtomicUsize::new(0));
+    // Until one of its requests logs in, every answer closes the connection: an
+    // unauthenticated client cannot hold a slot with a request now and then.
+    let logged_in = Arc::new(AtomicBool::new(false));
     let service = tower::service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         let count = served.fetch_add(1, Ordering::Relaxed) + 1;
         let app = app.clone();
+        let logged_in = logged_in.clone();
         async move {
             let mut response = app.oneshot(request.map(Body::new)).await?;
-            if count >= max_requests {
+            if response.extensions().get::<Authenticated>().is_some() {
+                logged_in.store(true, Ordering::Relaxed);
+            }
+            if count >= max_requests || !logged_in.load(Ordering::Relaxed) {
                 response
                     .headers_mut()
                     .insert(CONNECTION, HeaderValue::from_static("close"));

@@ -22,6 +22,10 @@ pub(crate) struct SecurityArgs {
     /// The most connections served at once (more are answered 503).
     #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_connections)]
     max_connections: usize,
+    /// The most connections served at once from one client address (IPv6: one /64);
+    /// more are answered 429.
+    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_connections_per_address)]
+    max_connections_per_address: usize,
     /// The most requests on one keep-alive connection.
     #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_requests_per_connection)]
     max_requests_per_connection: usize,
@@ -31,12 +35,28 @@ pub(crate) struct SecurityArgs {
     /// How long a request may take to send its body.
     #[arg(long, value_name = "SECONDS", default_value = "20", value_parser = parse_duration)]
     body_timeout: Duration,
-    /// Failed logins (per address or user) answered without delay.
+    /// Failed logins of one user from one address answered without delay.
     #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.slow_after)]
     login_slow_after: u32,
-    /// Failed logins (per address or user, within 15 minutes) that lock it out; 0: never.
+    /// Failed logins of one user from one address (within 15 minutes) that lock
+    /// that user out from that address; 0: never.
     #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.lock_after)]
     login_lock_after: u32,
+    /// Distinct user names one address may fail with (within 15 minutes) before the
+    /// whole address is locked out (password spraying); 0: never.
+    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.spray_after)]
+    login_spray_after: u32,
+    /// Failed logins of one user from all addresses (within 15 minutes) after which
+    /// every attempt at that user is slowed down (never refused).
+    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.user_slow_after)]
+    login_user_slow_after: u32,
+    /// The most passwords checked at once, for clients already logged in and for
+    /// the others each (every argon2 check holds its memory cost).
+    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.max_concurrent_verifications)]
+    max_concurrent_logins: usize,
+    /// How long a login may wait for --max-concurrent-logins (then 503).
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_duration)]
+    login_wait: Duration,
     /// How long a lockout lasts (answered 429 with Retry-After).
     #[arg(long, value_name = "SECONDS", default_value = "900", value_parser = parse_duration)]
     login_lockout: Duration,
@@ -47,12 +67,17 @@ impl SecurityArgs {
     pub(crate) fn server_config(&self) -> ServerConfig {
         let mut config = ServerConfig::default();
         config.max_connections = self.max_connections.max(1);
+        config.max_connections_per_address = self.max_connections_per_address.max(1);
         config.max_requests_per_connection = self.max_requests_per_connection.max(1);
         config.idle_timeout = self.idle_timeout;
         config.body_timeout = self.body_timeout;
         config.throttle.slow_after = self.login_slow_after;
         config.throttle.lock_after = self.login_lock_after;
         config.throttle.lockout = self.login_lockout;
+        config.throttle.spray_after = self.login_spray_after;
+        config.throttle.user_slow_after = self.login_user_slow_after;
+        config.throttle.max_concurrent_verifications = self.max_concurrent_logins.max(1);
+        config.throttle.verification_wait = self.login_wait;
         config
     }
 
@@ -92,5 +117,47 @@ pub(crate) async fn serve(
     match tls {
         Some(tls) => pbx_server::serve_tls(listener, state, tls, shutdown).await,
         None => pbx_server::serve(listener, state, shutdown).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[derive(Debug, clap::Parser)]
+    struct Args {
+        #[command(flatten)]
+        security: SecurityArgs,
+    }
+
+    #[test]
+    fn the_login_and_connection_flags_reach_the_server_config() {
+        let defaults = Args::try_parse_from(["serve"])
+            .unwrap()
+            .security
+            .server_config();
+        assert_eq!(defaults, ServerConfig::default());
+        let args = Args::try_parse_from([
+            "serve",
+            "--max-connections-per-address",
+            "8",
+            "--login-spray-after",
+            "5",
+            "--login-user-slow-after",
+            "50",
+            "--max-concurrent-logins",
+            "2",
+            "--login-wait",
+            "3",
+        ])
+        .unwrap();
+        let config = args.security.server_config();
+        assert_eq!(config.max_connections_per_address, 8);
+        assert_eq!(config.throttle.spray_after, 5);
+        assert_eq!(config.throttle.user_slow_after, 50);
+        assert_eq!(config.throttle.max_concurrent_verifications, 2);
+        assert_eq!(config.throttle.verification_wait, Duration::from_secs(3));
     }
 }

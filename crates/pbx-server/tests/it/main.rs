@@ -6,6 +6,7 @@
 
 mod hostile;
 mod http;
+mod logins;
 mod logs;
 mod socket;
 mod support;

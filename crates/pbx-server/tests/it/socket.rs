@@ -367,8 +367,20 @@ async fn the_last_request_a_connection_may_make_closes_it() {
     stop(server).await;
 }
 
+/// One request on a new connection from `from`; the connection is closed after
+/// the answer when the request was not authenticated.
+async fn once_from(from: [u8; 4], to: SocketAddr, request: &str) -> RawResponse {
+    let mut connection = connect_from(from, to).await;
+    let response = exchange(&mut connection, request).await;
+    if response.status_line != "HTTP/1.1 200 OK" {
+        assert_eq!(response.header("connection"), Some("close"));
+        expect_closed(&mut connection).await;
+    }
+    response
+}
+
 #[tokio::test]
-async fn repeated_failed_logins_lock_out_that_address_and_user_only() {
+async fn repeated_failed_logins_lock_out_only_that_address_and_user() {
     let mut config = ServerConfig::default();
     config.throttle.slow_after = 1;
     config.throttle.delay = Duration::from_millis(1);
@@ -377,22 +389,136 @@ async fn repeated_failed_logins_lock_out_that_address_and_user_only() {
     config.throttle.lockout = Duration::from_secs(600);
     let server = start(demo_state(config)).await;
     let attacker = [127, 0, 0, 2];
-    let mut guesser = connect_from(attacker, server.addr).await;
     for guess in ["a", "b", "c"] {
-        let response = exchange(&mut guesser, &request_as("203", guess)).await;
+        let response = once_from(attacker, server.addr, &request_as("203", guess)).await;
         assert_eq!(response.status_line, "HTTP/1.1 401 Unauthorized");
     }
     // Locked out now, the right password included, without it being checked.
-    let locked = exchange(&mut guesser, &request_as("203", SECRET)).await;
+    let locked = once_from(attacker, server.addr, &request_as("203", SECRET)).await;
     assert_eq!(locked.status_line, "HTTP/1.1 429 Too Many Requests");
     assert_eq!(locked.header("retry-after"), Some("600"));
-    let locked = exchange(&mut guesser, &request_as("201", SECRET)).await;
-    assert_eq!(locked.status_line, "HTTP/1.1 429 Too Many Requests");
-    // Another address goes on for other users; user 203 stays locked for a while.
-    let mut other = connect_from([127, 0, 0, 3], server.addr).await;
-    let fine = exchange(&mut other, &request_as("201", SECRET)).await;
+    // Another user from that address, and that user from another, go on.
+    let fine = once_from(attacker, server.addr, &request_as("201", SECRET)).await;
     assert_eq!(fine.status_line, "HTTP/1.1 200 OK");
-    let user_locked = exchange(&mut other, &request_as("203", SECRET)).await;
-    assert_eq!(user_locked.status_line, "HTTP/1.1 429 Too Many Requests");
+    let fine = once_from([127, 0, 0, 3], server.addr, &request_as("203", SECRET)).await;
+    assert_eq!(fine.status_line, "HTTP/1.1 200 OK");
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn a_stale_password_does_not_lock_out_the_office() {
+    // The defect: eleven wrong passwords for 202 from one address, then 203 from
+    // the same address with its right password got 429 for 15 minutes.
+    let mut config = ServerConfig::default();
+    config.throttle.slow_after = u32::MAX;
+    let server = start(demo_state(config)).await;
+    let office = [127, 0, 0, 2];
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        let response = once_from(office, server.addr, &request_as("201", "stale")).await;
+        statuses.push(response.status_line);
+    }
+    assert_eq!(statuses[9], "HTTP/1.1 401 Unauthorized");
+    assert_eq!(statuses[10], "HTTP/1.1 429 Too Many Requests");
+    // Everyone else in the office logs in at once, on a connection that stays open.
+    let mut colleague = connect_from(office, server.addr).await;
+    for _ in 0..2 {
+        let response = exchange(&mut colleague, &request_as("203", SECRET)).await;
+        assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    }
+    // And 201 itself, with the new password, from another address.
+    let home = once_from([127, 0, 0, 3], server.addr, &request_as("201", SECRET)).await;
+    assert_eq!(home.status_line, "HTTP/1.1 200 OK");
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn one_address_cannot_hold_every_connection_slot() {
+    let mut config = ServerConfig::default();
+    config.max_connections = 4;
+    config.max_connections_per_address = 2;
+    let server = start(demo_state(config)).await;
+    let hog = [127, 0, 0, 2];
+    let request = request_as("203", SECRET);
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut connection = connect_from(hog, server.addr).await;
+        let response = exchange(&mut connection, &request).await;
+        assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+        held.push(connection);
+    }
+    let mut third = connect_from(hog, server.addr).await;
+    let refused = tokio::time::timeout(PATIENCE, read_response(&mut third))
+        .await
+        .unwrap()
+        .expect("a 429");
+    assert_eq!(refused.status_line, "HTTP/1.1 429 Too Many Requests");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    expect_closed(&mut third).await;
+    // Another client still gets in; the hog gets a slot back when it lets one go.
+    let mut other = connect_from([127, 0, 0, 3], server.addr).await;
+    assert_eq!(
+        exchange(&mut other, &request).await.status_line,
+        "HTTP/1.1 200 OK"
+    );
+    drop(held.pop());
+    let mut again = None;
+    for _ in 0..100 {
+        let mut connection = connect_from(hog, server.addr).await;
+        connection
+            .get_mut()
+            .write_all(request.as_bytes())
+            .await
+            .unwrap();
+        let response = tokio::time::timeout(PATIENCE, read_response(&mut connection))
+            .await
+            .unwrap()
+            .expect("an answer");
+        if response.status_line == "HTTP/1.1 200 OK" {
+            again = Some(response);
+            break;
+        }
+        // The server may not have seen the close yet.
+        tokio::task::yield_now().await;
+    }
+    assert!(again.is_some(), "the freed slot was given back");
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn credential_less_requests_do_not_keep_a_connection_alive() {
+    let server = start(demo_state(ServerConfig::default())).await;
+    let body = String::from_utf8(method_call("get_extensions", vec![])).unwrap();
+    let anonymous = format!(
+        "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut connection = connect(server.addr).await;
+    let challenge = exchange(&mut connection, &anonymous).await;
+    assert_eq!(challenge.status_line, "HTTP/1.1 401 Unauthorized");
+    assert_eq!(challenge.header("connection"), Some("close"));
+    expect_closed(&mut connection).await;
+    // So do requests that never reach authentication (405, 404), until the
+    // connection has logged in.
+    let mut connection = connect(server.addr).await;
+    let get = "GET /RPC2 HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let not_allowed = exchange(&mut connection, get).await;
+    assert_eq!(not_allowed.status_line, "HTTP/1.1 405 Method Not Allowed");
+    assert_eq!(not_allowed.header("connection"), Some("close"));
+    expect_closed(&mut connection).await;
+    let mut connection = connect(server.addr).await;
+    exchange(&mut connection, &request_as("203", SECRET)).await;
+    let not_allowed = exchange(&mut connection, get).await;
+    assert_eq!(not_allowed.header("connection"), None);
+    // A wrong password closes it too; a login keeps it.
+    let mut connection = connect(server.addr).await;
+    let wrong = exchange(&mut connection, &request_as("203", "wrong")).await;
+    assert_eq!(wrong.header("connection"), Some("close"));
+    expect_closed(&mut connection).await;
+    let mut connection = connect(server.addr).await;
+    let fine = exchange(&mut connection, &request_as("203", SECRET)).await;
+    assert_eq!(fine.header("connection"), None);
+    let fine = exchange(&mut connection, &request_as("203", SECRET)).await;
+    assert_eq!(fine.status_line, "HTTP/1.1 200 OK");
     stop(server).await;
 }

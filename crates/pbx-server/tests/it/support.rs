@@ -2,6 +2,7 @@
 
 use std::io::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use axum::Router;
@@ -16,7 +17,7 @@ use pbx_backend_memory::MemoryPbx;
 use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo};
 use pbx_server::{AppState, ServerConfig};
 use pbx_xmlrpc::Handler;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tower::ServiceExt as _;
 use xmlrpc_codec::{
     Limits, MethodCall, MethodResponse, Value, decode_method_response, encode_method_call,
@@ -145,8 +146,9 @@ pub(crate) fn gunzip(data: &[u8]) -> Vec<u8> {
 /// A password no demo user has, so that a test can look for it in the logs.
 pub(crate) const SECRET: &str = "s3cret-Pa55word";
 
-/// The demo PBX with two test hooks: [`SECRET`] is every demo user's password
-/// too, and `get_calls` can be held at a gate until the test opens it.
+/// The demo PBX with test hooks: [`SECRET`] is every demo user's password
+/// too, `get_calls` can be held at a gate until the test opens it, and password
+/// checks are counted and can be held at a gate of their own.
 pub(crate) struct HookedPbx {
     inner: Arc<MemoryPbx>,
     /// Notified when a `get_calls` reaches the gate.
@@ -154,16 +156,45 @@ pub(crate) struct HookedPbx {
     /// Notified by the test to let it through.
     pub(crate) open: Notify,
     gated: bool,
+    /// Password checks wait for a permit here, when there is a login gate.
+    pub(crate) login_gate: Option<Semaphore>,
+    /// Notified when a password check begins.
+    pub(crate) login_reached: Notify,
+    /// Password checks begun, in progress, and the most in progress at once.
+    pub(crate) checks: AtomicUsize,
+    pub(crate) checking: AtomicUsize,
+    pub(crate) most_checking: AtomicUsize,
 }
 
 impl HookedPbx {
     pub(crate) fn new(gated: bool) -> Arc<Self> {
-        Arc::new(Self {
+        Arc::new(Self::unshared(gated, None))
+    }
+
+    /// A PBX whose password checks wait until the test adds permits to `login_gate`.
+    pub(crate) fn with_login_gate() -> Arc<Self> {
+        Arc::new(Self::unshared(false, Some(Semaphore::new(0))))
+    }
+
+    fn unshared(gated: bool, login_gate: Option<Semaphore>) -> Self {
+        Self {
             inner: Arc::new(MemoryPbx::demo()),
             reached: Notify::new(),
             open: Notify::new(),
             gated,
-        })
+            login_gate,
+            login_reached: Notify::new(),
+            checks: AtomicUsize::new(0),
+            checking: AtomicUsize::new(0),
+            most_checking: AtomicUsize::new(0),
+        }
+    }
+
+    /// Waits until `n` password checks are in progress.
+    pub(crate) async fn until_checking(&self, n: usize) {
+        while self.checking.load(Ordering::SeqCst) < n {
+            self.login_reached.notified().await;
+        }
     }
 
     pub(crate) fn state(self: &Arc<Self>, config: ServerConfig) -> AppState {
@@ -176,7 +207,16 @@ impl HookedPbx {
 impl PbxBackend for HookedPbx {
     async fn authenticate(&self, user: &str, password: &str) -> BackendResult<Option<Caller>> {
         let password = if password == SECRET { user } else { password };
-        self.inner.authenticate(user, password).await
+        self.checks.fetch_add(1, Ordering::SeqCst);
+        let now = self.checking.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_checking.fetch_max(now, Ordering::SeqCst);
+        self.login_reached.notify_one();
+        if let Some(gate) = &self.login_gate {
+            gate.acquire().await.expect("never closed").forget();
+        }
+        let outcome = self.inner.authenticate(user, password).await;
+        self.checking.fetch_sub(1, Ordering::SeqCst);
+        outcome
     }
     async fn get_calls(&self, caller: &Caller) -> BackendResult<Vec<Call>> {
         if self.gated {
