@@ -50,7 +50,10 @@
 //! # What the checks assume where SPEC.md is silent
 //!
 //! - Entities are found by number through `get_extensions`; ids are the
-//!   backend's business, but must be unique per type across the whole PBX.
+//!   backend's business, but unique per type within what a group sees. They
+//!   may be numbered per group (another group's `(type, id)` then names one
+//!   of the caller's own entities, which the checks allow), as may call ids:
+//!   an id is always looked up in the caller's group.
 //! - Outside numbers are written `+` and digits; numbers of the fixture are
 //!   three digits. `sim.call` returns the id of the call's first record (for a
 //!   queue call, the incoming record).

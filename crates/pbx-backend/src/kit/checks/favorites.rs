@@ -213,17 +213,28 @@ pub(super) async fn other_group_entity(ctx: Ctx) -> CheckResult {
                 fav(e, slot, FavoriteSize::Double),
             ]
         };
-        indistinguishable(
-            b.set_favorites(&alice, with(missing)).await,
-            &[&unused.to_string()],
-            b.set_favorites(&alice, with(hidden)).await,
-            &[&hidden.id.to_string()],
-            &["Beta", "Grace", "Support", number],
-            &format!(
-                "set_favorites as 201 naming an entity of type {} by id",
-                hidden.kind.as_str()
-            ),
-        )?;
+        let what = format!(
+            "set_favorites as 201 naming an entity of type {} by id",
+            hidden.kind.as_str()
+        );
+        if alpha.iter().any(|e| e.entity_ref() == hidden) {
+            // Ids per group: Beta's pair also names one of Alpha's own
+            // entities, which Alpha may list. Only the nonexistent one is refused.
+            fails(
+                b.set_favorites(&alice, with(missing)).await,
+                Kind::NotFound,
+                &format!("{what} with nonexistent {unused:?}"),
+            )?;
+        } else {
+            indistinguishable(
+                b.set_favorites(&alice, with(missing)).await,
+                &[&unused.to_string()],
+                b.set_favorites(&alice, with(hidden)).await,
+                &[&hidden.id.to_string()],
+                &["Beta", "Grace", "Support", number],
+                &what,
+            )?;
+        }
         expect_favorites(
             &ctx,
             &alice,

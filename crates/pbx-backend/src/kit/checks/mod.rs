@@ -30,7 +30,7 @@ pub(super) static CHECKS: &[Check] = &[
     check!("auth.authenticate", sim: false, auth::authenticate,
         "right password gives the user with their extension and group; wrong password, unknown user, extension without password give None"),
     check!("extensions.visibility", sim: false, extensions::visibility,
-        "get_extensions lists exactly the caller's group's extensions, queues and attendants, each (type, id) once and unique across the PBX"),
+        "get_extensions lists exactly the caller's group's extensions, queues and attendants, each (type, id) once and unique within the group"),
     check!("extensions.records", sim: false, extensions::records,
         "extension records carry callerid, voicemail, email and configured presence; queue and attendant presence is derived"),
     check!("extensions.queue_presence", sim: true, extensions::queue_presence,
