@@ -6,7 +6,9 @@
 //! parking lots and connections). [`run`] asks a factory for a **fresh** backend
 //! before every check, so checks never see each other's calls or data, and
 //! returns a [`Report`]: each [`Check`] passed, failed with a message saying
-//! what was expected and what came, or was skipped.
+//! what was expected and what came, or was skipped. A check that compares
+//! separate backends (`calls.ids_per_group`: do one group's call ids depend on
+//! another group's calls?) asks the factory for several.
 //!
 //! Checks that need calls place them through the [`Simulator`](crate::Simulator).
 //! A backend without one (a real PBX) passes `simulator: None`: those checks
