@@ -14,6 +14,8 @@ use crate::{Config, ConfigError, StorageLimits};
 
 /// The longest internal number, in digits.
 const MAX_NUMBER_DIGITS: usize = 15;
+/// The longest outside number, in digits.
+const MAX_OUTSIDE_DIGITS: usize = 20;
 /// The most slots a parking lot may have.
 const MAX_PARKING_SLOTS: u32 = 1000;
 
@@ -65,11 +67,13 @@ pub(crate) struct Group {
     pub(crate) extensions: Vec<Extension>,
     pub(crate) queues: Vec<Queue>,
     pub(crate) attendants: Vec<Attendant>,
-    /// Entity ids are `base + index + 1`.
-    ext_base: u32,
-    queue_base: u32,
-    attendant_base: u32,
+    /// The group's index in the directory (the index of its live state).
+    pub(crate) index: usize,
     pub(crate) numbers: HashMap<String, Local>,
+    /// The most digits any number of this group has: longer digit strings are
+    /// outside numbers. The group's own, so that no other group's numbers
+    /// change what its users may dial.
+    max_internal_digits: usize,
     pub(crate) parking: Parking,
     pub(crate) connections: Vec<ConnectionConfig>,
     /// The group's `get_extensions` records in order (extensions, queues,
@@ -77,37 +81,50 @@ pub(crate) struct Group {
     pub(crate) records: Vec<Entity>,
 }
 
+// Entity ids are numbered per group and per type, from 1 in configuration
+// order: another group's size or order shows in none of them.
 impl Group {
     pub(crate) fn extension_id(&self, index: usize) -> EntityId {
-        entity_id(self.ext_base, index)
+        entity_id(index)
     }
 
     pub(crate) fn queue_id(&self, index: usize) -> EntityId {
-        entity_id(self.queue_base, index)
+        entity_id(index)
     }
 
     pub(crate) fn attendant_id(&self, index: usize) -> EntityId {
-        entity_id(self.attendant_base, index)
+        entity_id(index)
     }
 
     /// The index of the extension with `id`, when it is in this group.
     pub(crate) fn extension_index(&self, id: EntityId) -> Option<usize> {
-        let index = usize::try_from(id.0.checked_sub(self.ext_base)?.checked_sub(1)?).ok()?;
-        (index < self.extensions.len()).then_some(index)
+        entity_index(id, self.extensions.len())
     }
 
     /// Whether the entity with `kind` and `id` is in this group.
     pub(crate) fn contains(&self, kind: EntityKind, id: EntityId) -> bool {
-        let (base, len) = match kind {
-            EntityKind::Extension => (self.ext_base, self.extensions.len()),
-            EntityKind::Queue => (self.queue_base, self.queues.len()),
-            EntityKind::Attendant => (self.attendant_base, self.attendants.len()),
+        let len = match kind {
+            EntityKind::Extension => self.extensions.len(),
+            EntityKind::Queue => self.queues.len(),
+            EntityKind::Attendant => self.attendants.len(),
             _ => return false,
         };
-        id.0.checked_sub(base)
-            .and_then(|i| i.checked_sub(1))
-            .and_then(|i| usize::try_from(i).ok())
-            .is_some_and(|i| i < len)
+        entity_index(id, len).is_some()
+    }
+
+    /// Whether `text` is a number outside the PBX for this group: `+` and
+    /// digits, or more digits than any number of the group has. Depends on
+    /// nothing but the text and the group's own numbers, so it reveals
+    /// nothing about other groups.
+    pub(crate) fn is_outside_number(&self, text: &str) -> bool {
+        let (plus, digits) = match text.strip_prefix('+') {
+            Some(d) => (true, d),
+            None => (false, text),
+        };
+        !digits.is_empty()
+            && digits.len() <= MAX_OUTSIDE_DIGITS
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (plus || digits.len() > self.max_internal_digits)
     }
 
     pub(crate) fn slots(&self) -> usize {
@@ -115,12 +132,15 @@ impl Group {
     }
 }
 
-fn entity_id(base: u32, index: usize) -> EntityId {
+fn entity_id(index: usize) -> EntityId {
     // Building checked that every id fits.
-    EntityId(
-        base.saturating_add(u32::try_from(index).unwrap_or(u32::MAX))
-            .saturating_add(1),
-    )
+    EntityId(u32::try_from(index).unwrap_or(u32::MAX).saturating_add(1))
+}
+
+/// The index of the entity with `id` among `len` of its type, if there is one.
+fn entity_index(id: EntityId, len: usize) -> Option<usize> {
+    let index = usize::try_from(id.0.checked_sub(1)?).ok()?;
+    (index < len).then_some(index)
 }
 
 /// The whole fixed PBX.
@@ -130,8 +150,6 @@ pub(crate) struct Directory {
     group_index: HashMap<String, usize>,
     /// User number → (group, extension index), for extensions with a password.
     users: HashMap<String, (usize, usize)>,
-    /// The most digits any internal number has: longer digit strings are outside numbers.
-    pub(crate) max_internal_digits: usize,
     pub(crate) time_zone: TimeZone,
     pub(crate) limits: StorageLimits,
     pub(crate) simulation: bool,
@@ -258,7 +276,6 @@ impl Builder<'_> {
         let mut group_index = HashMap::new();
         let mut users = HashMap::new();
         let mut groups = Vec::with_capacity(config.groups.len());
-        let (mut ext_base, mut queue_base, mut attendant_base) = (0u32, 0u32, 0u32);
         for (g, gc) in config.groups.iter().enumerate() {
             if gc.name.trim().is_empty() {
                 self.problem(Loc::GroupName(g), "an admin group needs a name");
@@ -272,21 +289,21 @@ impl Builder<'_> {
             } else {
                 group_index.insert(gc.name.clone(), g);
             }
-            let group = self.build_group(g, config, (ext_base, queue_base, attendant_base));
+            let group = self.build_group(g, config);
             for (i, ext) in group.extensions.iter().enumerate() {
                 if ext.credential.is_some() {
                     users.entry(ext.number.clone()).or_insert((g, i));
                 }
             }
-            let grow =
-                |base: u32, n: usize| base.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
-            ext_base = grow(ext_base, group.extensions.len());
-            queue_base = grow(queue_base, group.queues.len());
-            attendant_base = grow(attendant_base, group.attendants.len());
+            let most = [
+                group.extensions.len(),
+                group.queues.len(),
+                group.attendants.len(),
+            ];
+            if !most.into_iter().all(|n| u32::try_from(n).is_ok()) {
+                self.problem(Loc::Root, "too many entities");
+            }
             groups.push(group);
-        }
-        if [ext_base, queue_base, attendant_base].contains(&u32::MAX) {
-            self.problem(Loc::Root, "too many entities");
         }
         // Parking lots last, so that a slot colliding with an entity is
         // reported at the lot, wherever the entity is.
@@ -302,19 +319,20 @@ impl Builder<'_> {
                 group.parking = lot;
             }
         }
-        let max_internal_digits = self.taken.keys().map(String::len).max().unwrap_or(0);
+        for group in &mut groups {
+            group.max_internal_digits = group.numbers.keys().map(String::len).max().unwrap_or(0);
+        }
         Directory {
             groups,
             group_index,
             users,
-            max_internal_digits,
             time_zone,
             limits,
             simulation: config.simulation,
         }
     }
 
-    fn build_group(&mut self, g: usize, config: &Config, bases: (u32, u32, u32)) -> Group {
+    fn build_group(&mut self, g: usize, config: &Config) -> Group {
         use EntityKind as K;
         let gc = &config.groups[g];
         let gname = &gc.name;
@@ -473,10 +491,9 @@ impl Builder<'_> {
             extensions,
             queues,
             attendants,
-            ext_base: bases.0,
-            queue_base: bases.1,
-            attendant_base: bases.2,
+            index: g,
             numbers,
+            max_internal_digits: 0,
             parking: Parking {
                 first_number: String::new(),
                 numbers: Vec::new(),

@@ -21,9 +21,6 @@ use crate::{
 /// The built-in demo PBX's configuration (`fixtures/demo.toml`).
 pub const DEMO_CONFIG: &str = include_str!("../../../fixtures/demo.toml");
 
-/// The longest outside number, in digits.
-const MAX_OUTSIDE_DIGITS: usize = 20;
-
 /// A simulated PBX held in memory.
 ///
 /// Implements [`PbxBackend`] and [`Simulator`], so one `Arc<MemoryPbx>` serves
@@ -39,8 +36,10 @@ pub struct MemoryPbx {
     live: Vec<RwLock<Live>>,
     clock: Arc<dyn Clock>,
     storage: Arc<dyn Storage>,
-    /// The next call record number, PBX-wide, never reused (not even by a reset).
-    next_call: AtomicU64,
+    /// Each group's next call record number, by group index: never reused
+    /// (not even by a reset), and counted per group so that no id reveals
+    /// another group's calls.
+    next_call: Vec<AtomicU64>,
     /// Checks passwords, and remembers successes.
     verifier: Arc<Verifier>,
 }
@@ -145,7 +144,7 @@ impl MemoryPbx {
                     member = ringing.get(at).copied();
                 }
             }
-            live.answer(group, &pbx.next_call, no, member)
+            live.answer(group, pbx.ids(group), no, member)
                 .map(live::call_id)
         })
     }
@@ -169,12 +168,13 @@ impl MemoryPbx {
             .map(|g| RwLock::new(Live::new(g)))
             .collect();
         let verifier = Arc::new(Self::verifier_for(&dir, CacheLimits::default()));
+        let next_call = dir.groups.iter().map(|_| AtomicU64::new(1)).collect();
         Self {
             dir,
             live,
             clock: Arc::new(SystemClock),
             storage: Arc::new(MemoryStorage::new()),
-            next_call: AtomicU64::new(1),
+            next_call,
             verifier,
         }
     }
@@ -239,18 +239,9 @@ impl MemoryPbx {
         }
     }
 
-    /// Whether `text` is a number outside the PBX: `+` and digits, or more
-    /// digits than any internal number has. Depends on nothing but the text and
-    /// the PBX-wide number length, so it reveals nothing about other groups.
-    pub(crate) fn is_outside_number(&self, text: &str) -> bool {
-        let (plus, digits) = match text.strip_prefix('+') {
-            Some(d) => (true, d),
-            None => (false, text),
-        };
-        !digits.is_empty()
-            && digits.len() <= MAX_OUTSIDE_DIGITS
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && (plus || digits.len() > self.dir.max_internal_digits)
+    /// The call record counter of `group`.
+    fn ids(&self, group: &Group) -> &AtomicU64 {
+        &self.next_call[group.index]
     }
 
     /// Where dialling `text` in `group` leads. Anything not in the group
@@ -272,7 +263,7 @@ impl MemoryPbx {
             Some(&Local::Queue(q)) => Ok(Dest::Local(Endpoint::Queue(q))),
             Some(&Local::Attendant(a)) => Ok(Dest::Local(Endpoint::Attendant(a))),
             Some(&Local::ParkingSlot(s)) => Ok(Dest::Slot(s)),
-            None if self.is_outside_number(text) => {
+            None if group.is_outside_number(text) => {
                 match group.connections.iter().position(|c| c.outbound) {
                     Some(c) => Ok(Dest::Outside(text.into(), c)),
                     None => Err(BackendError::not_found(format!(
@@ -511,7 +502,7 @@ impl PbxBackend for MemoryPbx {
             let dest = pbx.destination(group, destination)?;
             live.transfer(
                 group,
-                &pbx.next_call,
+                pbx.ids(group),
                 no,
                 Self::own_extension(group, caller),
                 dest,
@@ -522,7 +513,7 @@ impl PbxBackend for MemoryPbx {
     async fn drop_call(&self, caller: &Caller, call: &CallId) -> BackendResult<()> {
         let no = Self::call_no(call)?;
         self.with_live(caller, |pbx, group, live| {
-            live.drop_call(group, &pbx.next_call, no)
+            live.drop_call(group, pbx.ids(group), no)
         })
     }
 
@@ -560,7 +551,7 @@ impl PbxBackend for MemoryPbx {
             };
             let taken = live.park(
                 group,
-                &pbx.next_call,
+                pbx.ids(group),
                 no,
                 Self::own_extension(group, caller),
                 slot,
@@ -666,7 +657,7 @@ impl Simulator for MemoryPbx {
                     }
                     (Endpoint::Extension(e), None)
                 }
-                None if pbx.is_outside_number(from) => {
+                None if group.is_outside_number(from) => {
                     let connection = match via {
                         Some(name) => group
                             .connections
@@ -696,7 +687,7 @@ impl Simulator for MemoryPbx {
                 }
                 dest => dest,
             };
-            let no = live.call(group, &pbx.next_call, pbx.clock.now(), from, via, to)?;
+            let no = live.call(group, pbx.ids(group), pbx.clock.now(), from, via, to)?;
             Ok(live::call_id(no))
         })
     }
@@ -711,7 +702,7 @@ impl Simulator for MemoryPbx {
         let no = Self::call_no(call)?;
         self.with_live(caller, |pbx, group, live| {
             let member = member.map(|m| Self::extension(group, m)).transpose()?;
-            live.answer(group, &pbx.next_call, no, member)
+            live.answer(group, pbx.ids(group), no, member)
         })
         .map(drop)
     }
@@ -732,14 +723,14 @@ impl Simulator for MemoryPbx {
         self.simulation()?;
         let no = Self::call_no(call)?;
         self.with_live(caller, |pbx, group, live| {
-            live.hang_up(group, &pbx.next_call, no)
+            live.hang_up(group, pbx.ids(group), no)
         })
     }
 
     async fn register(&self, caller: &Caller, number: &str) -> BackendResult<()> {
         self.simulation()?;
         self.with_live(caller, |pbx, group, live| {
-            live.register(group, &pbx.next_call, Self::extension(group, number)?);
+            live.register(group, pbx.ids(group), Self::extension(group, number)?);
             Ok(())
         })
     }
@@ -747,7 +738,7 @@ impl Simulator for MemoryPbx {
     async fn unregister(&self, caller: &Caller, number: &str) -> BackendResult<()> {
         self.simulation()?;
         self.with_live(caller, |pbx, group, live| {
-            live.unregister(group, &pbx.next_call, Self::extension(group, number)?);
+            live.unregister(group, pbx.ids(group), Self::extension(group, number)?);
             Ok(())
         })
     }

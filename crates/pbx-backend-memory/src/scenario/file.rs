@@ -614,7 +614,7 @@ impl Checker<'_> {
                 }
                 Some(n.clone())
             }
-            None if self.pbx.is_outside_number(n) => {
+            None if self.group.is_outside_number(n) => {
                 if self.group.connections.is_empty() {
                     report.unknown(
                         from.span(),

@@ -3,6 +3,7 @@
 mod concurrency;
 mod config_errors;
 mod demo;
+mod isolation;
 mod presence;
 mod props;
 mod scenario_files;

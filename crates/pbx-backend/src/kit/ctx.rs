@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use pbx_model::{Call, CallId, Entity};
 
-use super::Fixture;
+use super::{Fixture, Target};
 use crate::{BackendError, BackendResult, Caller, PbxBackend, Simulator};
 
 /// What a check returns: `Err` holds the failure message.
@@ -26,6 +26,8 @@ pub(crate) struct Ctx {
     pub(super) backend: Arc<dyn PbxBackend>,
     simulator: Option<Arc<dyn Simulator>>,
     pub(super) fixture: Fixture,
+    /// Further fresh backends, for checks that compare backends.
+    pub(super) more: Vec<Target>,
 }
 
 /// The variants of [`BackendError`], for comparing what was expected with what came.
@@ -154,7 +156,14 @@ impl Ctx {
             backend,
             simulator,
             fixture: Fixture::standard(),
+            more: Vec::new(),
         }
+    }
+
+    /// The same, with further fresh backends at hand.
+    pub(super) fn with_more(mut self, more: Vec<Target>) -> Self {
+        self.more = more;
+        self
     }
 
     /// The simulator (checks that need one are skipped before they start without it).

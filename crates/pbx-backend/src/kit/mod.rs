@@ -6,7 +6,9 @@
 //! parking lots and connections). [`run`] asks a factory for a **fresh** backend
 //! before every check, so checks never see each other's calls or data, and
 //! returns a [`Report`]: each [`Check`] passed, failed with a message saying
-//! what was expected and what came, or was skipped.
+//! what was expected and what came, or was skipped. A check that compares
+//! separate backends (`calls.ids_per_group`: do one group's call ids depend on
+//! another group's calls?) asks the factory for several.
 //!
 //! Checks that need calls place them through the [`Simulator`](crate::Simulator).
 //! A backend without one (a real PBX) passes `simulator: None`: those checks
@@ -50,7 +52,10 @@
 //! # What the checks assume where SPEC.md is silent
 //!
 //! - Entities are found by number through `get_extensions`; ids are the
-//!   backend's business, but must be unique per type across the whole PBX.
+//!   backend's business, but unique per type within what a group sees. They
+//!   may be numbered per group (another group's `(type, id)` then names one
+//!   of the caller's own entities, which the checks allow), as may call ids:
+//!   an id is always looked up in the caller's group.
 //! - Outside numbers are written `+` and digits; numbers of the fixture are
 //!   three digits. `sim.call` returns the id of the call's first record (for a
 //!   queue call, the incoming record).

@@ -46,6 +46,10 @@ pub struct Check {
     pub description: &'static str,
     /// Whether it places calls through the [`Simulator`] (skipped without one).
     pub needs_simulator: bool,
+    /// How many fresh backends it needs: 1, or more for a check that compares
+    /// what the same steps give on separate backends (the `run*` functions
+    /// ask the factory for each).
+    pub backends: usize,
     pub(super) run: fn(Ctx) -> CheckFuture,
 }
 
@@ -54,6 +58,7 @@ impl fmt::Debug for Check {
         f.debug_struct("Check")
             .field("name", &self.name)
             .field("needs_simulator", &self.needs_simulator)
+            .field("backends", &self.backends)
             .finish_non_exhaustive()
     }
 }
@@ -61,14 +66,33 @@ impl fmt::Debug for Check {
 impl Check {
     /// Runs this check against `target`, which must be freshly loaded with the
     /// standard fixture. A panic in the backend is caught and reported as a failure.
+    /// A check that needs more than one backend ([`Check::backends`]) is skipped:
+    /// use [`Check::run_on`].
     pub async fn run(&self, target: Target) -> Outcome {
-        let Target { backend, simulator } = target;
-        if self.needs_simulator && simulator.is_none() {
+        self.run_on(vec![target]).await
+    }
+
+    /// Runs this check against `targets`, each a separate backend freshly
+    /// loaded with the standard fixture: [`Check::backends`] of them (more are
+    /// not used, fewer skip the check).
+    pub async fn run_on(&self, targets: Vec<Target>) -> Outcome {
+        if targets.len() < self.backends {
+            return Outcome::Skipped(format!(
+                "compares {} separate fresh backends, {} given",
+                self.backends,
+                targets.len()
+            ));
+        }
+        if self.needs_simulator && targets.iter().any(|t| t.simulator.is_none()) {
             return Outcome::Skipped(
                 "needs a Simulator to place calls (Target::simulator is None)".into(),
             );
         }
-        let ctx = Ctx::new(backend, simulator);
+        let mut targets = targets.into_iter().take(self.backends.max(1));
+        let Some(Target { backend, simulator }) = targets.next() else {
+            return Outcome::Skipped("no backend given".into());
+        };
+        let ctx = Ctx::new(backend, simulator).with_more(targets.collect());
         match CatchUnwind((self.run)(ctx)).await {
             Ok(Ok(())) => Outcome::Passed,
             Ok(Err(message)) => Outcome::Failed(message),
@@ -181,9 +205,10 @@ impl fmt::Display for Report {
     }
 }
 
-/// Runs every check, each against a fresh target from `factory`.
+/// Runs every check, each against a fresh target from `factory` (a check that
+/// compares backends, [`Check::backends`] > 1, asks for that many).
 ///
-/// `factory` must return a backend freshly loaded with
+/// `factory` must return a separate backend freshly loaded with
 /// [`Fixture::standard`](super::Fixture::standard) every time it is called:
 /// checks change state and must not see each other's calls, parked calls,
 /// favorites or stored keys.
@@ -205,7 +230,11 @@ where
     for check in super::checks().iter().filter(|c| filter(c.name)) {
         // No fresh backend is needed for a check that will be skipped, but the
         // factory decides whether there is a simulator, so ask it anyway.
-        let outcome = check.run(factory().await).await;
+        let mut targets = Vec::with_capacity(check.backends);
+        for _ in 0..check.backends.max(1) {
+            targets.push(factory().await);
+        }
+        let outcome = check.run_on(targets).await;
         report.checks.push(CheckReport {
             name: check.name.to_string(),
             outcome,

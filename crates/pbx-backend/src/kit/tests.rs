@@ -273,3 +273,31 @@ fn the_fixture_is_consistent() {
     assert!(ext("203").password.is_none());
     assert_eq!(fixture.storage.max_keys, 50);
 }
+
+#[test]
+fn a_check_comparing_backends_asks_the_factory_for_each_and_is_skipped_with_fewer() {
+    let check = checks()
+        .iter()
+        .find(|c| c.name == "calls.ids_per_group")
+        .expect("the check exists");
+    assert_eq!(check.backends, 3);
+    let target = || Target::new(Arc::new(Fake { panics: false }), None);
+    let Outcome::Skipped(why) = block_on(check.run(target())) else {
+        panic!("one backend is not enough to compare");
+    };
+    assert!(
+        why.contains("compares 3 separate fresh backends, 1 given"),
+        "{why}"
+    );
+
+    let asked = std::cell::Cell::new(0);
+    let report = block_on(run_one("calls.ids_per_group", || {
+        asked.set(asked.get() + 1);
+        std::future::ready(target())
+    }));
+    assert_eq!(asked.get(), 3);
+    let Some(Outcome::Skipped(why)) = report.outcome("calls.ids_per_group") else {
+        panic!("without a simulator the check is skipped: {report}");
+    };
+    assert!(why.contains("Simulator"), "{why}");
+}

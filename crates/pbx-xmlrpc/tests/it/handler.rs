@@ -501,10 +501,18 @@ async fn a_user_sees_only_their_own_group() {
             "{user}: {ext:?}"
         );
     }
-    // Acme's call "1" is invisible to Globex exactly like a call that does not exist.
-    let theirs = demo.call("301", "drop", vec![s("1")]).await.unwrap_err();
+    // Call ids are per group: Globex's first call is "1" as Acme's is. Acme's
+    // second call, "2", is invisible to Globex exactly like a call that does not exist.
+    let acme = demo
+        .call("203", "sim.call", vec![s("+15550101"), s("202")])
+        .await
+        .unwrap();
+    assert_eq!(acme, s("2"));
+    let theirs = demo.call("301", "drop", vec![s("2")]).await.unwrap_err();
     let none = demo.call("301", "drop", vec![s("999")]).await.unwrap_err();
     assert_eq!(theirs, none);
+    let calls = demo.call("203", "get_calls", vec![]).await.unwrap();
+    assert_eq!(pbx_xmlrpc::parse_calls(&calls).unwrap().len(), 2);
 }
 
 /// The log written while `run` runs, at every level.

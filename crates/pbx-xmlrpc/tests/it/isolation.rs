@@ -1,8 +1,10 @@
 //! Admin groups and users are isolated: for random sequences of operations by
 //! users of both demo groups (Acme 201 and 203, Globex 301), aimed at their own
 //! and at the other group's numbers, calls, favorites and keys, no answer to one
-//! group ever holds another group's call id, number, name, phone, email or
-//! favorite, and no answer to one user holds another user's storage key or value.
+//! group ever holds another group's number, name, phone, email or favorite,
+//! every call id and entity (type, id) it shows is one of the group's own (ids
+//! are per group: the same text may name one thing in each group), and no
+//! answer to one user holds another user's storage key or value.
 //!
 //! What belongs to whom is read from the backend itself (not from the answers),
 //! after every step; every answer is checked once the sequence is done.
@@ -73,7 +75,7 @@ struct Truth {
     directory: [BTreeSet<String>; 2],
     /// Per group: (type, id) of its entities.
     entities: [BTreeSet<(String, i64)>; 2],
-    /// Per group: every call id ever seen by the backend for it.
+    /// Per group: every call id the backend ever listed for it.
     calls: [BTreeSet<String>; 2],
     /// Per user: keys and values stored.
     storage: HashMap<&'static str, BTreeSet<String>>,
@@ -84,7 +86,9 @@ struct World {
     handler: Handler,
     callers: Vec<Caller>,
     truth: Truth,
-    /// Every call id handed out by sim.call, whoever asked (aimed at by later steps).
+    /// Every call id handed out by sim.call, whoever asked (aimed at by later
+    /// steps: another group's id is either unknown to the user or, ids being
+    /// per group, names one of the user's own calls).
     known_calls: Vec<String>,
     /// (user index, request strings, answer).
     answers: Vec<(usize, BTreeSet<String>, MethodResponse)>,
@@ -266,10 +270,10 @@ impl World {
             call_ids(&value, &mut ids);
             for id in ids
                 .iter()
-                .filter(|id| self.truth.calls[other].contains(*id))
+                .filter(|id| !self.truth.calls[group].contains(*id))
             {
                 found.push(format!(
-                    "{name} saw the other group's call {id:?} in {response:?}"
+                    "{name} saw a call {id:?} that is not its group's in {response:?}"
                 ));
             }
             let mut favorites = Vec::new();

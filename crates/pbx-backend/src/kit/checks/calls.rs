@@ -2,6 +2,7 @@
 
 use pbx_model::CallId;
 
+use crate::kit::Target;
 use crate::kit::ctx::{
     CheckResult, Ctx, Kind, ensure, expect_entity_party, expect_outside_party, expect_state,
     expect_voicemail_party, fails, indistinguishable, ok, show_calls,
@@ -338,6 +339,85 @@ pub(super) async fn voicemail(ctx: Ctx) -> CheckResult {
         calls.len() == 2,
         "refused calls must create no record; get_calls lists {}",
         show_calls(&calls)
+    );
+    Ok(())
+}
+
+/// What Alpha sees of its own calls in [`ids_per_group`]: the ids `sim.call`
+/// returned, then every id `get_calls` lists (queue members' records too), sorted.
+type AlphaIds = (Vec<CallId>, Vec<CallId>);
+
+/// The same calls of Alpha's on a fresh backend; with `busy`, Beta places,
+/// answers, hangs up and resets calls before and between them.
+async fn alpha_calls(ctx: &Ctx, busy: bool) -> Result<AlphaIds, String> {
+    let alice = ctx.user("201").await?;
+    let grace = ctx.user("301").await?;
+    let sim = ctx.sim()?;
+    let beta = async |round: usize| -> CheckResult {
+        if !busy {
+            return Ok(());
+        }
+        let mut placed = Vec::new();
+        for to in ["301", "650", "850", "vm-301"] {
+            let from = format!("+1555020{round}");
+            placed.push(ctx.place(&grace, &from, to, None).await?);
+        }
+        ctx.answer(&grace, &placed[0], None).await?;
+        for id in &placed {
+            ok(sim.hangup(&grace, id).await, "sim.hangup as 301")?;
+        }
+        if round == 1 {
+            ok(sim.reset(&grace).await, "sim.reset as 301")?;
+        }
+        Ok(())
+    };
+    let mut placed = Vec::new();
+    for (round, (from, to)) in [
+        ("+15550100", "202"),
+        ("+15550101", "600"),
+        ("+15550102", "201"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        beta(round).await?;
+        placed.push(ctx.place(&alice, from, to, None).await?);
+    }
+    let mut listed: Vec<CallId> = ctx.calls(&alice).await?.into_iter().map(|c| c.id).collect();
+    listed.sort();
+    Ok((placed, listed))
+}
+
+/// Call ids are per group: the ids Alpha's calls get do not depend on how many
+/// calls Beta placed in the meantime.
+///
+/// Compares three fresh backends: the same calls of Alpha's with Beta idle
+/// (twice) and with Beta busy. A backend whose ids differ between the two idle
+/// runs (random ids) gives this check nothing to compare, and passes.
+pub(super) async fn ids_per_group(ctx: Ctx) -> CheckResult {
+    let [again, busy] = ctx.more.as_slice() else {
+        return Err(format!(
+            "kit bug: ids_per_group needs 3 backends, has {}",
+            1 + ctx.more.len()
+        ));
+    };
+    let on = |t: &Target| Ctx::new(t.backend.clone(), t.simulator.clone());
+    let first = alpha_calls(&ctx, false).await?;
+    let second = alpha_calls(&on(again), false).await?;
+    if first != second {
+        return Ok(());
+    }
+    let third = alpha_calls(&on(busy), true).await?;
+    ensure!(
+        third == first,
+        "Alpha's call ids depend on Beta's calls: with Beta idle, sim.call gave {:?} and \
+         get_calls listed {:?} (the same on two fresh backends); with Beta placing calls in \
+         between, sim.call gave {:?} and get_calls listed {:?}. Ids that count calls PBX-wide \
+         tell one group how many calls another makes: number them per group",
+        first.0,
+        first.1,
+        third.0,
+        third.1
     );
     Ok(())
 }

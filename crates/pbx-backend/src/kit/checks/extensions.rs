@@ -25,8 +25,10 @@ fn expected_kinds(group: &Group) -> BTreeMap<&str, &'static str> {
 
 /// Each user sees exactly their own group's entities.
 pub(super) async fn visibility(ctx: Ctx) -> CheckResult {
-    let mut seen_refs: BTreeMap<EntityRef, String> = BTreeMap::new();
     for (user, group_name) in [("201", "Alpha"), ("301", "Beta")] {
+        // (type, id) pairs are unique within what a group sees; another group
+        // may use the same pairs (ids per group leak nothing about it).
+        let mut seen_refs: BTreeMap<EntityRef, String> = BTreeMap::new();
         let caller = ctx.user(user).await?;
         let group = ctx
             .fixture
@@ -61,7 +63,7 @@ pub(super) async fn visibility(ctx: Ctx) -> CheckResult {
             if let Some(other) = seen_refs.insert(e.entity_ref(), e.abbreviated.clone()) {
                 return Err(format!(
                     "{} {} and {other} share the (type, id) pair ({}, {}): ids must be unique per \
-                     type across the PBX",
+                     type within a group",
                     e.kind.as_str(),
                     e.abbreviated,
                     e.kind.as_str(),

@@ -181,18 +181,58 @@ pub(super) async fn other_group_entity(ctx: Ctx) -> CheckResult {
     let alice = ctx.user("201").await?;
     let grace = ctx.user("301").await?;
     let b = &ctx.backend;
-    let list = alpha_list(&ctx, &alice).await?;
-    ok(b.set_favorites(&alice, list.clone()).await, "set_favorites")?;
-    let mine = entity_ref(&ctx, &alice, "202").await?;
+    let alpha_favorites = alpha_list(&ctx, &alice).await?;
+    ok(
+        b.set_favorites(&alice, alpha_favorites.clone()).await,
+        "set_favorites as 201",
+    )?;
+    let beta_favorites = vec![fav(
+        entity_ref(&ctx, &grace, "302").await?,
+        3,
+        FavoriteSize::Single,
+    )];
+    ok(
+        b.set_favorites(&grace, beta_favorites.clone()).await,
+        "set_favorites as 301",
+    )?;
+    refuses_foreign(
+        &ctx,
+        (&alice, "202", &alpha_favorites),
+        (&grace, &["301", "650", "850"]),
+        &["Beta", "Grace", "Support"],
+    )
+    .await?;
+    // Alpha's 206 and 801 have no counterpart in Beta even with ids per group.
+    refuses_foreign(
+        &ctx,
+        (&grace, "302", &beta_favorites),
+        (&alice, &["206", "801"]),
+        &["Alpha", "Frank", "Night"],
+    )
+    .await
+}
 
-    let alpha = ctx.entities(&alice).await?;
-    let beta = ctx.entities(&grace).await?;
-    for number in ["301", "650", "850"] {
-        let hidden = entity_ref(&ctx, &grace, number).await?;
+/// `viewer` (with an entity `mine` of its own and its current `list`) names
+/// each of `numbers` of `other`'s group by (type, id): NotFound exactly like
+/// an id nobody has, and the list stays. A (type, id) that also names one of
+/// the viewer's own entities (ids per group) is the viewer's to list; then only
+/// the nonexistent id is checked.
+async fn refuses_foreign(
+    ctx: &Ctx,
+    (viewer, mine, list): (&Caller, &str, &[Favorite]),
+    (other, numbers): (&Caller, &[&str]),
+    secrets: &[&str],
+) -> CheckResult {
+    let b = &ctx.backend;
+    let mine = entity_ref(ctx, viewer, mine).await?;
+    let own = ctx.entities(viewer).await?;
+    let theirs = ctx.entities(other).await?;
+    for number in numbers {
+        let hidden = entity_ref(ctx, other, number).await?;
         // An id of the same kind that no group uses.
-        let unused = alpha
+        let unused = own
             .iter()
-            .chain(&beta)
+            .chain(&theirs)
             .filter(|e| e.kind == hidden.kind)
             .map(|e| e.id.0)
             .max()
@@ -213,22 +253,34 @@ pub(super) async fn other_group_entity(ctx: Ctx) -> CheckResult {
                 fav(e, slot, FavoriteSize::Double),
             ]
         };
-        indistinguishable(
-            b.set_favorites(&alice, with(missing)).await,
-            &[&unused.to_string()],
-            b.set_favorites(&alice, with(hidden)).await,
-            &[&hidden.id.to_string()],
-            &["Beta", "Grace", "Support", number],
-            &format!(
-                "set_favorites as 201 naming an entity of type {} by id",
-                hidden.kind.as_str()
-            ),
-        )?;
+        let what = format!(
+            "set_favorites as {} naming an entity of type {} by id",
+            viewer.number(),
+            hidden.kind.as_str()
+        );
+        if own.iter().any(|e| e.entity_ref() == hidden) {
+            fails(
+                b.set_favorites(viewer, with(missing)).await,
+                Kind::NotFound,
+                &format!("{what} with nonexistent {unused:?}"),
+            )?;
+        } else {
+            let mut secrets = secrets.to_vec();
+            secrets.push(number);
+            indistinguishable(
+                b.set_favorites(viewer, with(missing)).await,
+                &[&unused.to_string()],
+                b.set_favorites(viewer, with(hidden)).await,
+                &[&hidden.id.to_string()],
+                &secrets,
+                &what,
+            )?;
+        }
         expect_favorites(
-            &ctx,
-            &alice,
-            &list,
-            &format!("after a refused set_favorites naming Beta's {number}"),
+            ctx,
+            viewer,
+            list,
+            &format!("after a refused set_favorites naming {number} of another group"),
         )
         .await?;
     }

@@ -13,13 +13,18 @@ mod transfer;
 
 use super::runner::Check;
 
-/// One registry entry: name, whether it needs a simulator, function, description.
+/// One registry entry: name, whether it needs a simulator, how many fresh
+/// backends it compares (default 1), function, description.
 macro_rules! check {
     ($name:literal, sim: $sim:literal, $f:path, $description:literal) => {
+        check!($name, sim: $sim, backends: 1, $f, $description)
+    };
+    ($name:literal, sim: $sim:literal, backends: $n:literal, $f:path, $description:literal) => {
         Check {
             name: $name,
             description: $description,
             needs_simulator: $sim,
+            backends: $n,
             run: |ctx| Box::pin($f(ctx)),
         }
     };
@@ -30,7 +35,7 @@ pub(super) static CHECKS: &[Check] = &[
     check!("auth.authenticate", sim: false, auth::authenticate,
         "right password gives the user with their extension and group; wrong password, unknown user, extension without password give None"),
     check!("extensions.visibility", sim: false, extensions::visibility,
-        "get_extensions lists exactly the caller's group's extensions, queues and attendants, each (type, id) once and unique across the PBX"),
+        "get_extensions lists exactly the caller's group's extensions, queues and attendants, each (type, id) once and unique within the group"),
     check!("extensions.records", sim: false, extensions::records,
         "extension records carry callerid, voicemail, email and configured presence; queue and attendant presence is derived"),
     check!("extensions.queue_presence", sim: true, extensions::queue_presence,
@@ -49,6 +54,8 @@ pub(super) static CHECKS: &[Check] = &[
         "hangup ends a call in any state and only that call; hanging up again is NotFound"),
     check!("calls.duration", sim: true, calls::duration,
         "duration starts near 0 and never decreases, across answer, hold, resume and transfer"),
+    check!("calls.ids_per_group", sim: true, backends: 3, calls::ids_per_group,
+        "the call ids a group sees are the same whatever another group does meanwhile: they reveal nothing of its calls"),
     check!("calls.voicemail", sim: true, calls::voicemail,
         "an offline destination with voicemail gets a vm party, vm-<number> reaches the box, an offline destination without voicemail is Conflict"),
     check!("queue.fan_out", sim: true, queue::fan_out,
