@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use pbx_backend::{BackendError, Caller, PbxBackend, PlayOptions, Simulator};
 use pbx_backend_memory::{
-    DEMO_CONFIG, ManualClock, MemoryPbx, Player, Run, Scenario, SimulationLimits,
+    Clock, DEMO_CONFIG, ManualClock, MemoryPbx, Player, Run, Scenario, SimulationLimits,
 };
 
 use crate::support::{Demo, kind, monday_morning};
@@ -276,4 +276,75 @@ async fn scenarios_stop_when_the_player_stops_or_is_dropped() {
     let calls = ids(&d.calls(&d.carol).await);
     run_for(&d.clock, 2).await;
     assert_eq!(ids(&d.calls(&d.carol).await), calls);
+}
+
+#[tokio::test]
+async fn a_run_that_falls_behind_is_deferred_not_skipped() {
+    let d = Demo::new().await;
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/scenarios/queue-call.toml"),
+    )
+    .unwrap();
+    let scenario = Scenario::from_toml_str(&text, "queue-call.toml", &d.pbx).unwrap();
+    let start = d.clock.now();
+    let mut run = Run::new(Arc::new(scenario), start, PlayOptions::default());
+    assert_eq!(run.advance_at_most(&d.pbx, 10).await.len(), 1);
+    // Ten minutes late: everything is due, but only a batch is applied.
+    d.advance(600);
+    let batch = run.advance_at_most(&d.pbx, 2).await;
+    let steps: Vec<&str> = batch.iter().map(|a| a.step.as_str()).collect();
+    assert_eq!(steps, ["answer c1 by 202", "hold c1"]);
+    // Deferred to now: the resume (due at 37 s) is due now, and the rest
+    // keeps its pace from there; nothing is skipped.
+    assert_eq!(run.defer_to(d.clock.now()), Duration::from_secs(600 - 37));
+    assert_eq!(run.next_due(), Some(d.clock.now()));
+    let steps: Vec<String> = run
+        .advance(&d.pbx)
+        .await
+        .into_iter()
+        .map(|a| a.step)
+        .collect();
+    assert_eq!(steps, ["resume c1"]);
+    // The park, 23 s of scenario time after the resume, is 23 s away.
+    d.advance(22);
+    assert!(run.advance_at_most(&d.pbx, 10).await.is_empty());
+    d.advance(1);
+    let steps: Vec<String> = run
+        .advance_at_most(&d.pbx, 10)
+        .await
+        .into_iter()
+        .map(|a| a.step)
+        .collect();
+    assert_eq!(steps, ["park c1 in slot 3"]);
+    // A run on time is not moved.
+    assert_eq!(run.defer_to(d.clock.now()), Duration::ZERO);
+}
+
+#[test]
+fn the_simulation_setting_is_a_switch_or_a_table_of_bounds() {
+    let load = |setting: &str| {
+        let text = DEMO_CONFIG.replace("simulation = true", setting);
+        MemoryPbx::from_toml_str(&text, "demo.toml").unwrap()
+    };
+    let defaults = SimulationLimits::default();
+    assert_eq!(
+        (defaults.max_events_per_second, defaults.max_live_calls),
+        (200, 500)
+    );
+    let pbx = load("simulation = false");
+    assert!(!pbx.simulation_enabled());
+    assert_eq!(pbx.simulation_limits(), defaults);
+    let pbx = load("simulation = { enabled = false, max_live_calls = 7 }");
+    assert!(!pbx.simulation_enabled());
+    assert_eq!(pbx.simulation_limits().max_live_calls, 7);
+    let pbx = load("simulation = { max_events_per_second = 1000 }");
+    assert!(pbx.simulation_enabled());
+    assert_eq!(
+        pbx.simulation_limits(),
+        SimulationLimits {
+            max_events_per_second: 1000,
+            ..defaults
+        }
+    );
 }
