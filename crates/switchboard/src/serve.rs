@@ -108,7 +108,10 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
             data_dir.as_deref(),
             tls.is_some(),
         );
-        serve_security::serve(listener, state, tls, shutdown).await?;
+        let served = serve_security::serve(listener, state, tls, shutdown).await;
+        // Scenarios end with the server, whether it stopped cleanly or not.
+        player.stop_all().await;
+        served?;
         tracing::info!("stopped");
         Ok(())
     })
