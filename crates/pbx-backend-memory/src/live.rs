@@ -238,7 +238,7 @@ impl Live {
         self.calls.iter().map(|(no, r)| (*no, r))
     }
 
-    /// How many call records the group holds (a queue call counts each of its).
+    /// How many call records the group holds (each record of a queue call counts).
     pub(crate) fn record_count(&self) -> usize {
         self.calls.len()
     }
