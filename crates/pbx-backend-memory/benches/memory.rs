@@ -22,7 +22,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use pbx_backend::{Caller, PbxBackend, Simulator};
 use pbx_backend_memory::{
     ActivityPeriod, AttendantConfig, Config, ConnectionConfig, ExtensionConfig, GroupConfig,
-    MemoryPbx, ParkingConfig, QueueConfig,
+    MemoryPbx, ParkingConfig, QueueConfig, SimulationLimits,
 };
 
 const BUSY_GROUPS: usize = 50;
@@ -124,6 +124,11 @@ fn setup(rt: &tokio::runtime::Runtime) -> Setup {
     let pbx = Arc::new(
         MemoryPbx::new(Config {
             groups,
+            // The big group holds 2,000 calls, beyond the default bound.
+            simulation_limits: SimulationLimits {
+                max_live_calls: SimulationLimits::MAX_LIVE_CALLS,
+                ..SimulationLimits::default()
+            },
             ..Config::default()
         })
         .expect("a valid configuration"),

@@ -15,7 +15,7 @@ use std::str::FromStr;
 
 use crate::StorageLimits;
 
-pub(crate) use file::{Loc, SourceMap, StorageField};
+pub(crate) use file::{Loc, SimulationField, SourceMap, StorageField};
 
 /// A whole PBX.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub struct Config {
     /// Whether the simulation controls (`sim.*`) are open. Default `true`; when
     /// `false` every control answers permission denied.
     pub simulation: bool,
+    /// Bounds on the simulation in each admin group (`[simulation]`).
+    pub simulation_limits: SimulationLimits,
     /// Per-user storage limits.
     pub storage: StorageLimits,
     /// Whether extensions may carry a plain-text `password` (demos and tests);
@@ -36,14 +38,76 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// No groups, UTC, simulation on, default storage limits, no plain passwords.
+    /// No groups, UTC, simulation on within the default bounds, default
+    /// storage limits, no plain passwords.
     fn default() -> Self {
         Self {
             time_zone: "UTC".into(),
             simulation: true,
+            simulation_limits: SimulationLimits::default(),
             storage: StorageLimits::default(),
             allow_plain_passwords: false,
             groups: Vec::new(),
+        }
+    }
+}
+
+/// Bounds on what the simulation does in each admin group, so that no
+/// client's scenario or calls can take the server's CPU or memory from
+/// everyone else (`[simulation]` in the TOML form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimulationLimits {
+    /// The most scenario steps applied per second (of real time) in a group,
+    /// whatever speed and traffic rate a scenario asks for: a scenario that
+    /// asks for more plays slower. Default 200; 1 to
+    /// [`SimulationLimits::MAX_EVENTS_PER_SECOND`].
+    pub max_events_per_second: u32,
+    /// The most live call records in a group: `sim.call`, and a scenario's
+    /// calls, are refused with "limit reached" once the group holds this
+    /// many (a queue call counts each of its records). Default 500; 1 to
+    /// [`SimulationLimits::MAX_LIVE_CALLS`].
+    pub max_live_calls: usize,
+}
+
+impl SimulationLimits {
+    /// The highest `max_events_per_second` a configuration may set.
+    pub const MAX_EVENTS_PER_SECOND: u32 = 100_000;
+    /// The highest `max_live_calls` a configuration may set.
+    pub const MAX_LIVE_CALLS: usize = 100_000;
+
+    /// What is wrong with these bounds, by field.
+    pub(crate) fn problems(&self) -> Vec<(SimulationField, String)> {
+        let mut problems = Vec::new();
+        let events = self.max_events_per_second;
+        if !(1..=Self::MAX_EVENTS_PER_SECOND).contains(&events) {
+            problems.push((
+                SimulationField::EventsPerSecond,
+                format!(
+                    "simulation max_events_per_second must be 1 to {}, not {events}",
+                    Self::MAX_EVENTS_PER_SECOND
+                ),
+            ));
+        }
+        let calls = self.max_live_calls;
+        if !(1..=Self::MAX_LIVE_CALLS).contains(&calls) {
+            problems.push((
+                SimulationField::LiveCalls,
+                format!(
+                    "simulation max_live_calls must be 1 to {}, not {calls}",
+                    Self::MAX_LIVE_CALLS
+                ),
+            ));
+        }
+        problems
+    }
+}
+
+impl Default for SimulationLimits {
+    /// 200 scenario steps per second and 500 live call records per group.
+    fn default() -> Self {
+        Self {
+            max_events_per_second: 200,
+            max_live_calls: 500,
         }
     }
 }

@@ -153,6 +153,7 @@ pub(crate) struct Directory {
     pub(crate) time_zone: TimeZone,
     pub(crate) limits: StorageLimits,
     pub(crate) simulation: bool,
+    pub(crate) simulation_limits: crate::SimulationLimits,
 }
 
 impl Directory {
@@ -266,6 +267,9 @@ impl Builder<'_> {
                 );
             }
         }
+        for (field, message) in config.simulation_limits.problems() {
+            self.problem(Loc::Simulation(field), message);
+        }
         if config.groups.is_empty() {
             self.problem(
                 Loc::Root,
@@ -329,6 +333,7 @@ impl Builder<'_> {
             time_zone,
             limits,
             simulation: config.simulation,
+            simulation_limits: config.simulation_limits,
         }
     }
 

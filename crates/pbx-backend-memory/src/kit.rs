@@ -26,6 +26,7 @@ pub fn config(fixture: &Fixture) -> Config {
     Config {
         time_zone: fixture.time_zone.clone(),
         simulation: true,
+        simulation_limits: crate::SimulationLimits::default(),
         storage: StorageLimits {
             max_key_bytes: fixture.storage.max_key_bytes,
             max_value_bytes: fixture.storage.max_value_bytes,

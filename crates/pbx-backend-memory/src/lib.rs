@@ -15,7 +15,8 @@
 //!   [`Clock`] ([`ManualClock`] in tests).
 //! - **Simulation**: [`Simulator`](pbx_backend::Simulator) controls (place,
 //!   answer, hold, resume, hang up calls; register phones; reset), switched
-//!   off with `simulation = false`.
+//!   off with `simulation = false`, and bounded per admin group
+//!   ([`SimulationLimits`]: live calls, scenario steps per second).
 //! - **Scenarios**: scripted timelines and seeded random traffic
 //!   (`docs/scenarios.md`), checked before they run ([`Scenario`]), played on
 //!   the PBX's clock ([`Run`]) or in the background ([`Player`], which also
@@ -68,7 +69,7 @@ mod storage;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     ActivityPeriod, AttendantConfig, Config, ConfigError, ConnectionConfig, ExtensionConfig,
-    GroupConfig, ParkingConfig, Problem, QueueConfig, TimeOfDay, Weekday,
+    GroupConfig, ParkingConfig, Problem, QueueConfig, SimulationLimits, TimeOfDay, Weekday,
 };
 pub use credentials::{CacheLimits, HashCost, hash_password};
 pub use pbx::{DEMO_CONFIG, MemoryPbx};

@@ -238,6 +238,11 @@ impl Live {
         self.calls.iter().map(|(no, r)| (*no, r))
     }
 
+    /// How many call records the group holds (each record of a queue call counts).
+    pub(crate) fn record_count(&self) -> usize {
+        self.calls.len()
+    }
+
     pub(crate) fn contains(&self, no: CallNo) -> bool {
         self.calls.contains_key(&no)
     }

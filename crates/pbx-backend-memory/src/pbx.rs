@@ -113,6 +113,11 @@ impl MemoryPbx {
         self.dir.simulation
     }
 
+    /// The bounds on the simulation in each admin group (`[simulation]`).
+    pub fn simulation_limits(&self) -> crate::SimulationLimits {
+        self.dir.simulation_limits
+    }
+
     /// The clock the PBX reads the time from.
     pub fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()
@@ -242,6 +247,19 @@ impl MemoryPbx {
     /// The call record counter of `group`.
     fn ids(&self, group: &Group) -> &AtomicU64 {
         &self.next_call[group.index]
+    }
+
+    /// Refuses a new call in a group that holds as many records as it may:
+    /// neither a client nor a scenario can make a group's live state (and
+    /// what `get_calls` must copy) grow without bound.
+    fn check_room_for_a_call(&self, live: &Live) -> BackendResult<()> {
+        let max = self.dir.simulation_limits.max_live_calls;
+        if live.record_count() >= max {
+            return Err(BackendError::limit_reached(format!(
+                "the group already has {max} live call records, the most the simulation allows"
+            )));
+        }
+        Ok(())
     }
 
     /// Where dialling `text` in `group` leads. Anything not in the group
@@ -687,6 +705,7 @@ impl Simulator for MemoryPbx {
                 }
                 dest => dest,
             };
+            pbx.check_room_for_a_call(live)?;
             let no = live.call(group, pbx.ids(group), pbx.clock.now(), from, via, to)?;
             Ok(live::call_id(no))
         })

@@ -92,7 +92,9 @@ impl FaultCode {
             FaultCode::Conflict => {
                 "conflict / invalid state: slot taken, call state, value not decodable"
             }
-            FaultCode::LimitReached => "limit reached: no free parking slot, storage quota",
+            FaultCode::LimitReached => {
+                "limit reached: no free parking slot, storage quota, live-call bound"
+            }
         }
     }
 

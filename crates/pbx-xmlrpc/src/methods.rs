@@ -561,6 +561,10 @@ static METHODS: [MethodSpec; COUNT] = [
         faults: &[
             (NotFound, "`from`, `to` or `via` is not in your admin group"),
             (Conflict, "the destination is offline and has no voicemail"),
+            (
+                LimitReached,
+                "your admin group holds as many live call records as the server allows (the in-memory PBX: `max_live_calls`, default 500)",
+            ),
             SIM_OFF,
         ],
     },
@@ -669,7 +673,7 @@ static METHODS: [MethodSpec; COUNT] = [
             optional(
                 "speed",
                 &[Double, Int],
-                "How fast scenario time runs: 2 plays a minute in 30 seconds; default 1.",
+                "How fast scenario time runs: 2 plays a minute in 30 seconds; default 1, at most 1000000. The server bounds the steps a group's scenario applies per second (the in-memory PBX: `max_events_per_second`, default 200): a scenario that asks for more (speed × traffic) is played slower than asked.",
             ),
             optional(
                 "loop",
@@ -679,7 +683,7 @@ static METHODS: [MethodSpec; COUNT] = [
         ],
         result: &[Boolean],
         result_doc: DONE,
-        help: "Starts playing a scenario (scripted steps and random traffic) in your admin group, replacing the one playing there; steps due at once are applied before the answer. The scenario acts only in your group: a scenario naming another group, or a number outside yours, is refused before anything runs.",
+        help: "Starts playing a scenario (scripted steps and random traffic) in your admin group, replacing the one playing there; steps due at once are applied before the answer (within the group's budget of steps per second). The scenario acts only in your group: a scenario naming another group, or a number outside yours, is refused before anything runs.",
         faults: &[
             (
                 NotFound,

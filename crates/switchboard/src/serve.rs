@@ -116,7 +116,10 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
             tls: tls.is_some(),
         };
         banner.print();
-        serve_security::serve(listener, state, tls, shutdown).await?;
+        let served = serve_security::serve(listener, state, tls, shutdown).await;
+        // Scenarios end with the server, whether it stopped cleanly or not.
+        player.stop_all().await;
+        served?;
         tracing::info!("stopped");
         Ok(())
     })

@@ -13,7 +13,7 @@ use toml::Spanned;
 
 use super::{
     ActivityPeriod, AttendantConfig, Config, ConfigError, ConnectionConfig, ExtensionConfig,
-    GroupConfig, ParkingConfig, Problem, QueueConfig, TimeOfDay, Weekday,
+    GroupConfig, ParkingConfig, Problem, QueueConfig, SimulationLimits, TimeOfDay, Weekday,
 };
 use crate::StorageLimits;
 
@@ -24,6 +24,7 @@ pub(crate) enum Loc {
     Root,
     TimeZone,
     Storage(StorageField),
+    Simulation(SimulationField),
     Group(usize),
     GroupName(usize),
     /// (group, kind, index within the kind)
@@ -52,12 +53,18 @@ pub(crate) enum StorageField {
     Keys,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum SimulationField {
+    EventsPerSecond,
+    LiveCalls,
+}
+
 impl Loc {
     /// The enclosing place, to fall back on when this one has no span.
     fn parent(self) -> Option<Loc> {
         Some(match self {
             Loc::Root => return None,
-            Loc::TimeZone | Loc::Storage(_) | Loc::Group(_) => Loc::Root,
+            Loc::TimeZone | Loc::Storage(_) | Loc::Simulation(_) | Loc::Group(_) => Loc::Root,
             Loc::GroupName(g) | Loc::Parking(g) | Loc::Entity(g, _, _) | Loc::Connection(g, _) => {
                 Loc::Group(g)
             }
@@ -206,12 +213,49 @@ impl<'de> Deserialize<'de> for NumberText {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     time_zone: Option<Spanned<String>>,
-    simulation: Option<bool>,
+    simulation: Option<RawSimulation>,
     #[serde(default)]
     allow_plain_passwords: bool,
     storage: Option<RawStorage>,
     #[serde(default)]
     group: Vec<Spanned<RawGroup>>,
+}
+
+/// `simulation = true|false`, or a `[simulation]` table that also bounds it.
+enum RawSimulation {
+    Switch(bool),
+    Table(RawSimulationTable),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSimulationTable {
+    enabled: Option<bool>,
+    max_events_per_second: Option<Spanned<u32>>,
+    max_live_calls: Option<Spanned<usize>>,
+}
+
+impl<'de> Deserialize<'de> for RawSimulation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawSimulation;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("true, false, or a [simulation] table")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<RawSimulation, E> {
+                Ok(RawSimulation::Switch(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RawSimulation, A::Error> {
+                RawSimulationTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawSimulation::Table)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Deserialize)]
@@ -321,6 +365,22 @@ impl RawFile {
             );
             storage.max_keys = take(StorageField::Keys, raw.max_keys, defaults.max_keys);
         }
+        let mut simulation_limits = SimulationLimits::default();
+        let simulation = match self.simulation {
+            None => true,
+            Some(RawSimulation::Switch(on)) => on,
+            Some(RawSimulation::Table(raw)) => {
+                if let Some(v) = raw.max_events_per_second {
+                    map.record(Loc::Simulation(SimulationField::EventsPerSecond), &v);
+                    simulation_limits.max_events_per_second = v.into_inner();
+                }
+                if let Some(v) = raw.max_live_calls {
+                    map.record(Loc::Simulation(SimulationField::LiveCalls), &v);
+                    simulation_limits.max_live_calls = v.into_inner();
+                }
+                raw.enabled.unwrap_or(true)
+            }
+        };
         let time_zone = match self.time_zone {
             Some(tz) => {
                 map.record(Loc::TimeZone, &tz);
@@ -339,7 +399,8 @@ impl RawFile {
             .collect();
         Config {
             time_zone,
-            simulation: self.simulation.unwrap_or(true),
+            simulation,
+            simulation_limits,
             allow_plain_passwords: self.allow_plain_passwords,
             storage,
             groups,

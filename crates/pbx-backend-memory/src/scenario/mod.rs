@@ -11,7 +11,9 @@
 //!   is due at the clock's time is applied, in order. Tests move a
 //!   [`ManualClock`](crate::ManualClock) and look at `get_calls`.
 //! - [`Player`]: plays scenarios in the background on a tokio runtime, one per
-//!   admin group, and offers them as `sim.play` / `sim.stop` (it implements
+//!   admin group, a batch of steps at a time and within the group's budget of
+//!   steps per second ([`SimulationLimits`](crate::SimulationLimits)), and
+//!   offers them as `sim.play` / `sim.stop` (it implements
 //!   [`Simulator`](pbx_backend::Simulator) over the PBX).
 
 mod file;

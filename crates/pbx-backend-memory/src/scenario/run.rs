@@ -111,6 +111,11 @@ impl Run {
         &self.scenario
     }
 
+    /// How fast scenario time runs against the clock.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
     /// Whether the run is over (never, for a looping run or endless traffic).
     pub fn is_finished(&self) -> bool {
         self.finished
@@ -142,11 +147,69 @@ impl Run {
 
     /// Applies everything due at the PBX clock's current time, and returns
     /// what was done, in order.
+    ///
+    /// However much is due, it works in batches of at most
+    /// [`Run::BATCH`] steps and lets the runtime run other tasks between
+    /// them, so it never holds a worker thread for long and can be
+    /// cancelled between batches. What it returns is still unbounded: after
+    /// a long jump of the clock at a high speed, prefer
+    /// [`Run::advance_at_most`] (as [`Player`](super::Player) does).
     pub async fn advance(&mut self, pbx: &MemoryPbx) -> Vec<Applied> {
         let now = pbx.clock().now();
         let mut out = Vec::new();
         let mut rounds = 0;
-        while !self.finished {
+        loop {
+            let batch = self.advance_until(pbx, now, Self::BATCH, &mut rounds).await;
+            let done = batch.len() < Self::BATCH;
+            out.extend(batch);
+            if done {
+                return out;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// The most steps [`Run::advance`] applies between two looks at the
+    /// runtime: a few hundred microseconds of work.
+    pub const BATCH: usize = 64;
+
+    /// Like [`Run::advance`], but applies at most `max_steps` steps (a reset
+    /// between rounds counts as one); whatever else is due stays due.
+    pub async fn advance_at_most(&mut self, pbx: &MemoryPbx, max_steps: usize) -> Vec<Applied> {
+        let now = pbx.clock().now();
+        self.advance_until(pbx, now, max_steps, &mut 0).await
+    }
+
+    /// Moves the run's time on, if it is behind, so that the next thing due
+    /// is due at `at` rather than earlier: scenario time stands still for
+    /// the difference, and nothing is skipped. For a run that cannot be
+    /// played as fast as asked: it plays slower instead of piling up a
+    /// backlog it would try to catch up on. Returns how far it moved.
+    pub fn defer_to(&mut self, at: SystemTime) -> Duration {
+        let Some(due) = self.next_due() else {
+            return Duration::ZERO;
+        };
+        let late = at.duration_since(due).unwrap_or_default();
+        match self.origin.checked_add(late) {
+            Some(origin) => {
+                self.origin = origin;
+                late
+            }
+            None => Duration::ZERO,
+        }
+    }
+
+    /// Applies what is due at `now`, at most `max_steps` steps; `rounds`
+    /// counts the rounds begun since the clock was read.
+    async fn advance_until(
+        &mut self,
+        pbx: &MemoryPbx,
+        now: SystemTime,
+        max_steps: usize,
+        rounds: &mut u32,
+    ) -> Vec<Applied> {
+        let mut out = Vec::new();
+        while !self.finished && out.len() < max_steps {
             let elapsed = self.scenario_ms(now);
             let limit = self.scenario.duration.unwrap_or(u64::MAX);
             if let Some(entry) = self.pending.first_entry()
@@ -169,9 +232,9 @@ impl Run {
             }
             // The next round starts where this one ended, on the clock; after
             // a long jump of the clock, start afresh from now.
-            rounds += 1;
-            self.origin = if rounds >= MAX_ROUNDS_PER_ADVANCE {
-                rounds = 0;
+            *rounds += 1;
+            self.origin = if *rounds >= MAX_ROUNDS_PER_ADVANCE {
+                *rounds = 0;
                 now
             } else {
                 self.clock_time(end.max(MIN_ROUND_MS))

@@ -8,6 +8,7 @@ mod presence;
 mod props;
 mod scenario_files;
 mod scenarios;
+mod simulation_bounds;
 mod storage;
 mod support;
 
