@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::{Service, ServiceExt as _};
 
+use crate::write_timeout::WriteTimeout;
 use crate::{AppState, TlsConfig, router};
 
 /// Serves the API on `listener` until `shutdown` completes, then stops accepting,
@@ -31,7 +32,8 @@ use crate::{AppState, TlsConfig, router};
 ///
 /// HTTP/1.0 and 1.1 with keep-alive. Besides what [`router`] does, each connection
 /// gets the [`idle_timeout`](crate::ServerConfig::idle_timeout) (which also bounds
-/// reading the headers), and the caps of [`ServerConfig`](crate::ServerConfig) on
+/// reading the headers) and the [`write_timeout`](crate::ServerConfig::write_timeout)
+/// (a client that does not take its answer is cut off), and the caps of [`ServerConfig`](crate::ServerConfig) on
 /// connections, requests per connection and headers apply; requests carry the
 /// peer's address as axum's `ConnectInfo<SocketAddr>`.
 ///
@@ -95,6 +97,7 @@ async fn run(
                 };
                 // Small request/response pairs: do not wait to fill a segment.
                 let _ = stream.set_nodelay(true);
+                let stream = WriteTimeout::new(stream, config.write_timeout);
                 let service =
                     connection_service(app.clone(), peer, config.max_requests_per_connection);
                 let http = http.clone();
