@@ -481,15 +481,26 @@ impl Handler {
 /// What [`Handler::answer`] produced: a result, or a fault, still to be written
 /// by [`Answer::encode`]. Owns everything it needs (`Send + 'static`), so that a
 /// server can write a large one on a blocking thread.
-#[derive(Debug)]
 pub struct Answer {
     method: Option<String>,
     result: Result<Produced, Fault>,
     max_bytes: usize,
 }
 
+/// Shows the method, the size and the fault code: never the result, which may
+/// be a user's stored values.
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("method", &self.method)
+            .field("estimated_len", &self.estimated_len())
+            .field("fault_code", &self.result.as_ref().err().map(|f| f.code))
+            .field("max_bytes", &self.max_bytes)
+            .finish()
+    }
+}
+
 /// A successful result still to be written.
-#[derive(Debug)]
 enum Produced {
     Single(Reply),
     /// Each sub-call's result or fault, written in place.

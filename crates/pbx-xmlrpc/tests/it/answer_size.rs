@@ -192,3 +192,19 @@ async fn the_size_floor_never_passes_the_written_result() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_answer_shown_for_debugging_holds_no_stored_value() {
+    let demo = Demo::new();
+    let user = demo.user("203").await;
+    demo.pbx
+        .dict_set(&user, "pin", "secret-value-4711")
+        .await
+        .unwrap();
+    let answer = Handler::new(demo.pbx.clone())
+        .answer(&user, &body(&MethodCall::new("get_all", vec![])))
+        .await;
+    let shown = format!("{answer:?}");
+    assert!(shown.contains("get_all"), "{shown}");
+    assert!(!shown.contains("secret-value-4711"), "{shown}");
+}
