@@ -143,7 +143,9 @@ impl Handler {
     /// passes the bound: an answer never costs much more than this in memory.
     /// In a `system.multicall` the results together count against it: a sub-call
     /// whose result does not fit in what the earlier ones left is that fault in
-    /// place, and the others still answer (some may have changed things).
+    /// place, and the others still answer (some may have changed things), except
+    /// that once one did not fit, later reads (`get_*`, `dict_get*`) are that
+    /// fault without being run.
     pub fn with_max_response_bytes(mut self, max: usize) -> Self {
         self.max_response_bytes = max;
         self
@@ -297,6 +299,10 @@ impl Handler {
         }
         let mut results = Vec::with_capacity(entries.len());
         let mut used = Answer::DOCUMENT;
+        // Once a result did not fit, later reads are not run: a thousand
+        // `get_all`s of a full quota would each copy the user's data only to be
+        // refused. Changes still run (their result is `true`).
+        let mut full = false;
         for (i, entry) in entries.into_iter().enumerate() {
             let result = match entry {
                 Ok(sub) if sub.method_name == Method::Multicall.name() => {
@@ -305,6 +311,12 @@ impl Handler {
                         i + 1
                     )))
                 }
+                Ok(sub) if full && reads_data(&sub.method_name) => Err(FaultCode::LimitReached
+                    .fault(format!(
+                        "system.multicall: call {}: not run: {} with the earlier results",
+                        i + 1,
+                        too_large_message(self.max_response_bytes)
+                    ))),
                 Ok(sub) => self.single_reply(caller, &sub).await,
                 Err(fault) => Err(fault),
             };
@@ -312,6 +324,7 @@ impl Handler {
                 Ok(reply) => {
                     let size = reply.min_len().saturating_add(Answer::MULTICALL_ITEM);
                     if used.saturating_add(size) > self.max_response_bytes {
+                        full = true;
                         Err(FaultCode::LimitReached.fault(format!(
                             "system.multicall: call {}: {}",
                             i + 1,
@@ -596,6 +609,23 @@ fn write_multicall(
             Ok(reply) => a.item(|w| w.array(|one| one.item(|w| reply.write(w)))),
             Err(fault) => a.item(|w| w.value(&fault_to_value(&fault))),
         })
+    })
+}
+
+/// Whether `name` is a method whose result carries data of any size (a list,
+/// a stored value), which a multicall whose answer is full does not run.
+fn reads_data(name: &str) -> bool {
+    method(name).is_some_and(|spec| {
+        matches!(
+            spec.method,
+            Method::GetCalls
+                | Method::GetExtensions
+                | Method::GetFavorites
+                | Method::GetParkingInfo
+                | Method::GetAll
+                | Method::DictGet
+                | Method::DictGetSerialized
+        )
     })
 }
 

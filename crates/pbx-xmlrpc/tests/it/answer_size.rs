@@ -3,7 +3,12 @@
 //! message naming the bound, decided before the answer is written whenever the
 //! result's text tells, and never at the cost of the full answer.
 
-use pbx_backend::{Caller, PbxBackend};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend};
+use pbx_model::{AdminGroupId, Call, CallId, Entity, EntityId, Favorite, ParkingInfo};
 use pbx_xmlrpc::{FaultCode, Handler, LARGE_ANSWER_BYTES, Method, Reply};
 use xmlrpc_codec::{
     Encoder, MethodCall, MethodResponse, Struct, Value, decode_method_response, encode_value,
@@ -207,4 +212,114 @@ async fn an_answer_shown_for_debugging_holds_no_stored_value() {
     let shown = format!("{answer:?}");
     assert!(shown.contains("get_all"), "{shown}");
     assert!(!shown.contains("secret-value-4711"), "{shown}");
+}
+
+/// A backend whose user holds `keys` values of 64 KiB, counting the `get_all`s
+/// it runs; `dict_set` succeeds, everything else is an internal error.
+struct Counting {
+    keys: usize,
+    get_alls: AtomicUsize,
+}
+
+fn unused<T>() -> BackendResult<T> {
+    Err(BackendError::internal("not used by this test"))
+}
+
+#[async_trait]
+impl PbxBackend for Counting {
+    async fn authenticate(&self, _: &str, _: &str) -> BackendResult<Option<Caller>> {
+        unused()
+    }
+    async fn get_calls(&self, _: &Caller) -> BackendResult<Vec<Call>> {
+        unused()
+    }
+    async fn get_extensions(&self, _: &Caller) -> BackendResult<Vec<Entity>> {
+        unused()
+    }
+    async fn get_favorites(&self, _: &Caller) -> BackendResult<Vec<Favorite>> {
+        unused()
+    }
+    async fn set_favorites(&self, _: &Caller, _: Vec<Favorite>) -> BackendResult<()> {
+        unused()
+    }
+    async fn transfer(&self, _: &Caller, _: &CallId, _: &str) -> BackendResult<()> {
+        unused()
+    }
+    async fn drop_call(&self, _: &Caller, _: &CallId) -> BackendResult<()> {
+        unused()
+    }
+    async fn get_parking_info(&self, _: &Caller) -> BackendResult<ParkingInfo> {
+        unused()
+    }
+    async fn park(&self, _: &Caller, _: &CallId, _: Option<u32>) -> BackendResult<u32> {
+        unused()
+    }
+    async fn dict_set(&self, _: &Caller, _: &str, _: &str) -> BackendResult<()> {
+        Ok(())
+    }
+    async fn dict_set_many(&self, _: &Caller, _: Vec<(String, String)>) -> BackendResult<()> {
+        unused()
+    }
+    async fn dict_get(&self, _: &Caller, _: &str) -> BackendResult<String> {
+        unused()
+    }
+    async fn dict_delete(&self, _: &Caller, _: &str) -> BackendResult<()> {
+        unused()
+    }
+    async fn get_all(&self, _: &Caller) -> BackendResult<Vec<(String, String)>> {
+        self.get_alls.fetch_add(1, Ordering::SeqCst);
+        Ok((0..self.keys)
+            .map(|i| (format!("key-{i:05}"), "v".repeat(64 << 10)))
+            .collect())
+    }
+}
+
+#[tokio::test]
+async fn once_the_answer_is_full_a_multicall_runs_no_more_reads() {
+    let backend = Arc::new(Counting {
+        keys: 10,
+        get_alls: AtomicUsize::new(0),
+    });
+    let max = MIB;
+    let handler = Handler::new(backend.clone()).with_max_response_bytes(max);
+    let user = Caller::new("203", EntityId(3), AdminGroupId::new("Acme"));
+    let entry = |name: &str, params: Vec<Value>| {
+        Value::Struct(Struct::from_iter([
+            ("methodName", s(name)),
+            ("params", Value::Array(params)),
+        ]))
+    };
+    let get_all = entry("get_all", vec![]);
+    let mut calls = vec![get_all.clone(); 2];
+    calls.push(entry("dict_set", vec![s("k"), s("v")]));
+    calls.extend(vec![get_all; 50]);
+    let outcome = handler
+        .handle(
+            &user,
+            &body(&MethodCall::new(
+                "system.multicall",
+                vec![Value::Array(calls)],
+            )),
+        )
+        .await;
+    let MethodResponse::Success(value) = decode_method_response(&outcome.body).unwrap() else {
+        panic!("the multicall itself succeeds");
+    };
+    let results = pbx_xmlrpc::parse_multicall(&value).unwrap();
+    assert_eq!(results.len(), 53);
+    // 640 KiB each: the first fits, the second does not, and no later get_all
+    // is run, while the change in between still is.
+    assert_eq!(backend.get_alls.load(Ordering::SeqCst), 2);
+    assert!(results[0].is_ok());
+    assert_eq!(results[2].as_ref().unwrap(), &Value::Bool(true));
+    for (i, result) in results.iter().enumerate().skip(3) {
+        let fault = result.as_ref().unwrap_err();
+        assert!(is_size_fault(fault.code, &fault.string, max), "{fault:?}");
+        assert!(
+            fault
+                .string
+                .starts_with(&format!("system.multicall: call {}: not run: ", i + 1)),
+            "{fault:?}"
+        );
+    }
 }
