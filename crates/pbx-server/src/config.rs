@@ -45,6 +45,13 @@ pub struct ServerConfig {
     /// How long reading a request's body may take; beyond it, 408 (a client
     /// trickling its body). Default 20 s.
     pub body_timeout: Duration,
+    /// How long a client may take to receive what is written to it, from the
+    /// moment its socket stops taking bytes until all of it is through; beyond,
+    /// the connection is closed and the answer it held freed
+    /// ([`serve`](crate::serve) only). An answer of `N` bytes thus needs a
+    /// client taking about `N / write_timeout` bytes per second once the socket
+    /// buffers are full. Default 30 s.
+    pub write_timeout: Duration,
     /// The most connections served at once; beyond, a new connection is answered
     /// 503 and closed ([`serve`](crate::serve) only). Default 1024.
     pub max_connections: usize,
@@ -74,6 +81,7 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(20),
+            write_timeout: Duration::from_secs(30),
             max_connections: 1024,
             max_connections_per_address: 64,
             max_requests_per_connection: 1000,

@@ -15,8 +15,12 @@
 //!   slowed per user name across addresses; a bounded number of passwords
 //!   verified at once ([`ThrottleConfig`]); every 401 closes its connection;
 //! - request and body timeouts (408), and with [`serve`] (or [`serve_tls`] for
-//!   HTTPS) an idle and header timeout, caps on connections, requests per
-//!   connection and header size, and graceful shutdown;
+//!   HTTPS) an idle and header timeout, a write timeout (a client that does not
+//!   take its answer is cut off), caps on connections, requests per connection
+//!   and header size, and graceful shutdown;
+//! - large answers (the binding's estimate, `pbx_xmlrpc::Answer::is_large`)
+//!   written on a blocking thread, never on the async workers; the binding
+//!   bounds their size (`Handler::with_max_response_bytes`);
 //! - one log event per request (`status`, `user`, `method`, `fault_code`,
 //!   `duration`), never the password or the `Authorization` header.
 //!
@@ -74,6 +78,7 @@ mod rpc;
 mod serve;
 mod throttle;
 mod tls;
+mod write_timeout;
 
 use std::sync::Arc;
 

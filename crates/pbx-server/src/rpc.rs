@@ -8,6 +8,7 @@ use axum::http::header::{CONNECTION, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pbx_backend::Caller;
+use pbx_xmlrpc::{Answer, Outcome};
 
 use crate::auth::{self, AuthFailure};
 use crate::log::RequestLog;
@@ -36,17 +37,25 @@ pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Res
     let read = body::read(&state.config, &headers, body);
     let mut response = match tokio::time::timeout(state.config.body_timeout, read).await {
         Ok(Ok(bytes)) => {
-            let outcome = state.handler.handle(&caller, &bytes).await;
-            log.method = outcome.method;
-            log.fault_code = outcome.fault_code;
-            (
-                [(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("text/xml; charset=utf-8"),
-                )],
-                outcome.body,
-            )
-                .into_response()
+            let answer = state.handler.answer(&caller, &bytes).await;
+            drop(bytes);
+            match write(answer).await {
+                Some(outcome) => {
+                    log.method = outcome.method;
+                    log.fault_code = outcome.fault_code;
+                    (
+                        [(
+                            CONTENT_TYPE,
+                            HeaderValue::from_static("text/xml; charset=utf-8"),
+                        )],
+                        outcome.body,
+                    )
+                        .into_response()
+                }
+                None => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal server error\n").into_response()
+                }
+            }
         }
         Ok(Err(error)) => error.into_response(),
         Err(_) => (StatusCode::REQUEST_TIMEOUT, "request body too slow\n").into_response(),
@@ -60,6 +69,22 @@ pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Res
 /// connection open only once one of its requests has logged in.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Authenticated;
+
+/// Writes the answer: a large one on a blocking thread, since writing it is long
+/// CPU work that would hold an async worker (and everyone queued behind it); a
+/// small one in place, without the hop. `None` if the writing thread panicked.
+async fn write(answer: Answer) -> Option<Outcome> {
+    if !answer.is_large() {
+        return Some(answer.encode());
+    }
+    match tokio::task::spawn_blocking(move || answer.encode()).await {
+        Ok(outcome) => Some(outcome),
+        Err(error) => {
+            tracing::error!(%error, "writing an answer failed");
+            None
+        }
+    }
+}
 
 async fn authenticate(
     state: &AppState,

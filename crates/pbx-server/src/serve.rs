@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 use tower::{Service, ServiceExt as _};
 
 use crate::rpc::Authenticated;
+use crate::write_timeout::WriteTimeout;
 use crate::{AppState, TlsConfig, router};
 
 /// Serves the API on `listener` until `shutdown` completes, then stops accepting,
@@ -32,11 +33,12 @@ use crate::{AppState, TlsConfig, router};
 ///
 /// HTTP/1.0 and 1.1 with keep-alive. Besides what [`router`] does, each connection
 /// gets the [`idle_timeout`](crate::ServerConfig::idle_timeout) (which also bounds
-/// reading the headers), and the caps of [`ServerConfig`](crate::ServerConfig) on
-/// connections (in all and per client address), requests per connection and
-/// headers apply; a connection stays open after an answer only once one of its
-/// requests has logged in; requests carry the peer's address as axum's
-/// `ConnectInfo<SocketAddr>`.
+/// reading the headers) and the [`write_timeout`](crate::ServerConfig::write_timeout)
+/// (a client that does not take its answer is cut off), and the caps of
+/// [`ServerConfig`](crate::ServerConfig) on connections (in all and per client
+/// address), requests per connection and headers apply; a connection stays open
+/// after an answer only once one of its requests has logged in; requests carry
+/// the peer's address as axum's `ConnectInfo<SocketAddr>`.
 ///
 /// Errors accepting a connection are logged and retried, as `axum::serve` does;
 /// the result is `Ok` today.
@@ -163,6 +165,7 @@ async fn run(
                 };
                 // Small request/response pairs: do not wait to fill a segment.
                 let _ = stream.set_nodelay(true);
+                let stream = WriteTimeout::new(stream, config.write_timeout);
                 let service =
                     connection_service(app.clone(), peer, config.max_requests_per_connection);
                 let http = http.clone();

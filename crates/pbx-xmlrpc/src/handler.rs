@@ -8,17 +8,26 @@ use tracing::Instrument as _;
 
 use pbx_backend::{Caller, PbxBackend, PlayOptions, Simulator};
 use xmlrpc_codec::{
-    DecodeError, Decoder, Encoder, Fault, Limits, MethodCall, Value, encode_fault, encode_value,
+    DecodeError, Decoder, EncodeError, Encoder, Fault, Limits, MethodCall, Value, ValueWriter,
+    Written, encode_fault, encode_value,
 };
 
 use crate::fault::{FaultCode, INTERNAL_MESSAGE, fault_from_backend};
 use crate::methods::{Group, Method, MethodSpec, method, methods};
-use crate::records::Capability;
+use crate::records::{Capability, fault_to_value};
 use crate::reply::Reply;
 use crate::request::{Request, SimRequest, multicall_entries, no_such_method};
 
 /// The default for [`Handler::with_max_multicall`].
 pub const DEFAULT_MAX_MULTICALL: usize = 1000;
+
+/// The default for [`Handler::with_max_response_bytes`]: 16 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 << 20;
+
+/// From this estimated size on, an [`Answer`] [`is_large`](Answer::is_large):
+/// writing it takes long enough (a millisecond or more) to belong off an async
+/// worker. 256 KiB.
+pub const LARGE_ANSWER_BYTES: usize = 256 << 10;
 
 /// Serves the PBXpress API over XML-RPC for one backend: decodes a request, checks
 /// its parameters, calls the backend, and encodes the result or the fault.
@@ -42,6 +51,7 @@ pub struct Handler {
     simulation: Simulation,
     limits: Limits,
     max_multicall: usize,
+    max_response_bytes: usize,
 }
 
 /// Whether the `sim.*` methods exist on this server, and whether they are open.
@@ -80,6 +90,7 @@ impl std::fmt::Debug for Handler {
             .field("simulation", &simulation)
             .field("limits", &self.limits)
             .field("max_multicall", &self.max_multicall)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -94,6 +105,7 @@ impl Handler {
             simulation: Simulation::Absent,
             limits: Limits::default(),
             max_multicall: DEFAULT_MAX_MULTICALL,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -123,6 +135,22 @@ impl Handler {
         self
     }
 
+    /// The most bytes one answer may take (default [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    ///
+    /// A result that would pass it is fault -4, "the answer would exceed N bytes
+    /// (max_response_bytes)", decided before the answer is written when its size
+    /// can be told from the result (the text it holds), else as soon as writing
+    /// passes the bound: an answer never costs much more than this in memory.
+    /// In a `system.multicall` the results together count against it: a sub-call
+    /// whose result does not fit in what the earlier ones left is that fault in
+    /// place, and the others still answer (some may have changed things), except
+    /// that once one did not fit, later reads (`get_*`, `dict_get*`) are that
+    /// fault without being run.
+    pub fn with_max_response_bytes(mut self, max: usize) -> Self {
+        self.max_response_bytes = max;
+        self
+    }
+
     /// The backend (for authentication by the server).
     pub fn backend(&self) -> &Arc<dyn PbxBackend> {
         &self.backend
@@ -147,9 +175,19 @@ impl Handler {
     /// `methodResponse`, never a panic. Logs (at debug level) the method, the user,
     /// the duration and the fault code, never parameters or stored values; internal
     /// errors are logged at error level with their detail.
+    ///
+    /// [`Handler::answer`] then [`Answer::encode`]: a server that wants to write
+    /// large answers off its async workers calls the two itself.
     pub async fn handle(&self, caller: &Caller, body: &[u8]) -> Outcome {
+        self.answer(caller, body).await.encode()
+    }
+
+    /// Runs the call in `body` on behalf of `caller`, up to the answer that is
+    /// still to be written: the backend's work is done, the writing (CPU only,
+    /// and for a large answer worth a blocking thread) is [`Answer::encode`].
+    pub async fn answer(&self, caller: &Caller, body: &[u8]) -> Answer {
         let started = Instant::now();
-        let (method, response) = match Decoder::new(self.limits.clone()).method_call(body) {
+        let (method, result) = match Decoder::new(self.limits.clone()).method_call(body) {
             Err(error) => (None, Err(decode_fault(&error))),
             Ok(call) => {
                 // Shortened, and control characters replaced, so that a hostile name
@@ -164,28 +202,14 @@ impl Handler {
                 // method failed; at info, the server's event for the request follows
                 // the error with the method. A span per request costs as much as that
                 // event, so none unless debug is on.
-                let response = if tracing::enabled!(tracing::Level::DEBUG) {
+                let result = if tracing::enabled!(tracing::Level::DEBUG) {
                     let span = tracing::debug_span!("xmlrpc", method = ?shown);
-                    self.call_reply(caller, &call).instrument(span).await
+                    self.produce(caller, &call).instrument(span).await
                 } else {
-                    self.call_reply(caller, &call).await
+                    self.produce(caller, &call).await
                 };
-                (Some(shown), response)
+                (Some(shown), result)
             }
-        };
-        let (body, fault_code) = match response {
-            // Written straight from the records: no `Value` tree for list results.
-            Ok(reply) => match Encoder::default()
-                .method_response_with_capacity(reply.size_hint(), |w| reply.write(w))
-            {
-                Ok(body) => (body, None),
-                Err(error) => {
-                    tracing::error!(method = method.as_deref(), %error, "cannot encode a result");
-                    let fault = FaultCode::Internal.fault(INTERNAL_MESSAGE);
-                    (encode_fault(&fault), Some(fault.code))
-                }
-            },
-            Err(fault) => (encode_fault(&fault), Some(fault.code)),
         };
         // At debug level: a server writes its own event per request from the
         // `Outcome` (pbx-server does), so that each request logs once at info.
@@ -193,14 +217,32 @@ impl Handler {
             method = method.as_deref().unwrap_or("-"),
             user = caller.number(),
             elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            fault_code,
+            fault_code = result.as_ref().err().map(|f| f.code),
             "xml-rpc call"
         );
-        Outcome {
-            body,
+        Answer {
             method,
-            fault_code,
+            result,
+            max_bytes: self.max_response_bytes,
         }
+    }
+
+    /// The result of `call`, checked against the answer's bound as far as its
+    /// size can be told before writing.
+    async fn produce(&self, caller: &Caller, call: &MethodCall) -> Result<Produced, Fault> {
+        if call.method_name == Method::Multicall.name() {
+            return self
+                .multicall_replies(caller, call)
+                .await
+                .map(Produced::Multicall);
+        }
+        let reply = self.single_reply(caller, call).await?;
+        // The markup around a single result is what the floor leaves out: none
+        // of it is client-controlled.
+        if reply.min_len().saturating_add(Answer::DOCUMENT) > self.max_response_bytes {
+            return Err(too_large(self.max_response_bytes));
+        }
+        Ok(Produced::Single(reply))
     }
 
     /// Runs one decoded call: its result value or its fault. `system.multicall` runs
@@ -217,11 +259,6 @@ impl Handler {
         self.single_reply(caller, call).await
     }
 
-    /// Any call but `system.multicall` (which `execute` refuses: no nesting).
-    async fn single(&self, caller: &Caller, call: &MethodCall) -> Result<Value, Fault> {
-        self.single_reply(caller, call).await.map(Reply::into_value)
-    }
-
     async fn single_reply(&self, caller: &Caller, call: &MethodCall) -> Result<Reply, Fault> {
         // Not offered (e.g. `sim.*` without a simulator) answers as if it did not exist.
         if !method(&call.method_name).is_some_and(|spec| self.offers(spec)) {
@@ -236,6 +273,22 @@ impl Handler {
         caller: &Caller,
         call: &MethodCall,
     ) -> Result<Vec<Result<Value, Fault>>, Fault> {
+        let replies = self.multicall_replies(caller, call).await?;
+        Ok(replies
+            .into_iter()
+            .map(|r| r.map(Reply::into_value))
+            .collect())
+    }
+
+    /// The sub-calls' results, in order, each fault in place. Their sizes add up
+    /// against `max_response_bytes` as they come: a result that does not fit in
+    /// what the earlier ones left is dropped at once for fault -4, so that the
+    /// results held until the answer is written stay within the bound.
+    async fn multicall_replies(
+        &self,
+        caller: &Caller,
+        call: &MethodCall,
+    ) -> Result<Vec<Result<Reply, Fault>>, Fault> {
         let entries = multicall_entries(call)?;
         if entries.len() > self.max_multicall {
             return Err(FaultCode::InvalidParams.fault(format!(
@@ -245,6 +298,11 @@ impl Handler {
             )));
         }
         let mut results = Vec::with_capacity(entries.len());
+        let mut used = Answer::DOCUMENT;
+        // Once a result did not fit, later reads are not run: a thousand
+        // `get_all`s of a full quota would each copy the user's data only to be
+        // refused. Changes still run (their result is `true`).
+        let mut full = false;
         for (i, entry) in entries.into_iter().enumerate() {
             let result = match entry {
                 Ok(sub) if sub.method_name == Method::Multicall.name() => {
@@ -253,10 +311,34 @@ impl Handler {
                         i + 1
                     )))
                 }
-                Ok(sub) => self.single(caller, &sub).await,
+                Ok(sub) if full && reads_data(&sub.method_name) => Err(FaultCode::LimitReached
+                    .fault(format!(
+                        "system.multicall: call {}: not run: {} with the earlier results",
+                        i + 1,
+                        too_large_message(self.max_response_bytes)
+                    ))),
+                Ok(sub) => self.single_reply(caller, &sub).await,
+                Err(fault) => Err(fault),
+            };
+            let result = match result {
+                Ok(reply) => {
+                    let size = reply.min_len().saturating_add(Answer::MULTICALL_ITEM);
+                    if used.saturating_add(size) > self.max_response_bytes {
+                        full = true;
+                        Err(FaultCode::LimitReached.fault(format!(
+                            "system.multicall: call {}: {}",
+                            i + 1,
+                            too_large_message(self.max_response_bytes)
+                        )))
+                    } else {
+                        used += size;
+                        Ok(reply)
+                    }
+                }
                 Err(fault) => Err(fault),
             };
             if let Err(fault) = &result {
+                used = used.saturating_add(Answer::MULTICALL_ITEM + fault.string.len());
                 tracing::debug!(
                     call = i + 1,
                     fault_code = fault.code,
@@ -407,6 +489,171 @@ impl Handler {
                 .fault("dict_get_serialized: the key's value is not a serialized array or struct")),
         }
     }
+}
+
+/// What [`Handler::answer`] produced: a result, or a fault, still to be written
+/// by [`Answer::encode`]. Owns everything it needs (`Send + 'static`), so that a
+/// server can write a large one on a blocking thread.
+pub struct Answer {
+    method: Option<String>,
+    result: Result<Produced, Fault>,
+    max_bytes: usize,
+}
+
+/// Shows the method, the size and the fault code: never the result, which may
+/// be a user's stored values.
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("method", &self.method)
+            .field("estimated_len", &self.estimated_len())
+            .field("fault_code", &self.result.as_ref().err().map(|f| f.code))
+            .field("max_bytes", &self.max_bytes)
+            .finish()
+    }
+}
+
+/// A successful result still to be written.
+enum Produced {
+    Single(Reply),
+    /// Each sub-call's result or fault, written in place.
+    Multicall(Vec<Result<Reply, Fault>>),
+}
+
+impl Answer {
+    /// The declaration and `methodResponse` markup around a result (86 bytes),
+    /// rounded down: part of every answer's floor.
+    const DOCUMENT: usize = 80;
+    /// The least markup around one multicall result (`<value><array><data>`
+    /// ..., 43 bytes) or fault, rounded down.
+    const MULTICALL_ITEM: usize = 40;
+
+    /// The method called, when the body was a methodCall (as in [`Outcome::method`]).
+    pub fn method(&self) -> Option<&str> {
+        self.method.as_deref()
+    }
+
+    /// About how many bytes the answer will take: no fewer than the text it
+    /// carries (an estimate for records and the document's markup).
+    pub fn estimated_len(&self) -> usize {
+        match &self.result {
+            Err(fault) => Self::DOCUMENT + fault.string.len(),
+            Ok(Produced::Single(reply)) => reply.size_hint().max(reply.min_len()),
+            Ok(Produced::Multicall(results)) => {
+                results.iter().fold(Self::DOCUMENT, |total, result| {
+                    total.saturating_add(match result {
+                        Ok(reply) => reply.min_len().saturating_add(Self::MULTICALL_ITEM),
+                        Err(fault) => fault.string.len() + Self::MULTICALL_ITEM,
+                    })
+                })
+            }
+        }
+    }
+
+    /// Whether the answer is large enough ([`LARGE_ANSWER_BYTES`]) that writing
+    /// it would hold an async worker for a while: a server writes it on a
+    /// blocking thread. Small answers are not: no thread hop on the fast path.
+    pub fn is_large(&self) -> bool {
+        self.estimated_len() >= LARGE_ANSWER_BYTES
+    }
+
+    /// Writes the answer: the `methodResponse`, result or fault. An answer that
+    /// passes `max_response_bytes` as it is written (text that grows when
+    /// escaped) is fault -4 instead, its partial bytes dropped.
+    pub fn encode(self) -> Outcome {
+        if tracing::enabled!(tracing::Level::DEBUG) && self.is_large() {
+            tracing::debug!(
+                method = self.method.as_deref(),
+                estimated_bytes = self.estimated_len(),
+                "writing a large answer"
+            );
+        }
+        let max = self.max_bytes;
+        let method = self.method;
+        let written = match self.result {
+            Err(fault) => Err(fault),
+            Ok(Produced::Single(reply)) => {
+                let capacity = reply.size_hint().max(reply.min_len());
+                Encoder::default()
+                    .method_response_within(capacity, max, |w| reply.write(w))
+                    .map_err(|e| encode_failure(method.as_deref(), &e, max))
+            }
+            Ok(Produced::Multicall(results)) => {
+                let capacity = results.len().saturating_mul(256).min(Reply::MAX_SIZE_HINT);
+                Encoder::default()
+                    .method_response_within(capacity, max, |w| write_multicall(results, w))
+                    .map_err(|e| encode_failure(method.as_deref(), &e, max))
+            }
+        };
+        let (body, fault_code) = match written {
+            // Written straight from the records: no `Value` tree for list results.
+            Ok(body) => (body, None),
+            Err(fault) => (encode_fault(&fault), Some(fault.code)),
+        };
+        Outcome {
+            body,
+            method,
+            fault_code,
+        }
+    }
+}
+
+/// A multicall's results as the array of one-item arrays and fault structs
+/// `records::multicall_to_value` builds, each result written from its records.
+fn write_multicall(
+    results: Vec<Result<Reply, Fault>>,
+    w: ValueWriter<'_>,
+) -> Result<Written, EncodeError> {
+    w.array(|a| {
+        results.into_iter().try_for_each(|result| match result {
+            Ok(reply) => a.item(|w| w.array(|one| one.item(|w| reply.write(w)))),
+            Err(fault) => a.item(|w| w.value(&fault_to_value(&fault))),
+        })
+    })
+}
+
+/// Whether `name` is a method whose result carries data of any size (a list,
+/// a stored value), which a multicall whose answer is full does not run.
+fn reads_data(name: &str) -> bool {
+    method(name).is_some_and(|spec| {
+        matches!(
+            spec.method,
+            Method::GetCalls
+                | Method::GetExtensions
+                | Method::GetFavorites
+                | Method::GetParkingInfo
+                | Method::GetAll
+                | Method::DictGet
+                | Method::DictGetSerialized
+        )
+    })
+}
+
+/// The fault for an answer that could not be written.
+fn encode_failure(method: Option<&str>, error: &EncodeError, max: usize) -> Fault {
+    match error {
+        EncodeError::TooLarge { .. } => {
+            tracing::debug!(
+                method,
+                max_bytes = max,
+                "an answer passed max_response_bytes"
+            );
+            too_large(max)
+        }
+        _ => {
+            tracing::error!(method, %error, "cannot encode a result");
+            FaultCode::Internal.fault(INTERNAL_MESSAGE)
+        }
+    }
+}
+
+/// Fault -4 for an answer beyond `max_response_bytes`.
+fn too_large(max: usize) -> Fault {
+    FaultCode::LimitReached.fault(too_large_message(max))
+}
+
+fn too_large_message(max: usize) -> String {
+    format!("the answer would exceed {max} bytes (max_response_bytes): ask for less at a time")
 }
 
 /// The canonical `<value>` text `dict_set_serialized` stores.

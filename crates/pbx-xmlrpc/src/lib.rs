@@ -70,7 +70,9 @@ pub use fault::{
     FaultCode, INTERNAL_MESSAGE, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
     fault_from_backend,
 };
-pub use handler::{DEFAULT_MAX_MULTICALL, Handler, Outcome};
+pub use handler::{
+    Answer, DEFAULT_MAX_MULTICALL, DEFAULT_MAX_RESPONSE_BYTES, Handler, LARGE_ANSWER_BYTES, Outcome,
+};
 pub use methods::{Group, Method, MethodSpec, ParamSpec, XmlRpcType, method, methods};
 pub use records::{
     Capability, Record, entries_to_value, fault_to_value, multicall_to_value, parse_call_id,

@@ -108,6 +108,46 @@ impl Reply {
             .min(Self::MAX_SIZE_HINT)
     }
 
+    /// No more bytes than the value takes on the wire (its `<value>`, without the
+    /// document around it): the text it carries, which escaping only lengthens,
+    /// plus the least markup each record takes. Cheap (lengths only, no
+    /// allocation), so that an answer too large for its bound is refused before
+    /// it is written.
+    pub fn min_len(&self) -> usize {
+        // `<value><string></string></value>`
+        const STRING: usize = 32;
+        // `<member><name></name><value><string></string></value></member>`
+        const ENTRY: usize = 62;
+        // Below what the fewest members of each record take (names and markup).
+        let records = |count: usize, each: usize| count.saturating_mul(each);
+        match self {
+            Reply::Calls(calls) => records(calls.len(), 256),
+            Reply::Extensions(entities) => records(entities.len(), 192),
+            Reply::Favorites(favorites) => records(favorites.len(), 96),
+            Reply::Text(text) => STRING + text.len(),
+            Reply::Entries(entries) => entries.iter().fold(STRING, |total, (key, value)| {
+                total
+                    .saturating_add(ENTRY)
+                    .saturating_add(key.len())
+                    .saturating_add(value.len())
+            }),
+            Reply::Object(value) => value_min_len(value),
+            Reply::Multicall(results) => results.iter().fold(STRING, |total, result| {
+                total.saturating_add(match result {
+                    Ok(value) => value_min_len(value),
+                    Err(fault) => fault.string.len(),
+                })
+            }),
+            Reply::Done
+            | Reply::ParkingInfo(_)
+            | Reply::Slot(_)
+            | Reply::CallId(_)
+            | Reply::MethodNames(_)
+            | Reply::Signatures(_)
+            | Reply::Capabilities(_) => 0,
+        }
+    }
+
     /// The largest [`Reply::size_hint`]: 16 MiB.
     pub const MAX_SIZE_HINT: usize = 16 << 20;
 
@@ -147,5 +187,23 @@ impl Reply {
             Method::GetCapabilities => Reply::Capabilities(records::parse_capabilities(value)?),
             Method::Multicall => Reply::Multicall(records::parse_multicall(value)?),
         })
+    }
+}
+
+/// [`Reply::min_len`] of a value tree: its text and the least markup around it.
+fn value_min_len(value: &Value) -> usize {
+    const MARKUP: usize = 16;
+    match value {
+        Value::String(text) => MARKUP + text.len(),
+        Value::Base64(bytes) => MARKUP + bytes.len() / 3 * 4,
+        Value::Array(items) => items.iter().fold(MARKUP, |total, item| {
+            total.saturating_add(value_min_len(item))
+        }),
+        Value::Struct(members) => members.iter().fold(MARKUP, |total, (name, value)| {
+            total
+                .saturating_add(MARKUP + name.len())
+                .saturating_add(value_min_len(value))
+        }),
+        _ => MARKUP,
     }
 }

@@ -86,7 +86,9 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
     let simulation = !args.no_simulation && pbx.simulation_enabled();
     let scenario = scenario(&args, &pbx, simulation)?;
     let player = Arc::new(Player::new(pbx.clone()));
-    let handler = Handler::new(pbx.clone()).with_limits(limits);
+    let handler = Handler::new(pbx.clone())
+        .with_limits(limits)
+        .with_max_response_bytes(args.security.max_response_bytes());
     let handler = if simulation {
         handler.with_simulator(player.clone())
     } else {

@@ -1,5 +1,6 @@
-//! `switchboard serve`'s security options: HTTPS, connection caps, timeouts and
-//! login throttling (docs/security.md), and the warning about plain HTTP.
+//! `switchboard serve`'s security options: HTTPS, connection caps, timeouts,
+//! login throttling and the answer size bound (docs/security.md), and the
+//! warning about plain HTTP.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -60,6 +61,26 @@ pub(crate) struct SecurityArgs {
     /// How long a lockout lasts (answered 429 with Retry-After).
     #[arg(long, value_name = "SECONDS", default_value = "900", value_parser = parse_duration)]
     login_lockout: Duration,
+    /// The largest answer, in bytes; a result beyond it is fault -4 (at least 1024).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES as u64,
+        value_parser = clap::value_parser!(u64).range(1024..)
+    )]
+    max_response_bytes: u64,
+    /// How long a client may leave its answer untaken before it is cut off.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_positive_duration)]
+    write_timeout: Duration,
+}
+
+/// A duration above zero: a zero write timeout would cut off any client that
+/// falls behind by one socket buffer.
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        Duration::ZERO => Err(format!("{text:?} is zero: give a duration above zero")),
+        duration => Ok(duration),
+    }
 }
 
 impl SecurityArgs {
@@ -71,6 +92,7 @@ impl SecurityArgs {
         config.max_requests_per_connection = self.max_requests_per_connection.max(1);
         config.idle_timeout = self.idle_timeout;
         config.body_timeout = self.body_timeout;
+        config.write_timeout = self.write_timeout;
         config.throttle.slow_after = self.login_slow_after;
         config.throttle.lock_after = self.login_lock_after;
         config.throttle.lockout = self.login_lockout;
@@ -79,6 +101,11 @@ impl SecurityArgs {
         config.throttle.max_concurrent_verifications = self.max_concurrent_logins.max(1);
         config.throttle.verification_wait = self.login_wait;
         config
+    }
+
+    /// The binding's bound on an answer's size (`Handler::with_max_response_bytes`).
+    pub(crate) fn max_response_bytes(&self) -> usize {
+        usize::try_from(self.max_response_bytes).unwrap_or(usize::MAX)
     }
 
     /// The certificate to serve HTTPS with, if asked for.
@@ -159,5 +186,43 @@ mod tests {
         assert_eq!(config.throttle.user_slow_after, 50);
         assert_eq!(config.throttle.max_concurrent_verifications, 2);
         assert_eq!(config.throttle.verification_wait, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn the_answer_size_and_write_timeout_flags_reach_their_settings() {
+        let defaults = Args::try_parse_from(["serve"]).unwrap().security;
+        assert_eq!(
+            defaults.max_response_bytes(),
+            pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES
+        );
+        assert_eq!(
+            defaults.server_config().write_timeout,
+            ServerConfig::default().write_timeout
+        );
+
+        let given = Args::try_parse_from([
+            "serve",
+            "--max-response-bytes",
+            "4096",
+            "--write-timeout",
+            "500ms",
+        ])
+        .unwrap()
+        .security;
+        assert_eq!(given.max_response_bytes(), 4096);
+        assert_eq!(
+            given.server_config().write_timeout,
+            Duration::from_millis(500)
+        );
+
+        // Values that would refuse every answer, or cut off every client, are
+        // refused with a message.
+        let error = Args::try_parse_from(["serve", "--max-response-bytes", "10"]).unwrap_err();
+        assert!(
+            error.to_string().contains("--max-response-bytes"),
+            "{error}"
+        );
+        let error = Args::try_parse_from(["serve", "--write-timeout", "0"]).unwrap_err();
+        assert!(error.to_string().contains("above zero"), "{error}");
     }
 }

@@ -171,6 +171,13 @@ pub enum EncodeError {
         /// The offending character.
         ch: char,
     },
+    /// The document would pass the size given to
+    /// [`Encoder::method_response_within`](crate::Encoder::method_response_within).
+    #[error("the document would exceed {max_bytes} bytes")]
+    TooLarge {
+        /// The most bytes the document could take.
+        max_bytes: usize,
+    },
     /// The writer failed.
     #[error("write failed: {0}")]
     Io(#[from] std::io::Error),

@@ -46,6 +46,8 @@ pub struct Written(());
 pub struct ValueWriter<'a> {
     out: &'a mut String,
     encoder: Encoder,
+    /// The most bytes the document may hold: see [`Encoder::method_response_within`].
+    max: usize,
 }
 
 impl<'a> ValueWriter<'a> {
@@ -124,6 +126,7 @@ impl<'a> ValueWriter<'a> {
         items(&mut ArrayWriter {
             out: self.out,
             encoder: self.encoder,
+            max: self.max,
         })?;
         self.out.push_str("</data></array></value>");
         Ok(Written(()))
@@ -139,6 +142,7 @@ impl<'a> ValueWriter<'a> {
         members(&mut StructWriter {
             out: self.out,
             encoder: self.encoder,
+            max: self.max,
         })?;
         self.out.push_str("</struct></value>");
         Ok(Written(()))
@@ -150,6 +154,7 @@ impl<'a> ValueWriter<'a> {
 pub struct ArrayWriter<'a> {
     out: &'a mut String,
     encoder: Encoder,
+    max: usize,
 }
 
 impl ArrayWriter<'_> {
@@ -158,11 +163,12 @@ impl ArrayWriter<'_> {
         &mut self,
         value: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
     ) -> Result<(), EncodeError> {
-        value(ValueWriter {
+        let Written(()) = value(ValueWriter {
             out: self.out,
             encoder: self.encoder,
-        })
-        .map(|_| ())
+            max: self.max,
+        })?;
+        within(self.out, self.max)
     }
 }
 
@@ -171,6 +177,7 @@ impl ArrayWriter<'_> {
 pub struct StructWriter<'a> {
     out: &'a mut String,
     encoder: Encoder,
+    max: usize,
 }
 
 impl StructWriter<'_> {
@@ -186,9 +193,10 @@ impl StructWriter<'_> {
         let Written(()) = value(ValueWriter {
             out: self.out,
             encoder: self.encoder,
+            max: self.max,
         })?;
         self.out.push_str("</member>");
-        Ok(())
+        within(self.out, self.max)
     }
 }
 
@@ -200,7 +208,7 @@ impl Encoder {
         &self,
         result: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
     ) -> Result<Vec<u8>, EncodeError> {
-        self.method_response_with_capacity(256, result)
+        self.method_response_within(256, usize::MAX, result)
     }
 
     /// [`Encoder::method_response_with`] into a buffer of `capacity` bytes to start
@@ -212,14 +220,31 @@ impl Encoder {
         capacity: usize,
         result: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
     ) -> Result<Vec<u8>, EncodeError> {
-        let mut out = String::with_capacity(capacity);
+        self.method_response_within(capacity, usize::MAX, result)
+    }
+
+    /// [`Encoder::method_response_with_capacity`] for a document of at most
+    /// `max_bytes`: writing stops with [`EncodeError::TooLarge`] as soon as an
+    /// array item or struct member takes the document past it, so a huge result
+    /// costs about `max_bytes` of memory, not its own size. The check falls
+    /// between items and members: the buffer passes `max_bytes` by at most one
+    /// item (plus the buffer's own growth) before it is dropped.
+    pub fn method_response_within(
+        &self,
+        capacity: usize,
+        max_bytes: usize,
+        result: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let mut out = String::with_capacity(capacity.min(max_bytes));
         out.push_str(DECLARATION);
         out.push_str("<methodResponse><params><param>");
         let Written(()) = result(ValueWriter {
             out: &mut out,
             encoder: *self,
+            max: max_bytes,
         })?;
         out.push_str("</param></params></methodResponse>");
+        within(&out, max_bytes)?;
         Ok(out.into_bytes())
     }
 
@@ -233,8 +258,18 @@ impl Encoder {
         let Written(()) = value(ValueWriter {
             out: &mut out,
             encoder: *self,
+            max: usize::MAX,
         })?;
         Ok(out)
+    }
+}
+
+/// [`EncodeError::TooLarge`] once the document passes `max` bytes.
+fn within(out: &str, max: usize) -> Result<(), EncodeError> {
+    if out.len() > max {
+        Err(EncodeError::TooLarge { max_bytes: max })
+    } else {
+        Ok(())
     }
 }
 
@@ -314,5 +349,28 @@ mod tests {
             extended.value_with(|w| w.int(1 << 40)).unwrap(),
             "<value><i8>1099511627776</i8></value>"
         );
+    }
+
+    #[test]
+    fn stops_writing_once_the_document_passes_its_bound() {
+        let items =
+            |w: ValueWriter<'_>| w.array(|a| (0..1000).try_for_each(|i| a.item(|w| w.int(i))));
+        let whole = Encoder::default().method_response_with(items).unwrap();
+        let exact = Encoder::default()
+            .method_response_within(0, whole.len(), items)
+            .unwrap();
+        assert_eq!(exact, whole);
+        assert!(matches!(
+            Encoder::default().method_response_within(0, whole.len() - 1, items),
+            Err(EncodeError::TooLarge { max_bytes }) if max_bytes == whole.len() - 1
+        ));
+        // Struct members are checked as they are written, too.
+        let members = |w: ValueWriter<'_>| {
+            w.structure(|s| (0..1000).try_for_each(|i| s.member("k", |w| w.int(i))))
+        };
+        assert!(matches!(
+            Encoder::default().method_response_within(16, 1024, members),
+            Err(EncodeError::TooLarge { max_bytes: 1024 })
+        ));
     }
 }

@@ -4,6 +4,7 @@
 //! The exhaustive per-method and per-fault tests live with the binding
 //! (`pbx-xmlrpc`); these check what HTTP adds.
 
+mod answers;
 mod hostile;
 mod http;
 mod logins;

@@ -11,6 +11,7 @@
 //! - `roundtrip`: property tests for every record and request, both directions.
 //! - `script`: the `.rpc` script format and a small literal syntax for values.
 
+mod answer_size;
 mod api;
 mod docs;
 mod handler;
