@@ -100,6 +100,7 @@
 //! # assert!(body.starts_with(b"<?xml"));
 //! ```
 
+pub mod bytes;
 mod datetime;
 mod datetime_interop;
 mod datetime_serde;
@@ -109,6 +110,7 @@ mod encode;
 mod error;
 mod limits;
 mod message;
+pub mod nil;
 mod ser;
 mod serde_error;
 #[cfg(test)]
@@ -116,8 +118,9 @@ mod serde_tests;
 mod value;
 mod writer;
 
+pub use bytes::Bytes;
 pub use datetime::{DateTime, InvalidDateTime};
-#[cfg(any(feature = "chrono", feature = "time"))]
+#[cfg(any(feature = "chrono", feature = "time", feature = "jiff"))]
 pub use datetime_interop::with;
 pub use de::{from_params, from_value};
 pub use decode::{Decoder, decode_method_call, decode_method_response, decode_value};
@@ -126,8 +129,13 @@ pub use encode::{
 };
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use limits::Limits;
-pub use message::{Fault, MethodCall, MethodResponse};
-pub use ser::{to_params, to_value};
+pub use message::{Fault, InvalidFault, MethodCall, MethodResponse};
+pub use ser::{Positional, to_params, to_value};
 pub use serde_error::{PathSegment, SerdeError};
-pub use value::{Struct, Value};
+pub use value::{Struct, Value, ValueIndex};
 pub use writer::{ArrayWriter, StructWriter, ValueWriter, Written};
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
