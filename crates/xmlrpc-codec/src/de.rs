@@ -39,6 +39,13 @@ const VALUE_TOKEN: &str = "$xmlrpc_codec::private::Value";
 /// To borrow strings and bytes from the value instead of moving them, deserialize from
 /// a reference: `T::deserialize(&value)` (`&Value` and `Value` are both `Deserializer`s).
 ///
+/// A type that takes anything (`deserialize_any`: serde's `flatten` and `untagged`
+/// buffers, `serde_json::Value`) is handed a dateTime as a one-member map with a
+/// private key, so that it reaches a [`DateTime`](crate::DateTime) or [`Value`] field
+/// behind the buffer as a dateTime (and is written back as one). A `String` field
+/// asks for a string and gets the ISO 8601 text, except behind such a buffer, where
+/// it must be a `DateTime` field instead.
+///
 /// Errors say what was expected, what was found and where:
 ///
 /// ```
@@ -98,8 +105,10 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, SerdeError> {
 /// # Ok::<(), xmlrpc_codec::SerdeError>(())
 /// ```
 ///
-/// A struct is read *positionally*; to read a method's single struct parameter into a
-/// struct, ask for a one-element tuple: `from_params::<(Transfer,)>(params)`.
+/// A struct is read *positionally* (the mirror of
+/// [`to_params(&Positional(&t))`](crate::Positional)); to read a method's single
+/// struct parameter into a struct, ask for a one-element tuple, as `to_params` sends
+/// it: `from_params::<(Transfer,)>(params)`.
 pub fn from_params<T: DeserializeOwned>(params: Vec<Value>) -> Result<T, SerdeError> {
     T::deserialize(ParamsDeserializer { params })
 }

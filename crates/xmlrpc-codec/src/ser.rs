@@ -20,9 +20,9 @@ use crate::{SerdeError, Struct, Value};
 /// | `i8`…`i64`, `u8`…`u64`, `i128`, `u128`, `isize`, `usize` | `Int` | a value outside `i64` is an error when writing; outside the target type, when reading |
 /// | `f32`, `f64` | `Double` | NaN and infinities are errors; an `Int` also reads as a float, a `Double` never as an integer |
 /// | `char`, `&str`, `String` | `String` | a `DateTime` also reads as its ISO 8601 text |
-/// | bytes (`serde_bytes`, `serialize_bytes`) | `Base64` | a plain `Vec<u8>` is written as an array of ints, but reads `Base64` too |
+/// | bytes ([`Bytes`](crate::Bytes), [`bytes`](crate::bytes), `serde_bytes`) | `Base64` | a plain `Vec<u8>` is written as an array of ints, but reads `Base64` too |
 /// | [`DateTime`](crate::DateTime) | `DateTime` | also read from an ISO 8601 string |
-/// | `Option<T>` | `None` → `Nil`; `Some(x)` → `x` | `Nil` → `None`; as a struct field or map entry, `None` is **left out** and an absent member reads as `None` |
+/// | `Option<T>` | `None` → `Nil`; `Some(x)` → `x` | `Nil` → `None`; as a struct field or map entry, `None` is **left out** (or `Nil` with [`nil`](crate::nil)) and an absent member reads as `None` |
 /// | `()`, unit struct | `Nil` | `Nil` or an empty array |
 /// | unit variant `E::A` | `String("A")` (serde `rename`s apply) | |
 /// | newtype, tuple and struct variants | a one-member `Struct` `{ "A": content }` (externally tagged) | |

@@ -1458,3 +1458,47 @@ fn faults_convert_to_and_from_values() {
     let response = crate::MethodResponse::from(Err::<Value, _>(fault.clone()));
     assert_eq!(response.into_result(), Err(fault));
 }
+
+#[cfg(feature = "jiff")]
+#[test]
+fn jiff_conversions() {
+    use jiff::{Timestamp, civil};
+
+    let naive = civil::DateTime::new(2024, 3, 1, 9, 30, 5, 7).unwrap();
+    let ours = DateTime::try_from(naive).unwrap();
+    assert_eq!(ours, dt().with_nanosecond(7).unwrap());
+    assert_eq!(civil::DateTime::try_from(ours).unwrap(), naive);
+    let early = civil::DateTime::new(-1, 1, 1, 0, 0, 0, 0).unwrap();
+    assert!(DateTime::try_from(early).is_err());
+    let leap: DateTime = "20161231T23:59:60".parse().unwrap();
+    assert!(civil::DateTime::try_from(leap).is_err());
+
+    // A timestamp is written in UTC; a zoned dateTime reads back as its instant.
+    let ts: Timestamp = "2024-03-01T09:30:05Z".parse().unwrap();
+    let ours = DateTime::try_from(ts).unwrap();
+    assert_eq!(ours.to_string(), "20240301T09:30:05Z");
+    let paris: DateTime = "20240301T11:30:05+02:00".parse().unwrap();
+    assert_eq!(Timestamp::try_from(paris).unwrap(), ts);
+    assert!(Timestamp::try_from(dt()).is_err(), "naive: no instant");
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Cdr {
+        #[serde(with = "crate::with::jiff_civil")]
+        start: civil::DateTime,
+        #[serde(default, with = "crate::with::jiff_timestamp::option")]
+        end: Option<Timestamp>,
+    }
+    let cdr = Cdr {
+        start: naive,
+        end: Some(ts),
+    };
+    let v = to_value(&cdr).unwrap();
+    assert_eq!(
+        v,
+        st([
+            ("start", Value::DateTime(dt().with_nanosecond(7).unwrap())),
+            ("end", Value::DateTime(ours)),
+        ])
+    );
+    assert_eq!(from_value::<Cdr>(v).unwrap(), cdr);
+}
