@@ -114,10 +114,7 @@ impl Fault {
     /// The fault as the struct [`Value`] the encoder writes: `faultCode` and
     /// `faultString` only (the same as `Value::from(fault)`).
     pub fn to_value(&self) -> Value {
-        let mut members = Struct::with_capacity(2);
-        members.insert("faultCode", Value::Int(i64::from(self.code)));
-        members.insert("faultString", Value::String(self.string.clone()));
-        Value::Struct(members)
+        Value::from(Fault::new(self.code, self.string.clone()))
     }
 }
 
