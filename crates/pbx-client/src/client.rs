@@ -144,7 +144,7 @@ impl Client {
         let body = read_body(&mut response, self.inner.max_response_bytes, true).await?;
         match self.inner.decoder.method_response(&body) {
             Ok(MethodResponse::Success(value)) => Ok(value),
-            Ok(MethodResponse::Fault(Fault { code, string })) => Err(ClientError::Fault {
+            Ok(MethodResponse::Fault(Fault { code, string, .. })) => Err(ClientError::Fault {
                 code,
                 message: string,
             }),

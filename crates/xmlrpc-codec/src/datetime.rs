@@ -6,7 +6,40 @@
 /// the wild sometimes add `Z` or `±hh:mm`, which is kept in [`DateTime::offset_minutes`]
 /// so that nothing read is lost. Fields are private because a `DateTime` is always a
 /// valid date: build one with [`DateTime::new`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// # Equality, order, hash
+///
+/// - **Equality is exact**: two values are equal when they have the same fields,
+///   offset included, that is when they are written as the same text. So
+///   `11:00+02:00` and `09:00Z` are *not* equal, although they are the same instant:
+///   a codec must not call two documents the same when it writes them differently.
+///   [`Hash`] agrees with it.
+/// - **Order is by instant first**: values are ordered by the instant they name,
+///   taking a naive value (no offset) *as if it were UTC*; values at the same
+///   instant (`11:00+02:00`, `09:00Z`, naive `09:00`, a leap second and the next
+///   second) are then ordered by offset (naive first, then west to east) and fields.
+///   `a == b` exactly when `a.cmp(&b)` is `Equal`, so sorting, `BTreeMap` and
+///   `HashMap` all agree.
+/// - To compare instants alone, without the tie-break, use
+///   [`DateTime::cmp_instant`], which refuses to compare a naive value with a zoned
+///   one (there is no right answer), or [`DateTime::same_instant`].
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use xmlrpc_codec::DateTime;
+///
+/// let paris: DateTime = "20240131T11:00:00+02:00".parse()?;
+/// let utc: DateTime = "20240131T09:00:00Z".parse()?;
+/// let ten: DateTime = "20240131T10:00:00Z".parse()?;
+/// let naive: DateTime = "20240131T09:00:00".parse()?;
+/// assert_ne!(paris, utc); // different text
+/// assert_eq!(paris.same_instant(&utc), Some(true));
+/// assert!(paris < ten); // 09:00Z is before 10:00Z
+/// assert_eq!(paris.cmp_instant(&ten), Some(Ordering::Less));
+/// assert_eq!(naive.cmp_instant(&utc), None); // naive against zoned: unknown
+/// # Ok::<(), xmlrpc_codec::InvalidDateTime>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DateTime {
     year: u16,
     month: u8,
@@ -107,6 +140,79 @@ impl DateTime {
     /// The UTC offset in minutes the document gave (`Z` is `Some(0)`), if any.
     pub fn offset_minutes(&self) -> Option<i16> {
         self.offset_minutes
+    }
+}
+
+impl DateTime {
+    /// Seconds from 0000-03-01T00:00 at the same offset (a day count that needs no
+    /// calendar library), and the nanoseconds: the instant, less the offset.
+    fn local_seconds(&self) -> i64 {
+        // Days from civil (Howard Hinnant's algorithm), years counted from March.
+        let (y, m) = if self.month <= 2 {
+            (i64::from(self.year) - 1, i64::from(self.month) + 9)
+        } else {
+            (i64::from(self.year), i64::from(self.month) - 3)
+        };
+        let days = 365 * y + y.div_euclid(4) - y.div_euclid(100)
+            + y.div_euclid(400)
+            + (153 * m + 2) / 5
+            + i64::from(self.day)
+            - 1;
+        days * 86_400
+            + i64::from(self.hour) * 3_600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+    }
+
+    /// The instant as (seconds, nanoseconds) on one scale, a naive value read as UTC.
+    fn instant_key(&self) -> (i64, u32) {
+        let offset = i64::from(self.offset_minutes.unwrap_or(0)) * 60;
+        (self.local_seconds() - offset, self.nanosecond)
+    }
+
+    /// Compares the instants of two values, without the tie-break of [`Ord`]:
+    /// `Equal` for `11:00+02:00` and `09:00Z`. Two naive values compare by their
+    /// wall-clock reading; a naive value and a zoned one do not compare (`None`),
+    /// since the naive one's zone is unknown.
+    pub fn cmp_instant(&self, other: &DateTime) -> Option<std::cmp::Ordering> {
+        if self.offset_minutes.is_some() != other.offset_minutes.is_some() {
+            return None;
+        }
+        Some(self.instant_key().cmp(&other.instant_key()))
+    }
+
+    /// Whether two values name the same instant (`None` for a naive value against
+    /// a zoned one): [`DateTime::cmp_instant`] is `Equal`.
+    pub fn same_instant(&self, other: &DateTime) -> Option<bool> {
+        self.cmp_instant(other).map(std::cmp::Ordering::is_eq)
+    }
+
+    fn fields(&self) -> (u16, u8, u8, u8, u8, u8) {
+        (
+            self.year,
+            self.month,
+            self.day,
+            self.hour,
+            self.minute,
+            self.second,
+        )
+    }
+}
+
+/// By instant (a naive value as if UTC), then offset (naive first), then fields:
+/// consistent with the exact-field equality. See [`DateTime`].
+impl Ord for DateTime {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.instant_key()
+            .cmp(&other.instant_key())
+            .then_with(|| self.offset_minutes.cmp(&other.offset_minutes))
+            .then_with(|| self.fields().cmp(&other.fields()))
+    }
+}
+
+impl PartialOrd for DateTime {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -351,6 +457,30 @@ mod tests {
         ] {
             assert!(dt(bad).is_err(), "{bad:?} should not parse");
         }
+    }
+
+    #[test]
+    fn a_zoned_time_is_ordered_by_its_instant_not_its_text() {
+        let paris = dt("20240131T11:00:00+02:00").unwrap();
+        let utc = dt("20240131T09:00:00Z").unwrap();
+        let ten = dt("20240131T10:00:00Z").unwrap();
+        assert!(paris < ten, "11:00+02:00 is 09:00Z, before 10:00Z");
+        assert_ne!(paris, utc, "equality is exact: different text");
+        assert_eq!(paris.same_instant(&utc), Some(true));
+        assert_eq!(paris.cmp_instant(&ten), Some(std::cmp::Ordering::Less));
+        // Same instant, different text: ordered, never Equal.
+        assert_ne!(paris.cmp(&utc), std::cmp::Ordering::Equal);
+        // Across a day and a year boundary.
+        let late = dt("20231231T23:30:00-01:00").unwrap();
+        let early = dt("20240101T00:10:00Z").unwrap();
+        assert!(early < late);
+        let naive = dt("20240131T09:00:00").unwrap();
+        assert_eq!(naive.cmp_instant(&utc), None);
+        assert!(naive < utc, "naive as UTC, ties: naive first");
+        let leap = dt("20161231T23:59:60Z").unwrap();
+        let next = dt("20170101T00:00:00Z").unwrap();
+        assert!(leap < next, "same instant: ordered by fields");
+        assert_ne!(leap, next);
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! Conversions between `DateTime` and the `chrono` / `time` types (features `chrono`,
-//! `time`), and the serde `with` modules that send those types as `dateTime.iso8601`.
+//! Conversions between `DateTime` and the `chrono` / `time` / `jiff` types (features
+//! `chrono`, `time`, `jiff`), and the serde `with` modules that send those types as
+//! `dateTime.iso8601`.
 //! The conversion table is in the docs of `with`, the public face of this module.
 
-#[cfg(any(feature = "chrono", feature = "time"))]
+#[cfg(any(feature = "chrono", feature = "time", feature = "jiff"))]
 use crate::InvalidDateTime;
 
-#[cfg(any(feature = "chrono", feature = "time"))]
+#[cfg(any(feature = "chrono", feature = "time", feature = "jiff"))]
 fn year_of(year: i32) -> Result<u16, InvalidDateTime> {
     u16::try_from(year).map_err(|_| InvalidDateTime("year outside 0..=9999"))
 }
@@ -20,7 +21,7 @@ fn offset_of(seconds: i32) -> Result<i16, InvalidDateTime> {
     i16::try_from(seconds / 60).map_err(|_| InvalidDateTime("offset beyond ±23:59"))
 }
 
-#[cfg(any(feature = "chrono", feature = "time"))]
+#[cfg(any(feature = "chrono", feature = "time", feature = "jiff"))]
 const NO_OFFSET: InvalidDateTime = InvalidDateTime("dateTime has no UTC offset");
 
 #[cfg(feature = "chrono")]
@@ -153,7 +154,81 @@ mod time_impls {
     }
 }
 
-/// serde `with` modules that send `chrono` / `time` values as `dateTime.iso8601`, and
+#[cfg(feature = "jiff")]
+mod jiff_impls {
+    use jiff::Timestamp;
+    use jiff::civil;
+    use jiff::tz::Offset;
+
+    use super::{NO_OFFSET, year_of};
+    use crate::{DateTime, InvalidDateTime};
+
+    fn narrow(n: i8) -> Result<u8, InvalidDateTime> {
+        u8::try_from(n).map_err(|_| InvalidDateTime("field out of range"))
+    }
+
+    impl TryFrom<civil::DateTime> for DateTime {
+        type Error = InvalidDateTime;
+        fn try_from(v: civil::DateTime) -> Result<Self, InvalidDateTime> {
+            let year = year_of(i32::from(v.year()))?;
+            let nanos = u32::try_from(v.subsec_nanosecond())
+                .map_err(|_| InvalidDateTime("negative fraction of a second"))?;
+            DateTime::new(
+                year,
+                narrow(v.month())?,
+                narrow(v.day())?,
+                narrow(v.hour())?,
+                narrow(v.minute())?,
+                narrow(v.second())?,
+            )?
+            .with_nanosecond(nanos)
+        }
+    }
+
+    impl TryFrom<DateTime> for civil::DateTime {
+        type Error = InvalidDateTime;
+        fn try_from(v: DateTime) -> Result<Self, InvalidDateTime> {
+            if v.second() == 60 {
+                return Err(InvalidDateTime("leap second: jiff has none"));
+            }
+            let wide = |n: u8| i8::try_from(n).map_err(|_| InvalidDateTime("field out of range"));
+            civil::DateTime::new(
+                i16::try_from(v.year()).map_err(|_| InvalidDateTime("year out of jiff's range"))?,
+                wide(v.month())?,
+                wide(v.day())?,
+                wide(v.hour())?,
+                wide(v.minute())?,
+                wide(v.second())?,
+                i32::try_from(v.nanosecond())
+                    .map_err(|_| InvalidDateTime("nanosecond out of range"))?,
+            )
+            .map_err(|_| InvalidDateTime("date or time out of jiff's range"))
+        }
+    }
+
+    impl TryFrom<Timestamp> for DateTime {
+        type Error = InvalidDateTime;
+        /// The instant in UTC, written with `Z`.
+        fn try_from(v: Timestamp) -> Result<Self, InvalidDateTime> {
+            DateTime::try_from(Offset::UTC.to_datetime(v))?.with_offset_minutes(Some(0))
+        }
+    }
+
+    impl TryFrom<DateTime> for Timestamp {
+        type Error = InvalidDateTime;
+        /// Needs an offset: a naive dateTime names no instant.
+        fn try_from(v: DateTime) -> Result<Self, InvalidDateTime> {
+            let minutes = v.offset_minutes().ok_or(NO_OFFSET)?;
+            let offset = Offset::from_seconds(i32::from(minutes) * 60)
+                .map_err(|_| InvalidDateTime("offset out of jiff's range"))?;
+            offset
+                .to_timestamp(civil::DateTime::try_from(v)?)
+                .map_err(|_| InvalidDateTime("instant out of jiff's range"))
+        }
+    }
+}
+
+/// serde `with` modules that send `chrono` / `time` / `jiff` values as `dateTime.iso8601`, and
 /// the conversions behind them.
 ///
 /// All conversions are `TryFrom`, in both directions (`DateTime` is [`crate::DateTime`]):
@@ -168,12 +243,16 @@ mod time_impls {
 /// | `DateTime` → `time::PrimitiveDateTime` | the second is a leap second (60), which `time` cannot hold (the offset, if any, is dropped) |
 /// | `time::OffsetDateTime` → `DateTime` | the year is outside 0..=9999, or the offset is not whole minutes |
 /// | `DateTime` → `time::OffsetDateTime` | the `DateTime` has no offset, or a leap second |
+/// | `jiff::civil::DateTime` → `DateTime` | the year is outside 0..=9999 |
+/// | `DateTime` → `jiff::civil::DateTime` | a leap second (the offset, if any, is dropped) |
+/// | `jiff::Timestamp` → `DateTime` | the year is outside 0..=9999 (written in UTC, with `Z`) |
+/// | `DateTime` → `jiff::Timestamp` | the `DateTime` has no offset, or a leap second |
 ///
 /// Leap seconds: chrono writes second 60 as second 59 with a nanosecond of a billion or
 /// more; the conversions translate. XML-RPC dateTimes normally carry no offset; to read
 /// one as UTC, convert to `NaiveDateTime` and call `.and_utc()`.
 ///
-/// Without these modules, a `chrono` or `time` field goes through that crate's own `Serialize`
+/// Without these modules, a `chrono`, `time` or `jiff` field goes through that crate's own `Serialize`
 /// (if enabled), which makes a string, not a dateTime. With them, [`to_value`] yields
 /// [`Value::DateTime`] and [`from_value`] reads one (or an ISO 8601 string); other
 /// formats see the same ISO 8601 string as for [`DateTime`](crate::DateTime). Each module has an
@@ -206,7 +285,7 @@ mod time_impls {
 /// [`to_value`]: crate::to_value
 /// [`from_value`]: crate::from_value
 /// [`Value::DateTime`]: crate::Value::DateTime
-#[cfg(any(feature = "chrono", feature = "time"))]
+#[cfg(any(feature = "chrono", feature = "time", feature = "jiff"))]
 pub mod with {
     macro_rules! with_module {
         ($(#[$attr:meta])* $name:ident: $ty:ty) => {
@@ -291,5 +370,19 @@ pub mod with {
         /// without one is an error.
         #[cfg(feature = "time")]
         time_offset: time::OffsetDateTime
+    }
+
+    with_module! {
+        /// `jiff::civil::DateTime` as a dateTime without offset; a received offset is
+        /// dropped.
+        #[cfg(feature = "jiff")]
+        jiff_civil: jiff::civil::DateTime
+    }
+
+    with_module! {
+        /// `jiff::Timestamp` as a dateTime in UTC (`Z`); reading a dateTime without an
+        /// offset is an error (it names no instant).
+        #[cfg(feature = "jiff")]
+        jiff_timestamp: jiff::Timestamp
     }
 }

@@ -4,6 +4,12 @@
 //! text. The crate's own serializer recognises the name and produces
 //! [`Value::DateTime`](crate::Value::DateTime); any other serializer (JSON, TOML, …)
 //! sees only the string, e.g. `"2024-03-01T09:30:00"`.
+//!
+//! The crate's deserializers hand a dateTime to `deserialize_any` as a one-entry map
+//! `{ DATETIME_TOKEN: text }`. serde buffers what `flatten` and `untagged` read through
+//! `deserialize_any`, and a map with that key is how a dateTime survives the buffer:
+//! `DateTime`'s and `Value`'s `Deserialize` recognise it, so such a dateTime is not
+//! turned into a string and written back as `<string>`.
 
 use std::fmt::{self, Write as _};
 
@@ -75,17 +81,26 @@ impl Serialize for IsoText<'_> {
     }
 }
 
-/// From [`Value::DateTime`](crate::Value::DateTime), or from a string in any of the
-/// ISO 8601 forms XML-RPC peers write (so also from JSON, TOML, …).
+/// From [`Value::DateTime`](crate::Value::DateTime) (also through serde's `flatten`
+/// and `untagged` buffering), or from a string in any of the ISO 8601 forms XML-RPC
+/// peers write (so also from JSON, TOML, …).
 impl<'de> Deserialize<'de> for DateTime {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(DateTimeVisitor)
+        // Self-describing formats say what they hold, which lets the buffered marker
+        // map through; compact binary ones (bincode, postcard) cannot, and hold the
+        // text that `serialize` wrote.
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_any(DateTimeVisitor)
+        } else {
+            deserializer.deserialize_str(DateTimeVisitor)
+        }
     }
 }
 
+#[derive(Clone, Copy)]
 struct DateTimeVisitor;
 
-impl Visitor<'_> for DateTimeVisitor {
+impl<'de> Visitor<'de> for DateTimeVisitor {
     type Value = DateTime;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -94,6 +109,20 @@ impl Visitor<'_> for DateTimeVisitor {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<DateTime, E> {
         parse_iso(v).map_err(|e| E::custom(BadDateTime(v, e)))
+    }
+
+    /// The marker map of the crate's deserializers: `{ DATETIME_TOKEN: text }`.
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<DateTime, A::Error> {
+        let key: Option<String> = map.next_key()?;
+        if key.as_deref() != Some(DATETIME_TOKEN) {
+            return Err(de::Error::invalid_type(de::Unexpected::Map, &self));
+        }
+        let text: String = map.next_value()?;
+        let dt = self.visit_str(&text)?;
+        if map.next_key::<de::IgnoredAny>()?.is_some() {
+            return Err(de::Error::invalid_type(de::Unexpected::Map, &self));
+        }
+        Ok(dt)
     }
 }
 

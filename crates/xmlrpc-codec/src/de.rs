@@ -39,6 +39,13 @@ const VALUE_TOKEN: &str = "$xmlrpc_codec::private::Value";
 /// To borrow strings and bytes from the value instead of moving them, deserialize from
 /// a reference: `T::deserialize(&value)` (`&Value` and `Value` are both `Deserializer`s).
 ///
+/// A type that takes anything (`deserialize_any`: serde's `flatten` and `untagged`
+/// buffers, `serde_json::Value`) is handed a dateTime as a one-member map with a
+/// private key, so that it reaches a [`DateTime`](crate::DateTime) or [`Value`] field
+/// behind the buffer as a dateTime (and is written back as one). A `String` field
+/// asks for a string and gets the ISO 8601 text, except behind such a buffer, where
+/// it must be a `DateTime` field instead.
+///
 /// Errors say what was expected, what was found and where:
 ///
 /// ```
@@ -98,8 +105,10 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, SerdeError> {
 /// # Ok::<(), xmlrpc_codec::SerdeError>(())
 /// ```
 ///
-/// A struct is read *positionally*; to read a method's single struct parameter into a
-/// struct, ask for a one-element tuple: `from_params::<(Transfer,)>(params)`.
+/// A struct is read *positionally* (the mirror of
+/// [`to_params(&Positional(&t))`](crate::Positional)); to read a method's single
+/// struct parameter into a struct, ask for a one-element tuple, as `to_params` sends
+/// it: `from_params::<(Transfer,)>(params)`.
 pub fn from_params<T: DeserializeOwned>(params: Vec<Value>) -> Result<T, SerdeError> {
     T::deserialize(ParamsDeserializer { params })
 }
@@ -378,6 +387,7 @@ macro_rules! scalar_hints {
         }
 
         fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
+            reject_datetime(Borrow::<Value>::borrow(&self), &visitor)?;
             self.deserialize_any(visitor)
         }
 
@@ -431,7 +441,7 @@ impl<'de> Deserializer<'de> for &'de Value {
     type Error = SerdeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
-        visit_ref(self, visitor, false)
+        visit_ref(self, visitor)
     }
 
     scalar_hints!();
@@ -447,6 +457,7 @@ impl<'de> Deserializer<'de> for &'de Value {
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
         match self {
             Value::Base64(b) => visitor.visit_borrowed_bytes(b),
+            Value::DateTime(_) => Err(mismatch(self, &visitor)),
             _ => self.deserialize_any(visitor),
         }
     }
@@ -457,7 +468,7 @@ impl<'de> Deserializer<'de> for &'de Value {
         visitor: V,
     ) -> Result<V::Value, SerdeError> {
         if name == VALUE_TOKEN {
-            visit_ref(self, visitor, true)
+            visit_ref(self, visitor)
         } else {
             visitor.visit_newtype_struct(self)
         }
@@ -466,6 +477,7 @@ impl<'de> Deserializer<'de> for &'de Value {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
         match self {
             Value::Base64(b) => visit_bytes_as_seq(b.iter().copied(), visitor),
+            Value::DateTime(_) => Err(mismatch(self, &visitor)),
             _ => self.deserialize_any(visitor),
         }
     }
@@ -484,6 +496,7 @@ impl<'de> Deserializer<'de> for &'de Value {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, SerdeError> {
+        reject_datetime(Borrow::<Value>::borrow(&self), &visitor)?;
         self.deserialize_any(visitor)
     }
 
@@ -508,21 +521,15 @@ impl<'de> Deserializer<'de> for &'de Value {
     }
 }
 
-/// `as_value`: the caller is `Value`'s own `Deserialize`, which wants dateTimes as such.
-fn visit_ref<'de, V: Visitor<'de>>(
-    value: &'de Value,
-    visitor: V,
-    as_value: bool,
-) -> Result<V::Value, SerdeError> {
+/// A dateTime is handed over as a one-entry map with a private key (see
+/// [`DateTimeMarker`]), which survives serde's buffering (`flatten`, `untagged`).
+fn visit_ref<'de, V: Visitor<'de>>(value: &'de Value, visitor: V) -> Result<V::Value, SerdeError> {
     match value {
         Value::Int(n) => visitor.visit_i64(*n),
         Value::Bool(b) => visitor.visit_bool(*b),
         Value::String(s) => visitor.visit_borrowed_str(s),
         Value::Double(x) => visitor.visit_f64(*x),
-        Value::DateTime(dt) if as_value => {
-            visitor.visit_map(DateTimeMarker(Some(Iso(dt).to_string())))
-        }
-        Value::DateTime(dt) => visitor.visit_string(Iso(dt).to_string()),
+        Value::DateTime(dt) => visitor.visit_map(DateTimeMarker(Some(Iso(dt).to_string()))),
         Value::Base64(b) => visitor.visit_borrowed_bytes(b),
         Value::Struct(st) => visitor.visit_map(StructRef {
             members: st.iter(),
@@ -786,7 +793,7 @@ impl<'de> Deserializer<'de> for Value {
     type Error = SerdeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
-        visit_owned(self, visitor, false)
+        visit_owned(self, visitor)
     }
 
     scalar_hints!();
@@ -802,6 +809,7 @@ impl<'de> Deserializer<'de> for Value {
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
         match self {
             Value::Base64(b) => visitor.visit_byte_buf(b),
+            other @ Value::DateTime(_) => Err(mismatch(&other, &visitor)),
             other => other.deserialize_any(visitor),
         }
     }
@@ -812,7 +820,7 @@ impl<'de> Deserializer<'de> for Value {
         visitor: V,
     ) -> Result<V::Value, SerdeError> {
         if name == VALUE_TOKEN {
-            visit_owned(self, visitor, true)
+            visit_owned(self, visitor)
         } else {
             visitor.visit_newtype_struct(self)
         }
@@ -821,6 +829,7 @@ impl<'de> Deserializer<'de> for Value {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
         match self {
             Value::Base64(b) => visit_bytes_as_seq(b.into_iter(), visitor),
+            other @ Value::DateTime(_) => Err(mismatch(&other, &visitor)),
             other => other.deserialize_any(visitor),
         }
     }
@@ -839,6 +848,7 @@ impl<'de> Deserializer<'de> for Value {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, SerdeError> {
+        reject_datetime(Borrow::<Value>::borrow(&self), &visitor)?;
         self.deserialize_any(visitor)
     }
 
@@ -868,20 +878,13 @@ impl<'de> Deserializer<'de> for Value {
     }
 }
 
-fn visit_owned<'de, V: Visitor<'de>>(
-    value: Value,
-    visitor: V,
-    as_value: bool,
-) -> Result<V::Value, SerdeError> {
+fn visit_owned<'de, V: Visitor<'de>>(value: Value, visitor: V) -> Result<V::Value, SerdeError> {
     match value {
         Value::Int(n) => visitor.visit_i64(n),
         Value::Bool(b) => visitor.visit_bool(b),
         Value::String(s) => visitor.visit_string(s),
         Value::Double(x) => visitor.visit_f64(x),
-        Value::DateTime(dt) if as_value => {
-            visitor.visit_map(DateTimeMarker(Some(Iso(&dt).to_string())))
-        }
-        Value::DateTime(dt) => visitor.visit_string(Iso(&dt).to_string()),
+        Value::DateTime(dt) => visitor.visit_map(DateTimeMarker(Some(Iso(&dt).to_string()))),
         Value::Base64(b) => visitor.visit_byte_buf(b),
         Value::Struct(st) => visitor.visit_map(StructOwned {
             members: st.into_iter(),

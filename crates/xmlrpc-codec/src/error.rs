@@ -16,7 +16,8 @@ pub enum DecodeErrorKind {
     /// A DOCTYPE (DTD, entity declaration) anywhere in the document: never processed.
     Doctype,
     /// Well-formed XML that is not a valid XML-RPC document: wrong or missing element,
-    /// missing `<methodName>`, a fault that is not exactly `faultCode` + `faultString`,
+    /// missing `<methodName>`, a fault that is not a struct or lacks `faultCode` or a
+    /// string `faultString` (other oddities are read: see [`Fault`](crate::Fault)),
     /// text where elements belong.
     Structure,
     /// A type element the codec does not know (`<foo>` inside `<value>`).

@@ -1,9 +1,5 @@
 //! A complete XML-RPC codec: reads what real peers write, writes what every peer reads.
 //!
-//! This crate turns XML-RPC documents into Rust values and back, and nothing else: it
-//! knows no HTTP and no application. Decoding pulls events from xml-rs (the `xml`
-//! crate) without building a tree; encoding writes bytes directly.
-//!
 //! # Types
 //!
 //! | XML-RPC | Rust | Notes |
@@ -18,11 +14,48 @@
 //! | `<struct>` | [`Value::Struct`]`(`[`Struct`]`)` | member order kept; a repeated name keeps the last value |
 //! | `<array>` | [`Value::Array`]`(Vec<Value>)` | |
 //! | `<nil/>`, `<ex:nil/>` (extension) | [`Value::Nil`] | written only with [`EncodeOptions::allow_extensions`] |
+//! | `<ex:i1>`, `<ex:i2>`, `<ex:biginteger>` (Apache) | [`Value::Int`]`(i64)` | read only with [`Decoder::allow_extensions`]; never written |
+//! | `<ex:float>`, `<ex:bigdecimal>` (Apache) | [`Value::Double`]`(f64)` | the same; a bigdecimal is the nearest double |
+//! | `<ex:dateTime>` (Apache) | [`Value::DateTime`] | the same |
+//! | `<ex:serializable>` (Apache) | — | always refused: a serialized Java object is never read |
 //! | `<methodCall>` | [`MethodCall`] | method name and params |
-//! | `<methodResponse>` | [`MethodResponse`] | [`Success`](MethodResponse::Success)`(Value)` or [`Fault`](MethodResponse::Fault)`(`[`Fault`]`)` |
+//! | `<methodResponse>` | [`MethodResponse`] | [`Success`](MethodResponse::Success)`(Value)` or [`Fault`](MethodResponse::Fault)`(`[`Fault`]`)`; [`MethodResponse::into_result`] |
+//! | `<fault>` | [`Fault`] | `faultCode` + `faultString`, read leniently (a string code, extra members), written strictly |
+//!
+//! [`Value`] has `serde_json`-style accessors ([`Value::as_i32`], [`Value::as_str`],
+//! [`Value::as_struct`], [`Value::get`], and indexing: `v["user"][0]`, which gives a
+//! `Nil` where there is nothing) and `From` conversions from the Rust types above.
+//! [`DateTime`] compares exactly (same text) and orders by instant: see its docs.
+//!
+//! This crate turns XML-RPC documents into Rust values and back, and nothing else: it
+//! knows no HTTP and no application. Decoding pulls events from xml-rs (the `xml`
+//! crate) without building a tree; encoding writes bytes directly.
+//!
+//! # Serde
 //!
 //! Plain Rust types convert to and from [`Value`] and params through serde:
-//! [`to_value`], [`from_value`], [`to_params`], [`from_params`].
+//! [`to_value`], [`from_value`], [`to_params`], [`from_params`] (the mapping table is
+//! on [`to_value`]). `to_params` takes the parameter *list*, a tuple or a `Vec`:
+//!
+//! ```
+//! use xmlrpc_codec::{Positional, to_params};
+//!
+//! #[derive(serde::Serialize)]
+//! struct BugGet { ids: Vec<i32> }
+//! let query = BugGet { ids: vec![7] };
+//!
+//! let one_struct_param = to_params(&(&query,))?;         // [<struct>]
+//! let its_fields = to_params(&Positional(&query))?;      // [<array>]: one param per field
+//! let two_params = to_params(&("201", 30))?;             // [<string>, <int>]
+//! assert!(to_params(&query).is_err()); // ambiguous: the error says how to write either
+//! # let _ = (one_struct_param, its_fields, two_params);
+//! # Ok::<(), xmlrpc_codec::SerdeError>(())
+//! ```
+//!
+//! A `Vec<u8>` is a list of numbers to serde: send bytes as `<base64>` with [`Bytes`]
+//! or `#[serde(with = "xmlrpc_codec::bytes")]`. A `None` field is left out; send it as
+//! `<nil/>` with `#[serde(default, with = "xmlrpc_codec::nil")]`. The `chrono`,
+//! `time` and `jiff` features add conversions and `with` modules for their date types.
 //!
 //! # Read liberally, write strictly
 //!
@@ -31,9 +64,9 @@
 //! character references, `+` and leading zeros in integers, `<int>`s too large for 32
 //! bits (kept, never wrapped), booleans `true`/`false`, base64 with line breaks,
 //! doubles with exponents, three spellings of dateTime with optional fraction and
-//! offset, ISO-8859-1 documents, and `us-ascii` declarations on UTF-8 bodies. It
-//! refuses what is ambiguous: whitespace inside numbers, `inf` and `nan`, faults with
-//! other members than `faultCode` and `faultString`.
+//! offset, ISO-8859-1 documents, `us-ascii` declarations on UTF-8 bodies, and faults
+//! with a string `faultCode` or extra members (kept visible in [`Fault`]). It
+//! refuses what is ambiguous: whitespace inside numbers, `inf` and `nan`.
 //!
 //! The [`Encoder`] writes only what every peer reads: a UTF-8 XML declaration,
 //! explicit `<string>`, `<int>`, doubles as plain decimals, empty elements in full,
@@ -43,7 +76,8 @@
 //! [`Encoder::method_response_with`] writes a response through a [`ValueWriter`]
 //! straight from your own types, with the same rules and bytes but no [`Value`] tree
 //! ([`Encoder::method_response_with_capacity`] when you can estimate a large
-//! answer's size, to write it without regrowing the buffer).
+//! answer's size, to write it without regrowing the buffer); an item or member whose
+//! write fails leaves nothing behind, so every `Ok` document is well-formed.
 //!
 //! docs/codec.md in the repository lists every rule with its reason.
 //!
@@ -53,7 +87,10 @@
 //! panics, and time and memory are linear in the input. A DOCTYPE is refused, so no
 //! entity is ever defined or expanded. [`Limits`] bound the document size (1 MiB by
 //! default, checked before parsing), nesting depth (64), text length, struct members,
-//! array length, params and names; the `decode_*` functions use the defaults.
+//! array length, params and names, and each limit error names its field.
+//! [`decode_method_call`] and [`decode_value`] use the defaults, sized for a server;
+//! [`decode_method_response`] uses [`Limits::for_responses`] (64 MiB), sized for a
+//! client reading a server it chose.
 //!
 //! # Example
 //!
@@ -100,6 +137,7 @@
 //! # assert!(body.starts_with(b"<?xml"));
 //! ```
 
+pub mod bytes;
 mod datetime;
 mod datetime_interop;
 mod datetime_serde;
@@ -109,6 +147,7 @@ mod encode;
 mod error;
 mod limits;
 mod message;
+pub mod nil;
 mod ser;
 mod serde_error;
 #[cfg(test)]
@@ -116,8 +155,9 @@ mod serde_tests;
 mod value;
 mod writer;
 
+pub use bytes::Bytes;
 pub use datetime::{DateTime, InvalidDateTime};
-#[cfg(any(feature = "chrono", feature = "time"))]
+#[cfg(any(feature = "chrono", feature = "time", feature = "jiff"))]
 pub use datetime_interop::with;
 pub use de::{from_params, from_value};
 pub use decode::{Decoder, decode_method_call, decode_method_response, decode_value};
@@ -126,8 +166,13 @@ pub use encode::{
 };
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use limits::Limits;
-pub use message::{Fault, MethodCall, MethodResponse};
-pub use ser::{to_params, to_value};
+pub use message::{Fault, InvalidFault, MethodCall, MethodResponse};
+pub use ser::{Positional, to_params, to_value};
 pub use serde_error::{PathSegment, SerdeError};
-pub use value::{Struct, Value};
+pub use value::{Struct, Value, ValueIndex};
 pub use writer::{ArrayWriter, StructWriter, ValueWriter, Written};
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

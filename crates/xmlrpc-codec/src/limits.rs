@@ -1,9 +1,12 @@
 //! [`Limits`]: what a decoder accepts from an untrusted peer.
 
 /// Bounds on what a [`Decoder`](crate::Decoder) accepts; exceeding any of them is a
-/// [`DecodeErrorKind::Limit`](crate::DecodeErrorKind::Limit) error.
+/// [`DecodeErrorKind::Limit`](crate::DecodeErrorKind::Limit) error whose message
+/// names the field (`… exceeds the limit of 1048576 bytes (Limits::max_string_bytes)`).
 ///
-/// The defaults suit a server facing the internet. The struct is `#[non_exhaustive]`
+/// The defaults ([`Limits::default`]) suit a server facing the internet, reading
+/// calls from anyone. A client reads responses from a server it chose, which may
+/// well answer with megabytes: [`Limits::for_responses`] has room for that. The struct is `#[non_exhaustive]`
 /// so that limits can be added; change fields on a default value:
 ///
 /// ```
@@ -51,6 +54,36 @@ impl Default for Limits {
             max_array_len: 1 << 20,
             max_params: 4096,
             max_name_bytes: 4096,
+        }
+    }
+}
+
+impl Limits {
+    /// Limits for a client reading responses from a server it chose to call: 64 MiB
+    /// documents and strings (a `<base64>` file, a long log), 16,777,216 array
+    /// elements, 1,048,576 struct members; depth, params and names as the default.
+    /// [`decode_method_response`](crate::decode_method_response) uses these.
+    ///
+    /// ```
+    /// use xmlrpc_codec::{Decoder, Limits, MethodResponse, Value};
+    ///
+    /// let big = format!(
+    ///     "<methodResponse><params><param><value>{}</value></param></params></methodResponse>",
+    ///     "x".repeat(1_200_000),
+    /// );
+    /// let err = Decoder::new(Limits::default()).method_response(big.as_bytes()).unwrap_err();
+    /// assert!(err.message().contains("Limits::max_document_bytes"), "{err}");
+    /// let ok = Decoder::new(Limits::for_responses()).method_response(big.as_bytes())?;
+    /// assert!(matches!(ok, MethodResponse::Success(Value::String(s)) if s.len() == 1_200_000));
+    /// # Ok::<(), xmlrpc_codec::DecodeError>(())
+    /// ```
+    pub fn for_responses() -> Self {
+        Self {
+            max_document_bytes: 64 << 20,
+            max_string_bytes: 64 << 20,
+            max_array_len: 1 << 24,
+            max_struct_members: 1 << 20,
+            ..Self::default()
         }
     }
 }

@@ -20,9 +20,9 @@ use crate::{SerdeError, Struct, Value};
 /// | `i8`…`i64`, `u8`…`u64`, `i128`, `u128`, `isize`, `usize` | `Int` | a value outside `i64` is an error when writing; outside the target type, when reading |
 /// | `f32`, `f64` | `Double` | NaN and infinities are errors; an `Int` also reads as a float, a `Double` never as an integer |
 /// | `char`, `&str`, `String` | `String` | a `DateTime` also reads as its ISO 8601 text |
-/// | bytes (`serde_bytes`, `serialize_bytes`) | `Base64` | a plain `Vec<u8>` is written as an array of ints, but reads `Base64` too |
+/// | bytes ([`Bytes`](crate::Bytes), [`bytes`](crate::bytes), `serde_bytes`) | `Base64` | a plain `Vec<u8>` is written as an array of ints, but reads `Base64` too |
 /// | [`DateTime`](crate::DateTime) | `DateTime` | also read from an ISO 8601 string |
-/// | `Option<T>` | `None` → `Nil`; `Some(x)` → `x` | `Nil` → `None`; as a struct field or map entry, `None` is **left out** and an absent member reads as `None` |
+/// | `Option<T>` | `None` → `Nil`; `Some(x)` → `x` | `Nil` → `None`; as a struct field or map entry, `None` is **left out** (or `Nil` with [`nil`](crate::nil)) and an absent member reads as `None` |
 /// | `()`, unit struct | `Nil` | `Nil` or an empty array |
 /// | unit variant `E::A` | `String("A")` (serde `rename`s apply) | |
 /// | newtype, tuple and struct variants | a one-member `Struct` `{ "A": content }` (externally tagged) | |
@@ -57,47 +57,70 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, SerdeError> {
     Ok(value.serialize(ValueSerializer)?.unwrap_or(Value::Nil))
 }
 
-/// Converts a Rust value into the positional parameters of a `methodCall` (or the
-/// single-element list a `methodResponse` carries).
+/// Converts a parameter list into the positional parameters of a `methodCall` (or
+/// the single-element list a `methodResponse` carries).
+///
+/// **The argument is the list, never a parameter**: a tuple (one parameter per
+/// element), an array, slice or `Vec` (one per element), or `()` for none. Anything
+/// else is an error that says how to write what was meant, because a struct or a map
+/// passed directly is ambiguous: one struct parameter, or its fields one by one?
 ///
 /// | Rust value | params |
 /// |---|---|
-/// | `()`, a unit struct | none |
+/// | `()`, a unit struct, `None` | none |
 /// | tuple, tuple struct (`(a, b)`, `struct P(A, B)`) | one per element, in order |
-/// | struct with named fields | one per field, in declaration order (names are not sent) |
 /// | `Vec`, slice, array, other sequence | one per element |
-/// | newtype struct | whatever its content gives (transparent) |
-/// | `None` | none (an absent optional parameter) |
-/// | anything else (number, string, map, `Some(x)`, enum, …) | exactly one |
+/// | `(&value,)` | `value` as the one parameter, whatever it is (struct, map, scalar, …) |
+/// | [`Positional`]`(&value)` | a struct's fields, in declaration order (names are not sent) |
+/// | newtype struct, `Some(list)` | whatever its content gives (transparent) |
+/// | a struct, map, scalar, enum or dateTime given directly | **error**: wrap it, `(&value,)` |
 ///
-/// In a tuple or struct, `None` elements at the end are dropped (the callee sees
-/// fewer parameters, the usual way to leave out optional ones) and `None` elements
-/// before a present one become [`Value::Nil`] (which, being an extension, the encoder
-/// only writes when allowed to). Fields skipped with `skip_serializing_if` count as
-/// `None`, so they keep later fields in place.
+/// In a tuple or a [`Positional`] struct, `None` elements at the end are dropped
+/// (the callee sees fewer parameters, the usual way to leave out optional ones) and
+/// `None` elements before a present one become [`Value::Nil`] (which, being an
+/// extension, the encoder only writes when allowed to). Fields skipped with
+/// `skip_serializing_if` count as `None`, so they keep later fields in place. In a
+/// sequence, which is data, every `None` is a nil.
 ///
 /// ```
-/// use xmlrpc_codec::{from_params, to_params, Value};
+/// use xmlrpc_codec::{Positional, Struct, Value, from_params, to_params};
 ///
+/// #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// struct BugGet {
+///     ids: Vec<i32>,
+/// }
+/// let query = BugGet { ids: vec![7] };
+///
+/// // Bugzilla's `Bug.get` takes one struct parameter: wrap it in a one-element tuple.
+/// let params = to_params(&(&query,))?;
+/// let ids = Value::Array(vec![Value::Int(7)]);
+/// assert_eq!(params, [Value::Struct(Struct::from_iter([("ids", ids.clone())]))]);
+///
+/// // Passing it directly is refused rather than guessed.
+/// let err = to_params(&query).unwrap_err();
+/// assert!(err.to_string().contains("found struct BugGet"), "{err}");
+/// assert!(err.to_string().contains("`to_params(&(&value,))`"), "{err}");
+///
+/// // A method whose parameters are the fields, in order: say so with `Positional`.
 /// #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 /// struct Originate {
 ///     extension: String,
 ///     destination: String,
 ///     timeout_s: Option<u32>,
 /// }
-///
 /// let call = Originate { extension: "201".into(), destination: "0612345678".into(), timeout_s: None };
-/// let params = to_params(&call)?;
+/// let params = to_params(&Positional(&call))?;
 /// assert_eq!(params, [Value::String("201".into()), Value::String("0612345678".into())]);
 /// assert_eq!(from_params::<Originate>(params)?, call);
 ///
 /// assert_eq!(to_params(&(1, true))?, [Value::Int(1), Value::Bool(true)]);
+/// assert_eq!(to_params(&["a", "b"])?, [Value::String("a".into()), Value::String("b".into())]);
 /// assert_eq!(to_params(&())?, []);
-/// assert_eq!(to_params(&"one")?, [Value::String("one".into())]);
+/// assert!(to_params(&"one").is_err()); // `&("one",)`
 /// # Ok::<(), xmlrpc_codec::SerdeError>(())
 /// ```
 pub fn to_params<T: Serialize + ?Sized>(value: &T) -> Result<Vec<Value>, SerdeError> {
-    value.serialize(ParamsSerializer)
+    value.serialize(ParamsSerializer { spread: false })
 }
 
 /// Exactly [`Value`] through [`to_value`] (so `from_value(to_value(&v)?)? == v`); through
@@ -636,17 +659,50 @@ impl Serializer for KeySerializer {
     }
 }
 
-/// Serializes a value into a parameter list; see [`to_params`].
-struct ParamsSerializer;
+/// The newtype-struct name by which [`Positional`] asks [`to_params`] to spread a
+/// struct's fields.
+const POSITIONAL_TOKEN: &str = "$xmlrpc_codec::private::Positional";
 
-fn one(value: Option<Value>) -> Vec<Value> {
-    vec![value.unwrap_or(Value::Nil)]
+/// Sends a struct's fields as positional parameters, in declaration order:
+/// `to_params(&Positional(&call))`. See [`to_params`].
+///
+/// Through any other serializer (and [`to_value`]) it is transparent, and
+/// `from_params::<Positional<T>>` reads what `from_params::<T>` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Positional<T>(pub T);
+
+impl<T: Serialize> Serialize for Positional<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_newtype_struct(POSITIONAL_TOKEN, &self.0)
+    }
 }
 
-macro_rules! single_param {
-    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
-        fn $method(self, $($arg: $ty),*) -> Result<Vec<Value>, SerdeError> {
-            ValueSerializer.$method($($arg),*).map(one).map_err(|e| e.at_param(0, None))
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Positional<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Positional)
+    }
+}
+
+/// Serializes a value into a parameter list; see [`to_params`]. With `spread`
+/// (inside [`Positional`]), a struct's fields are the params.
+struct ParamsSerializer {
+    spread: bool,
+}
+
+/// What was given instead of a parameter list, and how to say what was meant.
+fn not_a_param_list(found: &str) -> SerdeError {
+    SerdeError::new(format!(
+        "to_params takes the parameter list (a tuple, tuple struct, array, slice or Vec, \
+         or () for none), found {found}: to send it as one parameter, wrap it in a \
+         one-element tuple, `to_params(&(&value,))`; to send a struct's fields as \
+         positional parameters, `to_params(&Positional(&value))`"
+    ))
+}
+
+macro_rules! not_a_list {
+    ($($method:ident($ty:ty) $what:literal;)*) => {$(
+        fn $method(self, _: $ty) -> Result<Vec<Value>, SerdeError> {
+            Err(not_a_param_list($what))
         }
     )*};
 }
@@ -657,39 +713,35 @@ impl Serializer for ParamsSerializer {
     type SerializeSeq = ParamList;
     type SerializeTuple = ParamList;
     type SerializeTupleStruct = ParamList;
-    type SerializeTupleVariant = OneParam<VariantArrayBuilder>;
-    type SerializeMap = OneParam<MapBuilder>;
+    type SerializeTupleVariant = Impossible<Vec<Value>, SerdeError>;
+    type SerializeMap = Impossible<Vec<Value>, SerdeError>;
     type SerializeStruct = ParamList;
-    type SerializeStructVariant = OneParam<VariantStructBuilder>;
+    type SerializeStructVariant = Impossible<Vec<Value>, SerdeError>;
 
-    single_param! {
-        serialize_bool(v: bool);
-        serialize_i8(v: i8);
-        serialize_i16(v: i16);
-        serialize_i32(v: i32);
-        serialize_i64(v: i64);
-        serialize_i128(v: i128);
-        serialize_u8(v: u8);
-        serialize_u16(v: u16);
-        serialize_u32(v: u32);
-        serialize_u64(v: u64);
-        serialize_u128(v: u128);
-        serialize_f32(v: f32);
-        serialize_f64(v: f64);
-        serialize_char(v: char);
-        serialize_str(v: &str);
-        serialize_bytes(v: &[u8]);
-        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str);
+    not_a_list! {
+        serialize_bool(bool) "a bool";
+        serialize_i8(i8) "an integer";
+        serialize_i16(i16) "an integer";
+        serialize_i32(i32) "an integer";
+        serialize_i64(i64) "an integer";
+        serialize_i128(i128) "an integer";
+        serialize_u8(u8) "an integer";
+        serialize_u16(u16) "an integer";
+        serialize_u32(u32) "an integer";
+        serialize_u64(u64) "an integer";
+        serialize_u128(u128) "an integer";
+        serialize_f32(f32) "a float";
+        serialize_f64(f64) "a float";
+        serialize_char(char) "a char";
+        serialize_str(&str) "a string";
+        serialize_bytes(&[u8]) "bytes";
     }
 
     fn serialize_none(self) -> Result<Vec<Value>, SerdeError> {
         Ok(Vec::new())
     }
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Vec<Value>, SerdeError> {
-        ValueSerializer
-            .serialize_some(value)
-            .map(one)
-            .map_err(|e| e.at_param(0, None))
+        value.serialize(self)
     }
     fn serialize_unit(self) -> Result<Vec<Value>, SerdeError> {
         Ok(Vec::new())
@@ -697,31 +749,33 @@ impl Serializer for ParamsSerializer {
     fn serialize_unit_struct(self, _name: &'static str) -> Result<Vec<Value>, SerdeError> {
         Ok(Vec::new())
     }
+    fn serialize_unit_variant(
+        self,
+        name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<Vec<Value>, SerdeError> {
+        Err(not_a_param_list(&format!("enum variant {name}::{variant}")))
+    }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         name: &'static str,
         value: &T,
     ) -> Result<Vec<Value>, SerdeError> {
-        if name == DATETIME_TOKEN {
-            ValueSerializer
-                .serialize_newtype_struct(name, value)
-                .map(one)
-                .map_err(|e| e.at_param(0, None))
-        } else {
-            value.serialize(self)
+        match name {
+            DATETIME_TOKEN => Err(not_a_param_list("a dateTime")),
+            POSITIONAL_TOKEN => value.serialize(ParamsSerializer { spread: true }),
+            _ => value.serialize(self),
         }
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         name: &'static str,
-        index: u32,
+        _index: u32,
         variant: &'static str,
-        value: &T,
+        _value: &T,
     ) -> Result<Vec<Value>, SerdeError> {
-        ValueSerializer
-            .serialize_newtype_variant(name, index, variant, value)
-            .map(one)
-            .map_err(|e| e.at_param(0, None))
+        Err(not_a_param_list(&format!("enum variant {name}::{variant}")))
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<ParamList, SerdeError> {
         Ok(ParamList::new(len.unwrap_or(0), false))
@@ -739,30 +793,30 @@ impl Serializer for ParamsSerializer {
     fn serialize_tuple_variant(
         self,
         name: &'static str,
-        index: u32,
+        _index: u32,
         variant: &'static str,
-        len: usize,
+        _len: usize,
     ) -> Result<Self::SerializeTupleVariant, SerdeError> {
-        ValueSerializer
-            .serialize_tuple_variant(name, index, variant, len)
-            .map(OneParam)
+        Err(not_a_param_list(&format!("enum variant {name}::{variant}")))
     }
-    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, SerdeError> {
-        ValueSerializer.serialize_map(len).map(OneParam)
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, SerdeError> {
+        Err(not_a_param_list("a map"))
     }
-    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<ParamList, SerdeError> {
-        Ok(ParamList::new(len, true))
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<ParamList, SerdeError> {
+        if self.spread {
+            Ok(ParamList::new(len, true))
+        } else {
+            Err(not_a_param_list(&format!("struct {name}")))
+        }
     }
     fn serialize_struct_variant(
         self,
         name: &'static str,
-        index: u32,
+        _index: u32,
         variant: &'static str,
-        len: usize,
+        _len: usize,
     ) -> Result<Self::SerializeStructVariant, SerdeError> {
-        ValueSerializer
-            .serialize_struct_variant(name, index, variant, len)
-            .map(OneParam)
+        Err(not_a_param_list(&format!("enum variant {name}::{variant}")))
     }
 }
 
@@ -859,54 +913,5 @@ impl ser::SerializeStruct for ParamList {
     }
     fn end(self) -> Result<Vec<Value>, SerdeError> {
         Ok(self.finish())
-    }
-}
-
-/// A compound value that becomes the single parameter.
-struct OneParam<B>(B);
-
-impl ser::SerializeTupleVariant for OneParam<VariantArrayBuilder> {
-    type Ok = Vec<Value>;
-    type Error = SerdeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerdeError> {
-        self.0
-            .serialize_field(value)
-            .map_err(|e| e.at_param(0, None))
-    }
-    fn end(self) -> Result<Vec<Value>, SerdeError> {
-        ser::SerializeTupleVariant::end(self.0).map(one)
-    }
-}
-
-impl ser::SerializeMap for OneParam<MapBuilder> {
-    type Ok = Vec<Value>;
-    type Error = SerdeError;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), SerdeError> {
-        self.0.serialize_key(key).map_err(|e| e.at_param(0, None))
-    }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerdeError> {
-        self.0
-            .serialize_value(value)
-            .map_err(|e| e.at_param(0, None))
-    }
-    fn end(self) -> Result<Vec<Value>, SerdeError> {
-        ser::SerializeMap::end(self.0).map(one)
-    }
-}
-
-impl ser::SerializeStructVariant for OneParam<VariantStructBuilder> {
-    type Ok = Vec<Value>;
-    type Error = SerdeError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), SerdeError> {
-        self.0
-            .serialize_field(key, value)
-            .map_err(|e| e.at_param(0, None))
-    }
-    fn end(self) -> Result<Vec<Value>, SerdeError> {
-        ser::SerializeStructVariant::end(self.0).map(one)
     }
 }

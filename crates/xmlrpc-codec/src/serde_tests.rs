@@ -9,7 +9,8 @@ use serde::de::IntoDeserializer;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    DateTime, PathSegment, SerdeError, Struct, Value, from_params, from_value, to_params, to_value,
+    DateTime, PathSegment, Positional, SerdeError, Struct, Value, from_params, from_value,
+    to_params, to_value,
 };
 
 fn st<const N: usize>(members: [(&str, Value); N]) -> Value {
@@ -665,22 +666,20 @@ fn to_params_shapes() {
         [Value::Int(1), Value::Int(2)]
     );
     assert_eq!(to_params(&[true]).unwrap(), [Value::Bool(true)]);
-    assert_eq!(to_params(&5).unwrap(), [Value::Int(5)]);
-    assert_eq!(to_params("x").unwrap(), [s("x")]);
-    assert_eq!(to_params(&None::<i32>).unwrap(), []);
-    assert_eq!(to_params(&Some(2)).unwrap(), [Value::Int(2)]);
+    assert_eq!(to_params(&(5,)).unwrap(), [Value::Int(5)]);
+    assert_eq!(to_params(&None::<(i32,)>).unwrap(), []);
     assert_eq!(
         to_params(&Some((1, 2))).unwrap(),
-        [Value::Array(vec![Value::Int(1), Value::Int(2)])]
+        [Value::Int(1), Value::Int(2)]
     );
-    assert_eq!(to_params(&CallState::OnHold).unwrap(), [s("on_hold")]);
+    assert_eq!(to_params(&(CallState::OnHold,)).unwrap(), [s("on_hold")]);
     assert_eq!(
-        to_params(&CallState::Parked(1)).unwrap(),
+        to_params(&(CallState::Parked(1),)).unwrap(),
         [st([("parked", Value::Int(1))])]
     );
     let m: BTreeMap<&str, i32> = [("a", 1)].into_iter().collect();
-    assert_eq!(to_params(&m).unwrap(), [st([("a", Value::Int(1))])]);
-    assert_eq!(to_params(&dt()).unwrap(), [Value::DateTime(dt())]);
+    assert_eq!(to_params(&(&m,)).unwrap(), [st([("a", Value::Int(1))])]);
+    assert_eq!(to_params(&(dt(),)).unwrap(), [Value::DateTime(dt())]);
 
     #[derive(Serialize)]
     struct Wrapped((i32, i32));
@@ -691,6 +690,48 @@ fn to_params_shapes() {
 }
 
 #[test]
+fn a_struct_or_map_passed_as_params_is_refused_with_the_fix_in_the_message() {
+    #[derive(Serialize)]
+    struct BugGet {
+        ids: Vec<i32>,
+    }
+    let query = BugGet { ids: vec![1, 2] };
+    let e = to_params(&query).unwrap_err().to_string();
+    assert!(e.contains("found struct BugGet"), "{e}");
+    assert!(e.contains("`to_params(&(&value,))`"), "{e}");
+    assert!(e.contains("`to_params(&Positional(&value))`"), "{e}");
+    // Wrapped, it is the one struct parameter the method wants.
+    assert_eq!(
+        to_params(&(&query,)).unwrap(),
+        [st([(
+            "ids",
+            Value::Array(vec![Value::Int(1), Value::Int(2)])
+        )])]
+    );
+    // Spread on request only.
+    assert_eq!(
+        to_params(&Positional(&query)).unwrap(),
+        [Value::Array(vec![Value::Int(1), Value::Int(2)])]
+    );
+
+    let m: BTreeMap<&str, i32> = [("a", 1)].into_iter().collect();
+    let e = to_params(&m).unwrap_err().to_string();
+    assert!(e.contains("found a map"), "{e}");
+    for (e, what) in [
+        (to_params(&5).unwrap_err(), "an integer"),
+        (to_params("x").unwrap_err(), "a string"),
+        (to_params(&dt()).unwrap_err(), "a dateTime"),
+        (
+            to_params(&CallState::Parked(1)).unwrap_err(),
+            "enum variant CallState::parked",
+        ),
+        (to_params(&Positional(&m)).unwrap_err(), "a map"),
+    ] {
+        assert!(e.to_string().contains(&format!("found {what}")), "{e}");
+    }
+}
+
+#[test]
 fn to_params_drops_trailing_nones_and_keeps_positions() {
     let t = Transfer {
         call_id: "c1".into(),
@@ -698,13 +739,13 @@ fn to_params_drops_trailing_nones_and_keeps_positions() {
         timeout_s: None,
         note: None,
     };
-    assert_eq!(to_params(&t).unwrap(), [s("c1"), s("202")]);
+    assert_eq!(to_params(&Positional(&t)).unwrap(), [s("c1"), s("202")]);
     let t2 = Transfer {
         note: Some("n".into()),
         ..t
     };
     assert_eq!(
-        to_params(&t2).unwrap(),
+        to_params(&Positional(&t2)).unwrap(),
         [s("c1"), s("202"), Value::Nil, s("n")]
     );
     assert_eq!(
@@ -725,11 +766,11 @@ fn to_params_drops_trailing_nones_and_keeps_positions() {
         c: i32,
     }
     assert_eq!(
-        to_params(&Skipping {
+        to_params(&Positional(Skipping {
             a: 1,
             b: None,
             c: 3
-        })
+        }))
         .unwrap(),
         [Value::Int(1), Value::Nil, Value::Int(3)]
     );
@@ -742,10 +783,10 @@ fn to_params_errors_name_the_parameter() {
         a: i32,
         big: u64,
     }
-    let e = to_params(&P {
+    let e = to_params(&Positional(P {
         a: 1,
         big: u64::MAX,
-    })
+    }))
     .unwrap_err();
     assert_eq!(e.param(), Some(1));
     assert!(
@@ -1118,7 +1159,7 @@ proptest! {
         note in proptest::option::of(".*"),
     ) {
         let t = Transfer { call_id, target, timeout_s, note };
-        prop_assert_eq!(from_params::<Transfer>(to_params(&t).unwrap()).unwrap(), t);
+        prop_assert_eq!(from_params::<Transfer>(to_params(&Positional(&t)).unwrap()).unwrap(), t);
     }
 
     #[test]
@@ -1247,4 +1288,217 @@ fn time_conversions() {
     assert_eq!(from_value::<Cdr>(v).unwrap(), cdr);
     let none: Cdr = from_value(st([("start", Value::DateTime(dt()))])).unwrap();
     assert_eq!(none.logged, None);
+}
+
+// ---- dateTimes through serde's buffering (flatten, untagged) ----
+
+#[test]
+fn a_date_time_behind_flatten_or_untagged_stays_a_date_time() {
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Inner {
+        when: DateTime,
+        maybe: Option<DateTime>,
+    }
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Outer {
+        id: i32,
+        #[serde(flatten)]
+        inner: Inner,
+        #[serde(flatten)]
+        rest: BTreeMap<String, Value>,
+    }
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Number(i32),
+        When(DateTime),
+        Anything(Value),
+    }
+    let when = dt();
+    let zoned: DateTime = "2024-01-31T11:00:00+02:00".parse().unwrap();
+    let doc = st([
+        ("id", Value::Int(1)),
+        ("when", Value::DateTime(when)),
+        ("maybe", Value::DateTime(zoned)),
+        ("seen", Value::DateTime(zoned)),
+    ]);
+    let outer: Outer = from_value(doc.clone()).unwrap();
+    assert_eq!(outer.inner.when, when);
+    assert_eq!(outer.inner.maybe, Some(zoned));
+    assert_eq!(outer.rest.get("seen"), Some(&Value::DateTime(zoned)));
+    let back = to_value(&outer).unwrap();
+    assert_eq!(back, doc);
+    let xml = crate::encode_value(&back).unwrap();
+    assert_eq!(xml.matches("<dateTime.iso8601>").count(), 3, "{xml}");
+    assert!(!xml.contains("<string>"), "{xml}");
+    // Borrowing from the value takes the same path.
+    assert_eq!(Outer::deserialize(&doc).unwrap(), outer);
+
+    let either: Either = from_value(Value::DateTime(when)).unwrap();
+    assert_eq!(either, Either::When(when));
+    assert_eq!(to_value(&either).unwrap(), Value::DateTime(when));
+    let either: Either = from_value(Value::Int(3)).unwrap();
+    assert_eq!(either, Either::Number(3));
+    let list: Vec<Either> = from_value(Value::Array(vec![
+        Value::DateTime(zoned),
+        Value::Array(vec![Value::DateTime(when)]),
+    ]))
+    .unwrap();
+    assert_eq!(
+        list,
+        [
+            Either::When(zoned),
+            Either::Anything(Value::Array(vec![Value::DateTime(when)]))
+        ]
+    );
+    let xml = crate::encode_value(&to_value(&list).unwrap()).unwrap();
+    assert_eq!(xml.matches("<dateTime.iso8601>").count(), 2, "{xml}");
+    // Text still reads as a dateTime, and a dateTime still reads as its text when a
+    // string is asked for directly.
+    let either: Either = from_value(s("2024-03-01T09:30:05")).unwrap();
+    assert_eq!(either, Either::When(dt()));
+    assert_eq!(
+        from_value::<String>(Value::DateTime(zoned)).unwrap(),
+        "2024-01-31T11:00:00+02:00"
+    );
+}
+
+// ---- Bytes, nil, faults ----
+
+#[test]
+fn bytes_go_as_base64_with_the_type_or_the_with_module() {
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Upload {
+        #[serde(with = "crate::bytes")]
+        data: Vec<u8>,
+        #[serde(default, with = "crate::bytes::option")]
+        thumb: Option<Vec<u8>>,
+        raw: crate::Bytes,
+    }
+    let up = Upload {
+        data: vec![0, 1, 255],
+        thumb: Some(vec![9]),
+        raw: crate::Bytes(b"abc".to_vec()),
+    };
+    let v = to_value(&up).unwrap();
+    assert_eq!(
+        v,
+        st([
+            ("data", Value::Base64(vec![0, 1, 255])),
+            ("thumb", Value::Base64(vec![9])),
+            ("raw", Value::Base64(b"abc".to_vec())),
+        ])
+    );
+    assert_eq!(from_value::<Upload>(v).unwrap(), up);
+    // Liberal: an array of small ints reads as bytes too, an absent option as None.
+    let v = st([
+        ("data", Value::Array(vec![Value::Int(1), Value::Int(2)])),
+        ("raw", Value::Base64(vec![])),
+    ]);
+    let read = from_value::<Upload>(v).unwrap();
+    assert_eq!((read.data, read.thumb), (vec![1, 2], None));
+    let e = from_value::<crate::Bytes>(Value::Array(vec![Value::Int(256)])).unwrap_err();
+    assert!(e.to_string().contains("256"), "{e}");
+}
+
+#[test]
+fn none_goes_as_nil_with_the_nil_module() {
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Update {
+        id: i32,
+        #[serde(default, with = "crate::nil")]
+        assignee: Option<String>,
+        plain: Option<String>,
+    }
+    let clear = Update {
+        id: 1,
+        assignee: None,
+        plain: None,
+    };
+    let v = to_value(&clear).unwrap();
+    assert_eq!(v, st([("id", Value::Int(1)), ("assignee", Value::Nil)]));
+    assert_eq!(from_value::<Update>(v).unwrap(), clear);
+    let set = Update {
+        id: 1,
+        assignee: Some("ann".into()),
+        plain: None,
+    };
+    let v = to_value(&set).unwrap();
+    assert_eq!(v["assignee"], s("ann"));
+    assert_eq!(from_value::<Update>(v).unwrap(), set);
+    assert_eq!(
+        from_value::<Update>(st([("id", Value::Int(1))])).unwrap(),
+        clear
+    );
+    // As a trailing parameter it is kept, where a plain None would be dropped.
+    #[derive(Serialize)]
+    struct Params(i32, #[serde(with = "crate::nil")] Option<i32>);
+    assert_eq!(
+        to_params(&Params(1, None)).unwrap(),
+        [Value::Int(1), Value::Nil]
+    );
+    assert_eq!(to_params(&(1, None::<i32>)).unwrap(), [Value::Int(1)]);
+}
+
+#[test]
+fn faults_convert_to_and_from_values() {
+    let fault = crate::Fault::new(-32601, "no such method");
+    let v = fault.to_value();
+    assert_eq!(
+        v,
+        st([
+            ("faultCode", Value::Int(-32601)),
+            ("faultString", s("no such method"))
+        ])
+    );
+    assert_eq!(Value::from(fault.clone()), v);
+    assert_eq!(crate::Fault::try_from(v), Ok(fault.clone()));
+    assert!(crate::Fault::try_from(Value::Int(1)).is_err());
+    assert!(crate::Fault::try_from(st([("faultCode", Value::Int(1))])).is_err());
+    let response = crate::MethodResponse::from(Err::<Value, _>(fault.clone()));
+    assert_eq!(response.into_result(), Err(fault));
+}
+
+#[cfg(feature = "jiff")]
+#[test]
+fn jiff_conversions() {
+    use jiff::{Timestamp, civil};
+
+    let naive = civil::DateTime::new(2024, 3, 1, 9, 30, 5, 7).unwrap();
+    let ours = DateTime::try_from(naive).unwrap();
+    assert_eq!(ours, dt().with_nanosecond(7).unwrap());
+    assert_eq!(civil::DateTime::try_from(ours).unwrap(), naive);
+    let early = civil::DateTime::new(-1, 1, 1, 0, 0, 0, 0).unwrap();
+    assert!(DateTime::try_from(early).is_err());
+    let leap: DateTime = "20161231T23:59:60".parse().unwrap();
+    assert!(civil::DateTime::try_from(leap).is_err());
+
+    // A timestamp is written in UTC; a zoned dateTime reads back as its instant.
+    let ts: Timestamp = "2024-03-01T09:30:05Z".parse().unwrap();
+    let ours = DateTime::try_from(ts).unwrap();
+    assert_eq!(ours.to_string(), "20240301T09:30:05Z");
+    let paris: DateTime = "20240301T11:30:05+02:00".parse().unwrap();
+    assert_eq!(Timestamp::try_from(paris).unwrap(), ts);
+    assert!(Timestamp::try_from(dt()).is_err(), "naive: no instant");
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Cdr {
+        #[serde(with = "crate::with::jiff_civil")]
+        start: civil::DateTime,
+        #[serde(default, with = "crate::with::jiff_timestamp::option")]
+        end: Option<Timestamp>,
+    }
+    let cdr = Cdr {
+        start: naive,
+        end: Some(ts),
+    };
+    let v = to_value(&cdr).unwrap();
+    assert_eq!(
+        v,
+        st([
+            ("start", Value::DateTime(dt().with_nanosecond(7).unwrap())),
+            ("end", Value::DateTime(ours)),
+        ])
+    );
+    assert_eq!(from_value::<Cdr>(v).unwrap(), cdr);
 }

@@ -6,6 +6,10 @@
 //! [`Encoder::method_response`] writes for the equivalent [`Value`]. Each slot takes
 //! exactly one value: a closure filling a slot must return the [`Written`] that only
 //! a [`ValueWriter`] makes, so a member without a value does not compile.
+//!
+//! A failed item or member leaves nothing behind: its bytes are cut off the buffer,
+//! so skipping an error (`let _ = a.item(…)`) leaves out that item and the document
+//! stays well-formed. Every `Ok` document decodes.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -159,16 +163,24 @@ pub struct ArrayWriter<'a> {
 
 impl ArrayWriter<'_> {
     /// Appends one item, which `value` writes.
+    ///
+    /// On error nothing of the item is left in the document, so a caller that skips
+    /// the error (to leave out an item it cannot write) still builds a valid one.
     pub fn item(
         &mut self,
         value: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
     ) -> Result<(), EncodeError> {
-        let Written(()) = value(ValueWriter {
+        let start = self.out.len();
+        let written = value(ValueWriter {
             out: self.out,
             encoder: self.encoder,
             max: self.max,
-        })?;
-        within(self.out, self.max)
+        })
+        .and_then(|Written(())| within(self.out, self.max));
+        if written.is_err() {
+            self.out.truncate(start);
+        }
+        written
     }
 }
 
@@ -182,7 +194,23 @@ pub struct StructWriter<'a> {
 
 impl StructWriter<'_> {
     /// Appends the member `name` (escaped), whose value `value` writes.
+    ///
+    /// On error (in the name or the value) nothing of the member is left in the
+    /// document, so a caller that skips the error still builds a valid one.
     pub fn member(
+        &mut self,
+        name: &str,
+        value: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
+    ) -> Result<(), EncodeError> {
+        let start = self.out.len();
+        let written = self.member_at(name, value);
+        if written.is_err() {
+            self.out.truncate(start);
+        }
+        written
+    }
+
+    fn member_at(
         &mut self,
         name: &str,
         value: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
@@ -324,6 +352,51 @@ mod tests {
                 .unwrap();
             assert_eq!(sized, expected, "capacity {capacity}");
         }
+    }
+
+    #[test]
+    fn a_skipped_item_or_member_error_leaves_no_half_element_behind() {
+        let body = Encoder::default()
+            .method_response_with(|w| {
+                w.array(|a| {
+                    a.item(|w| w.int(1))?;
+                    let _ = a.item(|w| w.double(f64::NAN));
+                    // Fails deep inside a nested struct, after bytes were written.
+                    let _ = a.item(|w| {
+                        w.structure(|s| {
+                            s.member("ok", |w| w.int(3))?;
+                            s.member("bad", |w| w.string("\u{0}"))
+                        })
+                    });
+                    a.item(|w| {
+                        w.structure(|s| {
+                            s.member("kept", |w| w.boolean(true))?;
+                            let _ = s.member("bad\u{1}name", |w| w.int(4));
+                            let _ = s.member("nan", |w| w.double(f64::NAN));
+                            let _ = s.member("big", |w| w.int(1 << 40));
+                            s.member("last", |w| w.string("x"))
+                        })
+                    })?;
+                    a.item(|w| w.int(2))
+                })
+            })
+            .unwrap();
+        let want = Value::Array(vec![
+            Value::Int(1),
+            Value::Struct(Struct::from_iter([
+                ("kept", Value::Bool(true)),
+                ("last", Value::String("x".into())),
+            ])),
+            Value::Int(2),
+        ]);
+        assert_eq!(
+            crate::decode_method_response(&body),
+            Ok(MethodResponse::Success(want.clone()))
+        );
+        assert_eq!(
+            body,
+            encode_method_response(&MethodResponse::Success(want)).unwrap()
+        );
     }
 
     #[test]

@@ -43,7 +43,82 @@ fn document_size_limit() {
     assert_eq!(kind(d.method_response(doc.as_bytes())), "limit");
     // The default is 1 MiB.
     let big = response(&format!("<string>{}</string>", "x".repeat(1 << 20)));
-    assert_eq!(kind(decode_method_response(big.as_bytes())), "limit");
+    assert_eq!(
+        kind(Decoder::default().method_response(big.as_bytes())),
+        "limit"
+    );
+}
+
+#[test]
+fn a_client_sized_response_of_1_2_mb_decodes_with_the_response_limits() {
+    let big = response(&format!("<string>{}</string>", "x".repeat(1_200_000)));
+    let err = Decoder::default()
+        .method_response(big.as_bytes())
+        .unwrap_err();
+    assert!(
+        err.message().contains("Limits::max_document_bytes"),
+        "{err}"
+    );
+    for decoded in [
+        Decoder::new(Limits::for_responses()).method_response(big.as_bytes()),
+        decode_method_response(big.as_bytes()),
+    ] {
+        match decoded {
+            Ok(MethodResponse::Success(Value::String(s))) => assert_eq!(s.len(), 1_200_000),
+            other => panic!("{other:?}"),
+        }
+    }
+    let l = Limits::for_responses();
+    assert_eq!(l.max_document_bytes, 64 << 20);
+    assert_eq!(l.max_string_bytes, 64 << 20);
+}
+
+#[test]
+fn every_limit_error_names_its_limits_field() {
+    let message = |r: Result<Value, DecodeError>| r.unwrap_err().message().to_owned();
+    let d = with(|l| l.max_string_bytes = 4);
+    for doc in [
+        "<value><string>01234</string></value>",
+        "<value>01234</value>",
+        "<value><base64>AAAAAAAA</base64></value>",
+    ] {
+        let m = message(d.value(doc.as_bytes()));
+        assert!(m.contains("Limits::max_string_bytes"), "{doc}: {m}");
+    }
+    // A text big enough for xml-rs's own limit (set from max_string_bytes) to fire.
+    let d = with(|l| {
+        l.max_string_bytes = 1000;
+        l.max_name_bytes = 10;
+    });
+    let doc = format!("<value><string>{}</string></value>", "x".repeat(100_000));
+    let m = message(d.value(doc.as_bytes()));
+    assert!(m.contains("Limits::max_string_bytes"), "{m}");
+    let m = message(
+        with(|l| l.max_name_bytes = 2)
+            .value(b"<value><struct><member><name>abc</name><value/></member></struct></value>"),
+    );
+    assert!(m.contains("Limits::max_name_bytes"), "{m}");
+    let m = message(with(|l| l.max_depth = 0).value(b"<value><array><data/></array></value>"));
+    assert!(m.contains("Limits::max_depth"), "{m}");
+    let m = message(
+        with(|l| l.max_array_len = 0).value(b"<value><array><data><value/></data></array></value>"),
+    );
+    assert!(m.contains("Limits::max_array_len"), "{m}");
+    let m = message(
+        with(|l| l.max_struct_members = 0)
+            .value(b"<value><struct><member><name>a</name><value/></member></struct></value>"),
+    );
+    assert!(m.contains("Limits::max_struct_members"), "{m}");
+    let m = message(with(|l| l.max_document_bytes = 3).value(b"<value/>"));
+    assert!(m.contains("Limits::max_document_bytes"), "{m}");
+    let e = with(|l| l.max_params = 0)
+        .method_call(b"<methodCall><methodName>m</methodName><params><param><value/></param></params></methodCall>")
+        .unwrap_err();
+    assert!(e.message().contains("Limits::max_params"), "{e}");
+    let e = with(|l| l.max_name_bytes = 2)
+        .method_call(b"<methodCall><methodName>abc</methodName></methodCall>")
+        .unwrap_err();
+    assert!(e.message().contains("Limits::max_name_bytes"), "{e}");
 }
 
 #[test]

@@ -30,7 +30,19 @@ pub(crate) fn response(response: &MethodResponse) -> String {
             out
         }
         MethodResponse::Fault(f) => {
-            format!("methodResponse fault {} {:?}\n", f.code, f.string)
+            let mut out = format!("methodResponse fault {} {:?}\n", f.code, f.string);
+            // What a lenient read kept (never written back).
+            if let Some(raw) = &f.raw_code {
+                out.push_str("  raw code ");
+                value_into(raw, 1, &mut out);
+                out.push('\n');
+            }
+            for (name, v) in f.extra.iter() {
+                write!(out, "  extra {name:?}: ").unwrap();
+                value_into(v, 1, &mut out);
+                out.push('\n');
+            }
+            out
         }
     }
 }
