@@ -56,8 +56,11 @@ pub(crate) fn message(error: &anyhow::Error) -> String {
 
 fn raw_message(error: &anyhow::Error) -> String {
     match error.downcast_ref::<ClientError>() {
-        // The fault line is the whole story, whatever context was added on the way.
-        Some(client @ ClientError::Fault { .. }) => client_message(client),
+        // The fault line is the whole story, whatever context was added on the
+        // way; the server's text stays on that one line.
+        Some(client @ ClientError::Fault { .. }) => {
+            crate::escape::escaped(&client_message(client)).into_owned()
+        }
         Some(ClientError::TooManyRequests { retry_after }) => locked_message(*retry_after),
         // The outermost message only: it says whether credentials were given.
         Some(ClientError::Unauthorized) => format!(
