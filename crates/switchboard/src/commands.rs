@@ -3,7 +3,9 @@
 //! Actions that answer nothing (`transfer`, `drop`, `dict set`, `sim hold`, ...)
 //! print nothing on success, or `true` with `--json`, so that `--json` always
 //! prints exactly one JSON document. Scalar results (`park`'s slot, `sim call`'s
-//! call id, `dict get`'s value) print bare, for `$(...)` in scripts.
+//! and `sim answer`'s call id, `dict get`'s value) print bare when stdout is not a
+//! terminal, for `$(...)` in scripts; on a terminal `park` and `sim answer` say
+//! what they did in words, and values from the server are escaped.
 
 use std::io::IsTerminal as _;
 
@@ -249,6 +251,8 @@ async fn dict(client: Client, action: DictAction, json: bool) -> Result<()> {
             let value = client.dict_get(&key).await?;
             if json {
                 print_json(&value)
+            } else if for_people() {
+                print(&format!("{}\n", escaped(&value)))
             } else {
                 print(&format!("{value}\n"))
             }

@@ -69,7 +69,9 @@ struct Server {
 impl Server {
     /// Starts `switchboard serve --listen 127.0.0.1:0 ARGS` and waits for its address.
     fn start(args: &[&str]) -> Server {
-        let (data_args, data) = own_data_dir(args);
+        // ARGS are serve's: never the user's data directory, with or without them.
+        let serve_args: Vec<&str> = ["serve"].into_iter().chain(args.iter().copied()).collect();
+        let (data_args, data) = own_data_dir(&serve_args);
         let mut child = switchboard()
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
