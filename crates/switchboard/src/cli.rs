@@ -187,6 +187,7 @@ macro_rules! connection_options {
     ($(#[$meta:meta])* $name:ident, global = $global:literal) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Default, Args)]
+        #[command(next_help_heading = "Connection")]
         pub(crate) struct $name {
             /// The API's URL, which may embed credentials (http://USER:PASSWORD@HOST:PORT/RPC2)
             /// [env SWITCHBOARD_URL; default http://127.0.0.1:3339/RPC2].

@@ -129,11 +129,17 @@ async fn snapshots(client: &Client, args: &WatchArgs, iterations: Option<u64>) -
                     "retrying"
                 };
                 let mut stderr = std::io::stderr().lock();
-                let _ = writeln!(
-                    stderr,
-                    "switchboard: {} ({then})",
-                    escaped(&client_message(&error))
-                );
+                if args.remote.json {
+                    // One JSON object per line, like the snapshots on stdout.
+                    let report = crate::failure::json(&anyhow::Error::new(error.clone()));
+                    let _ = writeln!(stderr, "{report}");
+                } else {
+                    let _ = writeln!(
+                        stderr,
+                        "switchboard: {} ({then})",
+                        escaped(&client_message(&error))
+                    );
+                }
                 pause = pause.max(retry_after(&error).unwrap_or_default());
             }
         }
