@@ -13,7 +13,7 @@ use crate::serve::ServeArgs;
 pub(crate) const DEFAULT_URL: &str = "http://127.0.0.1:3339/RPC2";
 
 const ROOT_AFTER_HELP: &str = "\
-Connection: the options above go before or after the subcommand. Each setting is
+Connection: these options go before or after a client subcommand. Each setting is
 taken from the command line, else the environment (SWITCHBOARD_URL, SWITCHBOARD_USER,
 SWITCHBOARD_PASSWORD, SWITCHBOARD_CA, SWITCHBOARD_PROFILE), else the profile of the
 client configuration file ($XDG_CONFIG_HOME/switchboard/client.toml), else the default.
@@ -25,7 +25,8 @@ Exit codes:
   3  connection error: nothing listening, connection lost, timeout
   4  authentication failed (HTTP 401): wrong or missing user or password
   5  fault from the server, printed as `fault CODE: message`
-  6  invalid response: not XML-RPC, or an HTTP error status other than 401
+  6  invalid response: not XML-RPC, or an HTTP error status other than 401 (429: locked out)
+With --json, an error is a JSON object on stderr: {"error": {"kind", "message", "code", ...}}.
 
 Examples:
   switchboard serve
