@@ -26,7 +26,7 @@ Exit codes:
   4  authentication failed (HTTP 401): wrong or missing user or password
   5  fault from the server, printed as `fault CODE: message`
   6  invalid response: not XML-RPC, or an HTTP error status other than 401 (429: locked out)
-With --json, an error is a JSON object on stderr: {"error": {"kind", "message", "code", ...}}.
+With --json, an error is one JSON object on stderr: {\"error\": {\"kind\": ..., \"message\": ...}}.
 
 Examples:
   switchboard serve
