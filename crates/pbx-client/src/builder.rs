@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
 use reqwest::Url;
-use xmlrpc_codec::{Decoder, Limits};
+use xmlrpc_codec::{Decoder, EncodeOptions, Encoder, Limits};
 
 use crate::client::{Client, Credentials, Inner};
 use crate::error::ClientError;
@@ -48,6 +48,7 @@ pub struct ClientBuilder {
     max_response_bytes: usize,
     proxy: bool,
     root_certificates: Vec<Vec<u8>>,
+    allow_extensions: bool,
 }
 
 impl ClientBuilder {
@@ -62,6 +63,7 @@ impl ClientBuilder {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             proxy: true,
             root_certificates: Vec::new(),
+            allow_extensions: false,
         }
     }
 
@@ -116,6 +118,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends the `<nil/>` and `<i8>` extension types (`Value::Nil`, integers
+    /// beyond 32 bits) instead of refusing them with [`ClientError::Encode`]. Off by
+    /// default: PBXpress servers need not read them.
+    pub fn allow_extensions(mut self, allow: bool) -> Self {
+        self.allow_extensions = allow;
+        self
+    }
+
     /// Trusts this certificate authority (DER) for `https` URLs, besides the
     /// system's roots: for a server with a private or self-signed certificate.
     pub fn add_root_certificate_der(mut self, der: impl Into<Vec<u8>>) -> Self {
@@ -148,6 +158,8 @@ impl ClientBuilder {
             .build()
             .map_err(|e| ClientError::InvalidUrl(format!("cannot set up the HTTP client: {e}")))?;
 
+        let mut options = EncodeOptions::default();
+        options.allow_extensions = self.allow_extensions;
         let mut limits = Limits::default();
         limits.max_document_bytes = self.max_response_bytes;
         limits.max_string_bytes = self.max_response_bytes;
@@ -158,6 +170,7 @@ impl ClientBuilder {
             timeout: self.timeout,
             max_response_bytes: self.max_response_bytes,
             decoder: Decoder::new(limits),
+            encoder: Encoder::new(options),
         })))
     }
 }
@@ -176,6 +189,7 @@ impl fmt::Debug for ClientBuilder {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("proxy", &self.proxy)
             .field("root_certificates", &self.root_certificates.len())
+            .field("allow_extensions", &self.allow_extensions)
             .finish()
     }
 }

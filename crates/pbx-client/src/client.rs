@@ -8,7 +8,7 @@ use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo};
 use pbx_xmlrpc::Capability;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{StatusCode, Url};
-use xmlrpc_codec::{Decoder, Fault, MethodCall, MethodResponse, Value, encode_method_call};
+use xmlrpc_codec::{Decoder, Encoder, Fault, MethodCall, MethodResponse, Value};
 
 use crate::batch::Batch;
 use crate::builder::ClientBuilder;
@@ -41,6 +41,7 @@ pub(crate) struct Inner {
     pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: usize,
     pub(crate) decoder: Decoder,
+    pub(crate) encoder: Encoder,
 }
 
 /// A user and password; `Debug` shows the user only.
@@ -119,7 +120,11 @@ impl Client {
 
     /// Sends `call` and returns its result; a fault is [`ClientError::Fault`].
     pub async fn call_raw(&self, call: &MethodCall) -> Result<Value, ClientError> {
-        let body = encode_method_call(call).map_err(|e| ClientError::Encode(e.to_string()))?;
+        let mut body = Vec::with_capacity(256);
+        self.inner
+            .encoder
+            .method_call(call, &mut body)
+            .map_err(|e| ClientError::Encode(e.to_string()))?;
         let mut request = self
             .inner
             .http
@@ -133,6 +138,15 @@ impl Client {
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED {
             return Err(ClientError::Unauthorized);
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            return Err(ClientError::TooManyRequests { retry_after });
         }
         if status != StatusCode::OK {
             let body = read_body(&mut response, SNIPPET_READ_BYTES, false).await?;

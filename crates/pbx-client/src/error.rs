@@ -36,6 +36,17 @@ pub enum ClientError {
         /// the humans reading the error.
         body_snippet: String,
     },
+    /// HTTP 429: the server refuses this user or address for now (too many failed
+    /// logins). `retry_after` is the server's `Retry-After`, when it sent one in
+    /// seconds: when the lock ends.
+    #[error(
+        "the server refuses further attempts for now (HTTP 429){}",
+        retry_suffix(retry_after)
+    )]
+    TooManyRequests {
+        /// How long until the server accepts attempts again, if it said.
+        retry_after: Option<std::time::Duration>,
+    },
     /// The server answered with an XML-RPC fault.
     ///
     /// By SPEC.md's rule a code above zero is an internal server error
@@ -71,6 +82,13 @@ pub enum ClientError {
     Transport(TransportError),
 }
 
+fn retry_suffix(retry_after: &Option<std::time::Duration>) -> String {
+    match retry_after {
+        Some(after) => format!(": try again in {} s", after.as_secs()),
+        None => String::new(),
+    }
+}
+
 fn snippet_suffix(snippet: &str) -> String {
     if snippet.is_empty() {
         String::new()
@@ -87,7 +105,9 @@ impl ClientError {
             ClientError::Connect(_) => ErrorKind::Connect,
             ClientError::Timeout => ErrorKind::Timeout,
             ClientError::Unauthorized => ErrorKind::Unauthorized,
-            ClientError::HttpStatus { .. } => ErrorKind::HttpStatus,
+            ClientError::HttpStatus { .. } | ClientError::TooManyRequests { .. } => {
+                ErrorKind::HttpStatus
+            }
             ClientError::Fault { .. } => ErrorKind::Fault,
             ClientError::InvalidResponse(_) | ClientError::ResponseTooLarge { .. } => {
                 ErrorKind::InvalidResponse
@@ -137,7 +157,7 @@ pub enum ErrorKind {
     Timeout,
     /// HTTP 401.
     Unauthorized,
-    /// Another HTTP status.
+    /// Another HTTP status (429 included).
     HttpStatus,
     /// An XML-RPC fault.
     Fault,

@@ -13,11 +13,10 @@ use crate::serve::ServeArgs;
 pub(crate) const DEFAULT_URL: &str = "http://127.0.0.1:3339/RPC2";
 
 const ROOT_AFTER_HELP: &str = "\
-Connection (every client subcommand; the variables keep the password out of ps):
-  --url URL          SWITCHBOARD_URL       default http://127.0.0.1:3339/RPC2
-  --user USER        SWITCHBOARD_USER      an extension number (or user:password@ in the URL)
-  --password PW      SWITCHBOARD_PASSWORD  its self-care password
-  --ca FILE          SWITCHBOARD_CA        PEM CA certificates to trust for https:// (private CA)
+Connection: these options go before or after a client subcommand. Each setting is
+taken from the command line, else the environment (SWITCHBOARD_URL, SWITCHBOARD_USER,
+SWITCHBOARD_PASSWORD, SWITCHBOARD_CA, SWITCHBOARD_PROFILE), else the profile of the
+client configuration file ($XDG_CONFIG_HOME/switchboard/client.toml), else the default.
 
 Exit codes:
   0  success
@@ -26,12 +25,15 @@ Exit codes:
   3  connection error: nothing listening, connection lost, timeout
   4  authentication failed (HTTP 401): wrong or missing user or password
   5  fault from the server, printed as `fault CODE: message`
-  6  invalid response: not XML-RPC, or an HTTP error status other than 401
+  6  invalid response: not XML-RPC, or an HTTP error status other than 401 (429: locked out)
+With --json, an error is one JSON object on stderr: {\"error\": {\"kind\": ..., \"message\": ...}}.
 
 Examples:
   switchboard serve
   SWITCHBOARD_USER=203 SWITCHBOARD_PASSWORD=203 switchboard calls
   switchboard extensions --url http://203:203@127.0.0.1:3339/RPC2 --json
+  switchboard --profile office calls
+  switchboard completions bash > /etc/bash_completion.d/switchboard
 
 More: docs/cli.md";
 
@@ -43,6 +45,8 @@ More: docs/cli.md";
     after_help = ROOT_AFTER_HELP
 )]
 pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) remote: RootRemote,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -111,6 +115,27 @@ pub(crate) enum Command {
     /// A live view of the calls and presence, refreshed like top; q or Ctrl-C quits.
     #[command(after_help = WATCH_AFTER_HELP)]
     Watch(WatchArgs),
+
+    /// Print the shell completion script for SHELL on stdout.
+    #[command(
+        after_help = "Examples:\n  switchboard completions bash > ~/.local/share/bash-completion/completions/switchboard\n  switchboard completions zsh > ~/.zfunc/_switchboard\n  switchboard completions fish > ~/.config/fish/completions/switchboard.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+
+    /// Write the manual pages (roff): switchboard.1 on stdout, or one page per
+    /// subcommand into DIR.
+    #[command(
+        after_help = "Examples:\n  switchboard man | man -l -\n  switchboard man /usr/local/share/man/man1"
+    )]
+    Man {
+        /// The directory to write switchboard.1, switchboard-calls.1, ... into.
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 const FAVORITES_AFTER_HELP: &str = "\
@@ -133,13 +158,14 @@ const CALL_AFTER_HELP: &str = "\
 Arguments are JSON: 42 is an int, 1.5 or 2.0 a double, \"201\" a string (mind the
 shell's quotes), true a boolean, [..] an array, {..} a struct;
 {\"$base64\": \"aGk=\"} is base64 and {\"$datetime\": \"20240131T12:34:56\"} a dateTime.
-Results print in the same notation (nil as null). null and ints beyond 32 bits are
-XML-RPC extensions, which the client does not send.
+Results print in the same notation (nil as null). null (<nil/>) and ints beyond 32
+bits (<i8>) are XML-RPC extensions: they are sent only with --extensions.
 
 Examples:
   switchboard call system.listMethods
   switchboard call transfer '\"3\"' '\"204\"'
-  switchboard call dict_set_serialized '\"layout\"' '{\"columns\": 3, \"names\": [\"a\", \"b\"]}'";
+  switchboard call dict_set_serialized '\"layout\"' '{\"columns\": 3, \"names\": [\"a\", \"b\"]}'
+  switchboard call --extensions some.method null 5000000000";
 
 const WATCH_AFTER_HELP: &str = "\
 Keys: q, Esc or Ctrl-C quit; r refreshes now. Connection errors show in the view
@@ -150,46 +176,106 @@ Examples:
   switchboard watch --interval 0.5
   switchboard watch --once --json";
 
-/// Where the API is and who is asking: every client subcommand takes these.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct Remote {
-    /// The API's URL; it may embed credentials (http://USER:PASSWORD@HOST:PORT/RPC2).
-    #[arg(
-        long,
-        env = "SWITCHBOARD_URL",
-        hide_env_values = true,
-        default_value = DEFAULT_URL,
-        value_name = "URL",
-        global = true
-    )]
-    pub(crate) url: String,
+/// Declares a struct of the connection options: the same options at the top
+/// (`switchboard --json calls`) and on each client subcommand (`switchboard calls
+/// --json`). Those of a subcommand are `global` so that nested subcommands
+/// (`sim call`, `dict get`) take them too; the top's are not, so that `serve`
+/// neither shows nor takes them.
+///
+/// No option has a clap default or `env`: [`crate::profile`] fills what the command
+/// line leaves out from the environment, then the profile, then the defaults.
+macro_rules! connection_options {
+    ($(#[$meta:meta])* $name:ident, global = $global:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, Args)]
+        #[command(next_help_heading = "Connection")]
+        pub(crate) struct $name {
+            /// The API's URL, which may embed credentials (http://USER:PASSWORD@HOST:PORT/RPC2)
+            /// [env SWITCHBOARD_URL; default http://127.0.0.1:3339/RPC2].
+            #[arg(long, value_name = "URL", global = $global)]
+            pub(crate) url: Option<String>,
 
-    /// The user: an extension number with a self-care password.
-    #[arg(long, env = "SWITCHBOARD_USER", value_name = "USER", global = true)]
-    pub(crate) user: Option<String>,
+            /// The user: an extension number with a self-care password [env SWITCHBOARD_USER].
+            #[arg(long, value_name = "USER", global = $global)]
+            pub(crate) user: Option<String>,
 
-    /// The user's password (SWITCHBOARD_PASSWORD keeps it out of the process list).
-    #[arg(
-        long,
-        env = "SWITCHBOARD_PASSWORD",
-        hide_env_values = true,
-        value_name = "PASSWORD",
-        global = true
-    )]
-    pub(crate) password: Option<String>,
+            /// The user's password; better SWITCHBOARD_PASSWORD or a profile's
+            /// password_command, which keep it out of the process list.
+            #[arg(long, value_name = "PASSWORD", global = $global)]
+            pub(crate) password: Option<String>,
 
-    /// A PEM file of CA certificates to trust for https:// URLs, besides the
-    /// system's (for a server with a private CA or a self-signed certificate).
-    #[arg(long, env = "SWITCHBOARD_CA", value_name = "FILE", global = true)]
-    pub(crate) ca: Option<PathBuf>,
+            /// A PEM file of CA certificates to trust for https:// URLs, besides the
+            /// system's (a private CA, a self-signed certificate) [env SWITCHBOARD_CA].
+            #[arg(long, value_name = "FILE", global = $global)]
+            pub(crate) ca: Option<PathBuf>,
 
-    /// How long to wait for each answer, in seconds (or e.g. 500ms).
-    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_duration, global = true)]
-    pub(crate) timeout: Duration,
+            /// How long to wait for each answer, in seconds or e.g. 500ms; more than 0
+            /// [default 10].
+            #[arg(long, value_name = "SECONDS", value_parser = parse_timeout, global = $global)]
+            pub(crate) timeout: Option<Duration>,
 
-    /// Print JSON for scripts instead of tables.
-    #[arg(long, global = true)]
-    pub(crate) json: bool,
+            /// The profile of the client configuration file to use [env SWITCHBOARD_PROFILE;
+            /// default: the file's `default`].
+            #[arg(long, value_name = "NAME", global = $global)]
+            pub(crate) profile: Option<String>,
+
+            /// The client configuration file [default
+            /// $XDG_CONFIG_HOME/switchboard/client.toml].
+            #[arg(long, value_name = "FILE", global = $global)]
+            pub(crate) client_config: Option<PathBuf>,
+
+            /// Print JSON for scripts instead of tables (errors too, on stderr).
+            #[arg(long, global = $global)]
+            pub(crate) json: bool,
+        }
+    };
+}
+
+connection_options!(
+    /// The connection options of a client subcommand.
+    Remote,
+    global = true
+);
+
+connection_options!(
+    /// The connection options given before the subcommand (`switchboard --json calls`).
+    RootRemote,
+    global = false
+);
+
+impl Remote {
+    /// These options, with those given before the subcommand filling the gaps.
+    pub(crate) fn or(self, root: RootRemote) -> Remote {
+        Remote {
+            url: self.url.or(root.url),
+            user: self.user.or(root.user),
+            password: self.password.or(root.password),
+            ca: self.ca.or(root.ca),
+            timeout: self.timeout.or(root.timeout),
+            profile: self.profile.or(root.profile),
+            client_config: self.client_config.or(root.client_config),
+            json: self.json || root.json,
+        }
+    }
+}
+
+impl RootRemote {
+    /// The first option given, as written on the command line (for a subcommand
+    /// that takes none).
+    pub(crate) fn first_given(&self) -> Option<&'static str> {
+        [
+            (self.url.is_some(), "--url"),
+            (self.user.is_some(), "--user"),
+            (self.password.is_some(), "--password"),
+            (self.ca.is_some(), "--ca"),
+            (self.timeout.is_some(), "--timeout"),
+            (self.profile.is_some(), "--profile"),
+            (self.client_config.is_some(), "--client-config"),
+            (self.json, "--json"),
+        ]
+        .into_iter()
+        .find_map(|(given, name)| given.then_some(name))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -241,7 +327,7 @@ pub(crate) struct ParkArgs {
     #[arg(value_name = "CALL")]
     pub(crate) call: String,
     /// The slot, from 1; default: the lowest free one.
-    #[arg(value_name = "SLOT", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(value_name = "SLOT", value_parser = parse_slot)]
     pub(crate) slot: Option<u32>,
     #[command(flatten)]
     pub(crate) remote: Remote,
@@ -290,6 +376,10 @@ pub(crate) struct CallMethodArgs {
     /// The parameters, one JSON value each.
     #[arg(value_name = "ARGS", value_parser = parse_json_arg, allow_negative_numbers = true)]
     pub(crate) params: Vec<Value>,
+    /// Send null as <nil/> and integers beyond 32 bits as <i8> (XML-RPC extensions
+    /// that not every server reads).
+    #[arg(long)]
+    pub(crate) extensions: bool,
     #[command(flatten)]
     pub(crate) remote: Remote,
 }
@@ -378,8 +468,8 @@ pub(crate) enum SimAction {
 
 #[derive(Debug, Args)]
 pub(crate) struct WatchArgs {
-    /// Time between refreshes, in seconds (or e.g. 500ms).
-    #[arg(long, value_name = "SECONDS", default_value = "1", value_parser = parse_duration)]
+    /// Time between refreshes, in seconds (or e.g. 500ms); at least 0.2.
+    #[arg(long, value_name = "SECONDS", default_value = "1", value_parser = parse_interval)]
     pub(crate) interval: Duration,
     /// Print one snapshot and exit (what happens anyway when stdout is not a terminal).
     #[arg(long, conflicts_with = "iterations")]
@@ -393,6 +483,47 @@ pub(crate) struct WatchArgs {
 
 fn parse_json_arg(text: &str) -> Result<Value, String> {
     crate::json::parse_arg(text)
+}
+
+/// The shortest `watch --interval`: each refresh is two requests, and a view
+/// refreshed faster than a person reads only loads the server.
+pub(crate) const MIN_INTERVAL: Duration = Duration::from_millis(200);
+
+/// The highest slot XML-RPC's `<int>` carries.
+const MAX_SLOT: u32 = i32::MAX.unsigned_abs();
+
+/// `park`'s SLOT: 1 to [`MAX_SLOT`].
+fn parse_slot(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{text:?} is not a slot number (1..={MAX_SLOT})"));
+    }
+    text.parse::<u32>()
+        .ok()
+        .filter(|s| (1..=MAX_SLOT).contains(s))
+        .ok_or_else(|| format!("slot out of range (1..={MAX_SLOT})"))
+}
+
+/// A client's `--timeout`: a duration above zero (zero would fail every call).
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        Duration::ZERO => Err("a timeout of 0 would fail every request: give more than 0 \
+             seconds, e.g. 10 or 500ms"
+            .to_owned()),
+        timeout => Ok(timeout),
+    }
+}
+
+/// `watch --interval`: at least [`MIN_INTERVAL`].
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        interval if interval < MIN_INTERVAL => Err(format!(
+            "the interval must be at least {}s (a refresh is two requests to the server)",
+            MIN_INTERVAL.as_secs_f64()
+        )),
+        interval => Ok(interval),
+    }
 }
 
 /// `1`, `0.5`, `1.5s` or `500ms`: at most a day.
@@ -447,5 +578,29 @@ mod tests {
         for bad in ["", "-1", "nan", "inf", "1e9", "1m", "s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_zero_timeout_and_a_too_short_interval_are_refused_with_a_reason() {
+        assert!(parse_timeout("0").unwrap_err().contains("more than 0"));
+        assert!(parse_timeout("0ms").is_err());
+        assert_eq!(parse_timeout("0.2"), Ok(Duration::from_millis(200)));
+        assert!(parse_interval("0").unwrap_err().contains("at least 0.2s"));
+        assert!(parse_interval("100ms").is_err());
+        assert_eq!(parse_interval("0.2"), Ok(MIN_INTERVAL));
+    }
+
+    #[test]
+    fn a_slot_beyond_an_xml_rpc_int_is_out_of_range() {
+        assert_eq!(parse_slot("1"), Ok(1));
+        assert_eq!(parse_slot("2147483647"), Ok(2_147_483_647));
+        for bad in ["0", "3000000000", "99999999999999999999", "-1"] {
+            assert_eq!(
+                parse_slot(bad),
+                Err("slot out of range (1..=2147483647)".to_owned()),
+                "{bad}"
+            );
+        }
+        assert!(parse_slot("one").unwrap_err().contains("not a slot number"));
     }
 }

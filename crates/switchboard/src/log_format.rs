@@ -302,29 +302,13 @@ where
     }
 }
 
-/// Writes through, replacing each control character (C0, DEL, C1) with an escape.
+/// Writes through, replacing each control character (C0, DEL, C1) with an escape
+/// (the rule of [`crate::escape`], which the client's output follows too).
 struct Escaping<'a, 'w>(&'a mut Writer<'w>);
 
 impl fmt::Write for Escaping<'_, '_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        // In UTF-8 a control character starts with a byte below 0x20, 0x7F (DEL) or
-        // 0xC2 (C1, U+0080..U+009F): text without those bytes goes through whole.
-        if !s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
-            return self.0.write_str(s);
-        }
-        let mut rest = s;
-        while let Some(at) = rest.find(char::is_control) {
-            self.0.write_str(&rest[..at])?;
-            let c = rest[at..].chars().next().unwrap_or_default();
-            match c {
-                '\n' => self.0.write_str("\\n")?,
-                '\r' => self.0.write_str("\\r")?,
-                '\t' => self.0.write_str("\\t")?,
-                c => write!(self.0, "\\u{{{:x}}}", u32::from(c))?,
-            }
-            rest = &rest[at + c.len_utf8()..];
-        }
-        self.0.write_str(rest)
+        crate::escape::write_escaped(self.0, s)
     }
 }
 

@@ -18,12 +18,15 @@
 
 mod cli;
 mod commands;
+mod escape;
 mod failure;
 mod favorites_file;
 mod hash_password;
 mod json;
 mod log_format;
+mod manual;
 mod output;
+mod profile;
 mod remote;
 mod serve;
 mod serve_security;
@@ -40,17 +43,56 @@ use clap::Parser as _;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    match commands::run(cli.command) {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
+    let mut outcome = commands::prepare(cli);
+    let json = match &mut outcome {
+        Ok(command) => commands::wants_json(command),
+        Err(_) => asked_for_json(),
+    };
+    match outcome.and_then(commands::run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // Not `eprintln!`: it panics when stderr cannot be written, and the
             // exit code must tell what failed even then.
             let mut stderr = std::io::stderr().lock();
-            for line in failure::message(&error).lines() {
-                let _ = writeln!(stderr, "switchboard: {line}");
+            if json {
+                let _ = writeln!(stderr, "{}", failure::json(&error));
+            } else {
+                for line in failure::message(&error).lines() {
+                    let _ = writeln!(stderr, "switchboard: {line}");
+                }
             }
             ExitCode::from(failure::exit_code(&error))
         }
     }
+}
+
+/// Whether `--json` is among the options (before any `--`): a command line clap
+/// refused is still answered in the form the script reads.
+fn asked_for_json() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
+/// Reports what clap refused (or prints the help or version it was asked for).
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let asked = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if !asked && asked_for_json() {
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "{}", failure::clap_json(error));
+        return ExitCode::from(2);
+    }
+    let _ = error.print();
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
 }

@@ -11,6 +11,8 @@ use comfy_table::{Table, presets};
 use pbx_model::{Call, CallState, Entity, EntityKind, Favorite, ParkingInfo, Party, PartyKind};
 use serde::Serialize;
 
+use crate::escape::escaped;
+
 /// Writes `value` as pretty JSON and a newline to stdout.
 pub(crate) fn print_json(value: &impl Serialize) -> Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;
@@ -31,12 +33,19 @@ pub(crate) fn print(text: &str) -> Result<()> {
 }
 
 /// A borderless table, every line ending in a newline and no trailing spaces.
+///
+/// The cells come from the server: their control characters are escaped, so
+/// that a name cannot break a row or drive the terminal.
 pub(crate) fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
     let mut table = Table::new();
     table.load_style(presets::NOTHING);
     table.set_header(header.to_vec());
     for row in rows {
-        table.add_row(row);
+        table.add_row(
+            row.into_iter()
+                .map(|cell| escaped(&cell).into_owned())
+                .collect::<Vec<_>>(),
+        );
     }
     for column in table.column_iter_mut() {
         column.set_padding((0, 2));
@@ -204,16 +213,10 @@ pub(crate) fn favorites_table(favorites: &[Favorite], entities: &[Entity]) -> St
 /// `parking 700-709 (10 slots): 1 parked`, then SLOT, DIAL, CALL for each parked call.
 pub(crate) fn parking(info: &ParkingInfo) -> String {
     let first: Option<u64> = info.parking_extension.parse().ok();
-    // Whatever the server sends (a slot 0, a huge number), no arithmetic panics.
-    let dial = |slot: u32| {
-        first
-            .and_then(|first| first.checked_add(u64::from(slot))?.checked_sub(1))
-            .map(|number| number.to_string())
-            .unwrap_or_default()
-    };
+    let dial = |slot: u32| dial_number(&info.parking_extension, slot).unwrap_or_default();
     let range = match (first, info.slots) {
         (Some(_), slots) if slots > 0 => format!("{}-{}", info.parking_extension, dial(slots)),
-        _ => info.parking_extension.clone(),
+        _ => escaped(&info.parking_extension).into_owned(),
     };
     let mut out = format!(
         "parking {range} ({} slots): {} parked\n",
@@ -229,6 +232,17 @@ pub(crate) fn parking(info: &ParkingInfo) -> String {
         ));
     }
     out
+}
+
+/// The number to dial for `slot` of a lot whose first number is `first` (slot 1
+/// is `first`); none when `first` is no number. Whatever the server sends (a
+/// slot 0, a huge number), no arithmetic panics.
+pub(crate) fn dial_number(first: &str, slot: u32) -> Option<String> {
+    let first: u64 = first.parse().ok()?;
+    first
+        .checked_add(u64::from(slot))?
+        .checked_sub(1)
+        .map(|number| number.to_string())
 }
 
 /// The storage entries: KEY, VALUE.
@@ -268,6 +282,17 @@ mod tests {
     fn tables_are_borderless_and_trimmed() {
         let text = table(&["A", "LONGER"], [vec!["x".into(), "y".into()]]);
         assert_eq!(text, "A  LONGER\nx  y\n");
+    }
+
+    #[test]
+    fn control_characters_from_the_server_are_escaped_in_tables() {
+        let text = table(
+            &["NAME", "X"],
+            [vec!["Eve\n201  Forged\u{1b}[2J".into(), "y".into()]],
+        );
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.contains("Eve\\n201  Forged\\u{1b}[2J"), "{text}");
+        assert!(!text.contains('\u{1b}'));
     }
 
     #[test]

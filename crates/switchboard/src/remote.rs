@@ -3,34 +3,56 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use pbx_client::Client;
+use pbx_client::{Client, ClientBuilder};
 use percent_encoding::percent_decode_str;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 
 use crate::cli::Remote;
 use crate::failure::{self, Usage};
+use crate::profile::{self, Connection};
 
-/// The client `remote` describes.
-///
-/// `--user` and `--password` take precedence over credentials in the URL; a
-/// password alone goes with the user named in the URL (`http://203@host/RPC2`).
+/// The client the connection options of `remote` describe (with the
+/// environment and the client configuration file: [`crate::profile`]).
 pub(crate) fn client(remote: &Remote) -> Result<Client> {
-    let mut builder = Client::builder(&remote.url).timeout(remote.timeout);
-    if let Some(path) = &remote.ca {
+    client_with(remote, |builder| builder)
+}
+
+/// [`client`], with `adjust` applied to the builder (for `call --extensions`).
+pub(crate) fn client_with(
+    remote: &Remote,
+    adjust: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Result<Client> {
+    build(&profile::connection(remote)?, |url| {
+        adjust(Client::builder(url))
+    })
+}
+
+/// The client of `connection`, from the builder `start` makes for its URL.
+///
+/// The user and password take precedence over credentials in the URL; a
+/// password alone goes with the user named in the URL (`http://203@host/RPC2`).
+pub(crate) fn build(
+    connection: &Connection,
+    start: impl FnOnce(&str) -> ClientBuilder,
+) -> Result<Client> {
+    let mut builder = start(&connection.url).timeout(connection.timeout);
+    if let Some(path) = &connection.ca {
         for der in ca_certificates(path)? {
             builder = builder.add_root_certificate_der(der);
         }
     }
-    match (&remote.user, &remote.password) {
+    match (&connection.user, &connection.password) {
         (Some(user), Some(password)) => builder = builder.credentials(user, password),
         (Some(_), None) => {
             return Err(Usage(
-                "a user needs a password: --password or SWITCHBOARD_PASSWORD".into(),
+                "a user needs a password: --password, SWITCHBOARD_PASSWORD or a profile's \
+                 password_command"
+                    .into(),
             )
             .into());
         }
-        (None, Some(password)) => match url_user(&remote.url) {
+        (None, Some(password)) => match url_user(&connection.url) {
             Some(user) => builder = builder.credentials(user, password),
             None => {
                 return Err(Usage(
@@ -64,7 +86,7 @@ fn ca_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
 }
 
 /// The user named in a URL's user info, if any.
-fn url_user(url: &str) -> Option<String> {
+pub(crate) fn url_user(url: &str) -> Option<String> {
     let rest = url.trim().split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
     let userinfo = authority.rsplit_once('@')?.0;
@@ -74,16 +96,15 @@ fn url_user(url: &str) -> Option<String> {
 }
 
 /// Runs `work`, which uses `client`, to completion on a single-threaded runtime (a
-/// command line makes one call at a time, or a few joined). A 401 when no
-/// credentials were given says so.
+/// command line makes one call at a time, or a few joined). A 401 says whether
+/// credentials were given.
 pub(crate) fn block_on<T>(client: &Client, work: impl Future<Output = Result<T>>) -> Result<T> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    match runtime.block_on(work) {
-        Err(error) if client.user().is_none() => Err(failure::without_credentials(error)),
-        outcome => outcome,
-    }
+    runtime
+        .block_on(work)
+        .map_err(|error| failure::explain_unauthorized(error, client.user()))
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use pbx_model::{Call, Entity, Presence};
 use serde::Serialize;
 
 use crate::cli::WatchArgs;
+use crate::escape::escaped;
 use crate::failure::client_message;
 use crate::output;
 use crate::remote;
@@ -37,6 +38,17 @@ struct Snapshot {
     calls: Vec<Call>,
     extensions: Vec<Entity>,
 }
+
+/// How long the server asked to wait before trying again (HTTP 429).
+fn retry_after(error: &ClientError) -> Option<Duration> {
+    match error {
+        ClientError::TooManyRequests { retry_after } => Some(retry_after.unwrap_or(LOCKED_PAUSE)),
+        _ => None,
+    }
+}
+
+/// The pause after a 429 that did not say for how long.
+const LOCKED_PAUSE: Duration = Duration::from_secs(10);
 
 async fn fetch(client: &Client) -> Result<Snapshot, ClientError> {
     // Two plain calls rather than a system.multicall, which a PBXpress may lack.
@@ -90,6 +102,7 @@ async fn snapshots(client: &Client, args: &WatchArgs, iterations: Option<u64>) -
     let mut refresh = 0u64;
     loop {
         refresh += 1;
+        let mut pause = args.interval;
         let outcome = fetch(client).await;
         let last = iterations.is_some_and(|n| refresh >= n);
         match outcome {
@@ -104,14 +117,36 @@ async fn snapshots(client: &Client, args: &WatchArgs, iterations: Option<u64>) -
                     body(&snapshot)
                 ))?;
             }
+            // A refused password stays refused: retrying would only lock the
+            // user out. Stop and say so (exit 4).
+            Err(error @ ClientError::Unauthorized) => return Err(error.into()),
             // The last error is the command's: main reports it, with its exit code.
             Err(error) if last => return Err(error.into()),
-            Err(error) => eprintln!("switchboard: {} (retrying)", client_message(&error)),
+            Err(error) => {
+                let then = if retry_after(&error).is_some() {
+                    "waiting until then"
+                } else {
+                    "retrying"
+                };
+                let mut stderr = std::io::stderr().lock();
+                if args.remote.json {
+                    // One JSON object per line, like the snapshots on stdout.
+                    let report = crate::failure::json(&anyhow::Error::new(error.clone()));
+                    let _ = writeln!(stderr, "{report}");
+                } else {
+                    let _ = writeln!(
+                        stderr,
+                        "switchboard: {} ({then})",
+                        escaped(&client_message(&error))
+                    );
+                }
+                pause = pause.max(retry_after(&error).unwrap_or_default());
+            }
         }
         if last {
             return Ok(());
         }
-        tokio::time::sleep(args.interval).await;
+        tokio::time::sleep(pause).await;
     }
 }
 
@@ -174,14 +209,17 @@ impl View {
     fn text(&self) -> String {
         let mut text = String::new();
         if let Some(error) = &self.error {
-            text.push_str(&format!("error: {}\n", client_message(error)));
+            text.push_str(&format!("error: {}\n", escaped(&client_message(error))));
+            let retrying = match retry_after(error) {
+                Some(after) => format!("retrying in {}s", after.as_secs()),
+                None => format!("retrying every {:?}", self.interval),
+            };
             text.push_str(&match &self.data {
                 Some((_, at)) => format!(
-                    "retrying every {:?}; the data below is {}s old\n",
-                    self.interval,
+                    "{retrying}; the data below is {}s old\n",
                     at.elapsed().as_secs()
                 ),
-                None => format!("retrying every {:?}\n", self.interval),
+                None => format!("{retrying}\n"),
             });
         }
         match &self.data {
@@ -225,6 +263,11 @@ async fn full_screen(client: &Client, args: &WatchArgs) -> Result<()> {
                 () = &mut stop => return Ok(()),
             }
         };
+        if let Err(error @ ClientError::Unauthorized) = outcome {
+            // Stop, give the terminal back, and let main say why (exit 4).
+            drop(screen);
+            return Err(error.into());
+        }
         view.update(outcome);
         screen.draw(&view)?;
         if args.iterations.is_some_and(|n| view.refreshes >= n) {
@@ -234,7 +277,12 @@ async fn full_screen(client: &Client, args: &WatchArgs) -> Result<()> {
                 None => Ok(()),
             };
         }
-        let pause = tokio::time::sleep(args.interval);
+        let wait = view
+            .error
+            .as_ref()
+            .and_then(retry_after)
+            .map_or(args.interval, |after| after.max(args.interval));
+        let pause = tokio::time::sleep(wait);
         tokio::pin!(pause);
         loop {
             tokio::select! {

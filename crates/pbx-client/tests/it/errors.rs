@@ -267,3 +267,55 @@ async fn values_xml_rpc_cannot_carry_are_refused_before_sending() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
 }
+
+#[tokio::test]
+async fn a_lockout_said_nothing_of_when_it_ends() {
+    let raw = raw_server(vec![
+        Answer::Respond(http_response(
+            "429 Too Many Requests",
+            &["Retry-After: 900", "Content-Type: text/plain"],
+            b"too many failed logins: try again later\n",
+        )),
+        Answer::Respond(http_response("429 Too Many Requests", &[], b"")),
+    ])
+    .await;
+    let client = raw_client(&raw.url);
+    let err = client.get_calls().await.unwrap_err();
+    assert_eq!(
+        err,
+        ClientError::TooManyRequests {
+            retry_after: Some(Duration::from_secs(900))
+        }
+    );
+    assert_eq!(err.kind(), ErrorKind::HttpStatus);
+    assert!(err.to_string().contains("try again in 900 s"), "{err}");
+    // Without a Retry-After, no guess.
+    let err = client.get_calls().await.unwrap_err();
+    assert_eq!(err, ClientError::TooManyRequests { retry_after: None });
+}
+
+#[tokio::test]
+async fn nil_and_i8_go_out_only_when_extensions_are_allowed() {
+    use xmlrpc_codec::Value;
+    let strict = raw_client("http://127.0.0.1:9/RPC2");
+    let err = strict.call("m", vec![Value::Nil]).await.unwrap_err();
+    assert!(matches!(err, ClientError::Encode(_)), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+
+    let raw = raw_server(vec![xml_response(
+        "<methodResponse><params><param><value><int>1</int></value></param></params></methodResponse>",
+    )])
+    .await;
+    let client = Client::builder(&raw.url)
+        .no_proxy()
+        .allow_extensions(true)
+        .build()
+        .unwrap();
+    client
+        .call("m", vec![Value::Nil, Value::Int(5_000_000_000)])
+        .await
+        .unwrap();
+    let requests = raw.requests.await.unwrap();
+    assert!(requests[0].contains("<nil/>"), "{requests:?}");
+    assert!(requests[0].contains("<i8>5000000000</i8>"), "{requests:?}");
+}

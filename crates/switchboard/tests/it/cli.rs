@@ -13,26 +13,26 @@ use super::{Server, collect, switchboard, wait};
 
 /// What a run of the binary gave.
 #[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
     /// Expects success; the stdout.
-    fn ok(&self) -> &str {
+    pub(crate) fn ok(&self) -> &str {
         assert_eq!(self.code, Some(0), "{self:#?}");
         &self.stdout
     }
 
     /// Expects success; the stdout as JSON.
-    fn json(&self) -> Json {
+    pub(crate) fn json(&self) -> Json {
         serde_json::from_str(self.ok()).unwrap_or_else(|e| panic!("{e}: {self:#?}"))
     }
 
     /// Expects exit code `code` and nothing on stdout; the stderr.
-    fn fails(&self, code: i32) -> &str {
+    pub(crate) fn fails(&self, code: i32) -> &str {
         assert_eq!(self.code, Some(code), "{self:#?}");
         assert!(self.stdout.is_empty(), "{self:#?}");
         &self.stderr
@@ -41,12 +41,13 @@ impl Run {
 
 /// `switchboard ARGS` with `env` set (and nothing from the caller's environment),
 /// `input` on stdin.
-fn run_with(env: &[(&str, &str)], args: &[&str], input: &str) -> Run {
+pub(crate) fn run_with(env: &[(&str, &str)], args: &[&str], input: &str) -> Run {
     let mut command = switchboard();
     for name in [
         "SWITCHBOARD_URL",
         "SWITCHBOARD_USER",
         "SWITCHBOARD_PASSWORD",
+        "SWITCHBOARD_CA",
     ] {
         command.env_remove(name);
     }
@@ -75,11 +76,11 @@ fn run_with(env: &[(&str, &str)], args: &[&str], input: &str) -> Run {
 }
 
 /// `switchboard ARGS` as user 203 of `server`.
-fn sb(server: &Server, args: &[&str]) -> Run {
+pub(crate) fn sb(server: &Server, args: &[&str]) -> Run {
     run_with(&as_203(server), args, "")
 }
 
-fn as_203(server: &Server) -> [(&'static str, &str); 3] {
+pub(crate) fn as_203(server: &Server) -> [(&'static str, &str); 3] {
     [
         ("SWITCHBOARD_URL", server.url.as_str()),
         ("SWITCHBOARD_USER", "203"),
@@ -88,7 +89,7 @@ fn as_203(server: &Server) -> [(&'static str, &str); 3] {
 }
 
 /// The record of call `id` in `calls --json`.
-fn call_record(server: &Server, id: &str) -> Json {
+pub(crate) fn call_record(server: &Server, id: &str) -> Json {
     let calls = sb(server, &["calls", "--json"]).json();
     calls
         .as_array()
@@ -99,7 +100,7 @@ fn call_record(server: &Server, id: &str) -> Json {
         .clone()
 }
 
-fn scratch_file(name: &str, contents: &str) -> PathBuf {
+pub(crate) fn scratch_file(name: &str, contents: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::write(&path, contents).unwrap();
     path
@@ -160,7 +161,8 @@ fn a_simulated_call_shows_in_calls_then_is_answered_parked_transferred_and_dropp
     assert_eq!(record["via"], "PSTN");
     assert_eq!(record["qcall"], false);
 
-    assert_eq!(sb(&server, &["sim", "answer", &id]).ok(), "");
+    // Off a terminal, the id of the call that goes on (the same one here).
+    assert_eq!(sb(&server, &["sim", "answer", &id]).ok(), format!("{id}\n"));
     assert_eq!(call_record(&server, &id)["state"], "connected");
 
     assert_eq!(sb(&server, &["park", &id]).ok(), "1\n");
@@ -254,7 +256,10 @@ fn the_sim_subcommands_drive_presence_holds_queues_and_reset() {
     );
     assert!(calls.as_array().unwrap().iter().all(|c| c["qcall"] == true));
     assert!(sb(&server, &["calls"]).ok().contains("Acme-SIP"));
-    sb(&server, &["sim", "answer", &id, "--member", "202"]).ok();
+    let goes_on = sb(&server, &["sim", "answer", &id, "--member", "202"])
+        .ok()
+        .trim()
+        .to_owned();
     let calls = sb(&server, &["calls", "--json"]).json();
     let answered: Vec<&Json> = calls
         .as_array()
@@ -264,6 +269,7 @@ fn the_sim_subcommands_drive_presence_holds_queues_and_reset() {
         .collect();
     assert_eq!(answered.len(), 1, "{calls}");
     assert_eq!(answered[0]["to"]["number"], "202");
+    assert_eq!(answered[0]["id"], goes_on.as_str(), "{calls}");
 
     assert_eq!(sb(&server, &["sim", "reset", "--json"]).json(), json!(true));
     assert_eq!(sb(&server, &["calls"]).ok(), "no calls\n");
@@ -675,9 +681,12 @@ fn watch_prints_snapshots_when_stdout_is_not_a_terminal() {
         .ok()
         .trim()
         .to_owned();
-    let out = sb(&server, &["watch", "--iterations", "2", "--interval", "0"])
-        .ok()
-        .to_owned();
+    let out = sb(
+        &server,
+        &["watch", "--iterations", "2", "--interval", "0.2"],
+    )
+    .ok()
+    .to_owned();
     let titles: Vec<&str> = out
         .lines()
         .filter(|l| l.starts_with("switchboard watch: "))
@@ -702,7 +711,7 @@ fn watch_prints_snapshots_when_stdout_is_not_a_terminal() {
     assert_eq!(once.matches("switchboard watch: ").count(), 1, "{once}");
     let json = sb(
         &server,
-        &["watch", "--json", "--iterations", "2", "--interval", "0"],
+        &["watch", "--json", "--iterations", "2", "--interval", "0.2"],
     )
     .ok()
     .to_owned();
@@ -770,7 +779,7 @@ fn watch_takes_a_terminal_and_gives_it_back_on_q() {
         .envs(as_203(&server))
         .env("NO_PROXY", "*")
         .env("TERM", "xterm")
-        .args(["watch", "--interval", "0.05"])
+        .args(["watch", "--interval", "0.2"])
         .stdin(terminal.try_clone().unwrap())
         .stdout(terminal.try_clone().unwrap())
         .stderr(terminal.try_clone().unwrap())

@@ -4,6 +4,7 @@
 //! client subcommands, in `cli`) run against it.
 
 mod cli;
+mod cli_edges;
 mod durability;
 mod output;
 mod scenario;
@@ -30,6 +31,12 @@ fn switchboard() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
     // The tests read the default (`info`) log, whatever the shell asks for.
     command.env_remove("RUST_LOG");
+    // Nor does the user's client configuration file (or profile) count: a
+    // configuration folder that does not exist.
+    command.env_remove("SWITCHBOARD_PROFILE").env(
+        "XDG_CONFIG_HOME",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-config-home"),
+    );
     command
 }
 
@@ -62,7 +69,9 @@ struct Server {
 impl Server {
     /// Starts `switchboard serve --listen 127.0.0.1:0 ARGS` and waits for its address.
     fn start(args: &[&str]) -> Server {
-        let (data_args, data) = own_data_dir(args);
+        // ARGS are serve's: never the user's data directory, with or without them.
+        let serve_args: Vec<&str> = ["serve"].into_iter().chain(args.iter().copied()).collect();
+        let (data_args, data) = own_data_dir(&serve_args);
         let mut child = switchboard()
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
