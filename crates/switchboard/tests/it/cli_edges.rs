@@ -251,15 +251,28 @@ fn watch_hammered_a_locked_out_user_and_said_nothing_of_when_the_lock_ends() {
         "--login-lock-after",
         "1",
         "--login-lockout",
-        "5",
+        "8",
     ]);
     let wrong = [
         ("SWITCHBOARD_URL", server.url.as_str()),
         ("SWITCHBOARD_USER", "203"),
         ("SWITCHBOARD_PASSWORD", "hunter2"),
     ];
+    // Each check runs right after a lock, so that a slow machine cannot let the
+    // lock end before the check meets it.
     run_with(&wrong, &["calls"], "").fails(4);
-    // Locked now, even with the right password: a single command says until when.
+    // watch waits the lock out (Retry-After) and then shows the data.
+    let out = sb(
+        &server,
+        &["watch", "--iterations", "2", "--interval", "0.2"],
+    );
+    assert!(
+        out.stderr.contains("HTTP 429") && out.stderr.contains("waiting until then"),
+        "{out:#?}"
+    );
+    assert!(out.ok().contains("refresh 2"), "{out:#?}");
+    // Locked again, even with the right password: a single command says until when.
+    run_with(&wrong, &["calls"], "").fails(4);
     let locked = sb(&server, &["calls"]);
     let stderr = locked.fails(6).to_owned();
     assert!(stderr.contains("HTTP 429"), "{stderr}");
@@ -271,16 +284,6 @@ fn watch_hammered_a_locked_out_user_and_said_nothing_of_when_the_lock_ends() {
     let error: Json = serde_json::from_str(json.fails(6)).unwrap();
     assert_eq!(error["error"]["code"], 429);
     assert!(error["error"]["retry_after"].as_u64().is_some(), "{error}");
-    // watch waits the lock out (Retry-After) and then shows the data.
-    let out = sb(
-        &server,
-        &["watch", "--iterations", "2", "--interval", "0.2"],
-    );
-    assert!(
-        out.stderr.contains("HTTP 429") && out.stderr.contains("waiting until then"),
-        "{out:#?}"
-    );
-    assert!(out.ok().contains("refresh 2"), "{out:#?}");
 }
 
 #[test]
