@@ -72,8 +72,12 @@ pub fn router() -> Router<Calculator> {
         .signature("total.get", ["int"])
 }
 
-/// Serves `router` on `listener`, one task per connection, until the process ends.
-pub async fn serve(listener: TcpListener, router: Router<Calculator>) -> std::io::Result<()> {
+/// Serves `router` on `listener` over HTTP/1.1, one task per connection, until
+/// the process ends.
+pub async fn serve<S: Clone + Send + Sync + 'static>(
+    listener: TcpListener,
+    router: Router<S>,
+) -> std::io::Result<()> {
     let service = router.into_service();
     loop {
         let (stream, _) = listener.accept().await?;
