@@ -635,7 +635,14 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     fn document(&self, method: &str, result: Result<Value, Fault>) -> Vec<u8> {
         let value = match result {
             Ok(value) => value,
-            Err(fault) => return encode_fault(&fault),
+            Err(fault) => {
+                let document = encode_fault(&fault);
+                // A handler's fault string is bounded like any answer.
+                if document.len() > self.max_response_bytes {
+                    return encode_fault(&too_large(self.max_response_bytes));
+                }
+                return document;
+            }
         };
         match self
             .encoder

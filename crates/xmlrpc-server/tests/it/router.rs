@@ -552,6 +552,21 @@ async fn an_answer_beyond_max_response_bytes_is_fault_32400() {
 }
 
 #[tokio::test]
+async fn a_fault_beyond_max_response_bytes_is_fault_32400_too() {
+    let router = Router::new()
+        .method("complain", |(n,): (usize,)| async move {
+            Err::<i32, _>(Error::fault(9, "!".repeat(n)))
+        })
+        .with_max_response_bytes(1000);
+    assert_eq!(
+        fault(call(&router, "complain", to_params(&(500,)).unwrap()).await).0,
+        9
+    );
+    let (code, _) = fault(call(&router, "complain", to_params(&(1000,)).unwrap()).await);
+    assert_eq!(code, -32400);
+}
+
+#[tokio::test]
 async fn multicall_results_count_together_against_max_response_bytes() {
     let router = text_router(1500);
     let texts = multicall(
