@@ -105,7 +105,7 @@
 //! | -32600 | not a valid `methodCall`; a `system.multicall` inside another |
 //! | -32601 | no such method |
 //! | -32602 | parameters that do not decode into the handler's type ([`Error::invalid_params`] for your own checks); a multicall beyond its bound |
-//! | -32603 | an internal error ([`Error::internal`]), a result XML-RPC cannot carry: the string is always `internal server error` and the detail is logged |
+//! | -32603 | an internal error ([`Error::internal`]), a handler that panicked, a result XML-RPC cannot carry: the string is always `internal server error` and the detail is logged |
 //! | -32400 | the answer would exceed [`Router::with_max_response_bytes`] |
 //! | yours | [`Error::fault`]`(code, message)`, as it is |
 

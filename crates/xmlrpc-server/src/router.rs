@@ -1,11 +1,14 @@
 //! [`Router`]: method names to typed handlers, the `system.*` methods, and the
 //! framework-free core ([`Router::handle`]): request bytes in, response bytes out.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -478,9 +481,19 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 format!("no such method: {method_name}"),
             )),
             Some(Kind::Builtin(builtin)) => self.builtin(*builtin, params),
-            Some(Kind::Handler(handler)) => handler(self.state.clone(), ctx, params)
-                .await
-                .map_err(|e| into_fault(&method_name, e)),
+            Some(Kind::Handler(handler)) => {
+                // A panicking handler is a bug like an internal error: it costs
+                // its own call, not the connection or a multicall's other results.
+                let answer = match catch_unwind(AssertUnwindSafe(|| {
+                    handler(self.state.clone(), ctx, params)
+                })) {
+                    Ok(answer) => CatchPanic(answer).await,
+                    Err(payload) => Err(payload),
+                };
+                answer
+                    .unwrap_or_else(|payload| Err(panicked(payload.as_ref())))
+                    .map_err(|e| into_fault(&method_name, e))
+            }
         };
         tracing::debug!(
             method = %method_name,
@@ -745,4 +758,30 @@ fn log_sub_call(index: usize, result: &Result<Value, Fault>) {
 
 fn ready(result: Result<Value, Error>) -> BoxFuture<Result<Value, Error>> {
     Box::pin(std::future::ready(result))
+}
+
+/// A handler's future, its panic caught as the call's outcome.
+struct CatchPanic(BoxFuture<Result<Value, Error>>);
+
+impl Future for CatchPanic {
+    type Output = Result<Result<Value, Error>, Box<dyn Any + Send>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let future = &mut self.get_mut().0;
+        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
+    }
+}
+
+/// The internal error of a handler that panicked, with the panic's message.
+fn panicked(payload: &(dyn Any + Send)) -> Error {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    Error::internal(format!("the handler panicked: {message}"))
 }

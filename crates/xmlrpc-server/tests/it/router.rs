@@ -255,6 +255,37 @@ async fn a_result_xml_rpc_cannot_carry_is_an_internal_fault_not_a_broken_documen
 }
 
 #[tokio::test]
+async fn a_panicking_handler_costs_only_its_own_call() {
+    let router = Router::new()
+        .method("boom", |(): ()| async move {
+            let items: Vec<i32> = Vec::new();
+            Ok(items[3])
+        })
+        .method(
+            "boom.early",
+            |(): ()| -> std::future::Ready<Result<i32, Error>> { panic!("before any future") },
+        )
+        .method("fine", |(): ()| async move { Ok(1) });
+    for name in ["boom", "boom.early"] {
+        let answer = call(&router, name, vec![]).await;
+        assert_eq!(
+            fault(answer),
+            (-32603, "internal server error".to_owned()),
+            "{name}"
+        );
+    }
+    let answer = call(
+        &router,
+        "system.multicall",
+        multicall(vec![entry("boom", vec![]), entry("fine", vec![])]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(Fault::try_from(answer[0].clone()).unwrap().code, -32603);
+    assert_eq!(answer[1], Value::Array(vec![Value::Int(1)]));
+}
+
+#[tokio::test]
 async fn list_methods_names_every_method_built_ins_included() {
     let answer = call(&calculator::router(), "system.listMethods", vec![]).await;
     let names: Vec<Value> = [
