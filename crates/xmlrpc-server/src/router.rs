@@ -495,8 +495,9 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     .map_err(|e| into_fault(&method_name, e))
             }
         };
+        // `?`: the name is the client's, and Debug escapes its control characters.
         tracing::debug!(
-            method = %method_name,
+            method = ?method_name,
             fault_code = result.as_ref().err().map(|f| f.code),
             "xml-rpc call"
         );

@@ -233,6 +233,24 @@ async fn an_internal_error_answers_a_generic_fault_and_logs_its_detail() {
     );
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn a_method_name_cannot_forge_a_log_line() {
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let answer = call(&Router::new(), "x\nERROR forged line", vec![]).await;
+    assert_eq!(fault(answer).0, -32601);
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains(r"x\nERROR forged line"), "{log}");
+    assert!(!log.lines().any(|line| line.starts_with("ERROR")), "{log}");
+}
+
 #[tokio::test]
 async fn a_result_xml_rpc_cannot_carry_is_an_internal_fault_not_a_broken_document() {
     let router = Router::new()
