@@ -622,7 +622,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     }
                     Err(e) => {
                         out.truncate(mark);
-                        write_fault(&mut out, &in_call(i, unencodable(&method, &e)));
+                        write_fault(&mut out, &unencodable(&method, &e));
                     }
                 }
             } else if let Err(fault) = &result {

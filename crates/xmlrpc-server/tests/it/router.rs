@@ -266,6 +266,15 @@ async fn a_result_xml_rpc_cannot_carry_is_an_internal_fault_not_a_broken_documen
         );
     }
     // With the extensions on, `()` is `<nil/>`.
+    // In a multicall, in its place.
+    let answer = call(
+        &router,
+        "system.multicall",
+        multicall(vec![entry("nan", vec![])]),
+    )
+    .await;
+    let in_place = Fault::try_from(answer.unwrap()[0].clone()).unwrap();
+    assert_eq!(in_place, Fault::new(-32603, "internal server error"));
     let mut options = EncodeOptions::default();
     options.allow_extensions = true;
     let router = router.with_encode_options(options);
