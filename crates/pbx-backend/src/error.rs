@@ -62,3 +62,18 @@ impl BackendError {
         Self::Internal(cause.into())
     }
 }
+
+/// A rule of the user-data layer (`dict_*`, favorites) broken, in API terms:
+/// a backend that delegates to [`pbx_user_data::UserData`] answers with `?`.
+impl From<pbx_user_data::UserDataError> for BackendError {
+    fn from(e: pbx_user_data::UserDataError) -> Self {
+        use pbx_user_data::ErrorKind;
+        match e.kind() {
+            ErrorKind::InvalidInput => Self::InvalidInput(e.to_string()),
+            ErrorKind::NotFound => Self::NotFound(e.to_string()),
+            ErrorKind::LimitReached => Self::LimitReached(e.to_string()),
+            // `Internal` and any class added later: the detail is for the log.
+            _ => Self::internal(e),
+        }
+    }
+}
