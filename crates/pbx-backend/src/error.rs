@@ -77,3 +77,25 @@ impl From<pbx_user_data::UserDataError> for BackendError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pbx_user_data::{StorageError, UserDataError};
+
+    #[test]
+    fn user_data_errors_keep_their_class_and_message() {
+        let e = BackendError::from(UserDataError::EmptyKey);
+        assert!(matches!(&e, BackendError::InvalidInput(m) if m == "empty key"));
+        let e = BackendError::from(UserDataError::NoSuchKey { key: "k".into() });
+        assert!(matches!(&e, BackendError::NotFound(m) if m == "no such key: k"));
+        let e = BackendError::from(UserDataError::QuotaExceeded { max_keys: 3 });
+        assert!(
+            matches!(&e, BackendError::LimitReached(m) if m == "storage quota reached: at most 3 keys")
+        );
+        // A store's failure is internal: its detail goes to the log only.
+        let failed = StorageError::Failed("disk on fire".into());
+        let e = BackendError::from(UserDataError::from(failed));
+        assert!(matches!(e, BackendError::Internal(_)));
+    }
+}
