@@ -3,7 +3,9 @@
 //! Run by `cargo test` (the tests at the bottom) and by `cargo xtask tidy`:
 //! - every Rust source file opens with a `//!` doc line;
 //! - every crate's normal dependencies obey the dependency table in `ARCHITECTURE.md`
-//!   (which workspace crates it may use, and which crates it must never use).
+//!   (which workspace crates it may use, and which crates it must never use);
+//! - the crates others embed on their own ([`EMBEDDABLE`]) link none of their
+//!   "never" crates, not even through their dependencies (`cargo tree -e normal`).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -15,6 +17,50 @@ use anyhow::{Context, Result, bail};
 pub(crate) fn check(root: &Path) -> Result<Vec<String>> {
     let mut problems = doc_headers(root)?;
     problems.extend(dependency_direction(root)?);
+    problems.extend(embeddable_closure(root)?);
+    Ok(problems)
+}
+
+/// Crates others embed on their own (issue 13): their "never" column holds for
+/// everything they link, not only for what their manifest names.
+const EMBEDDABLE: &[&str] = &["pbx-user-data", "pbx-storage-sqlite"];
+
+fn embeddable_closure(root: &Path) -> Result<Vec<String>> {
+    let architecture =
+        fs::read_to_string(root.join("ARCHITECTURE.md")).context("reading ARCHITECTURE.md")?;
+    let rules = parse_rules(&architecture)?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut problems = Vec::new();
+    for name in EMBEDDABLE {
+        let Some(rule) = rules.iter().find(|r| r.krate == *name) else {
+            problems.push(format!(
+                "{name}: missing from ARCHITECTURE.md's dependency table"
+            ));
+            continue;
+        };
+        let out = std::process::Command::new(&cargo)
+            .current_dir(root)
+            .args(["tree", "-p", name, "-e", "normal", "--prefix", "none"])
+            .args(["--format", "{p}"])
+            .output()
+            .with_context(|| format!("running cargo tree -p {name}"))?;
+        if !out.status.success() {
+            bail!(
+                "cargo tree -p {name} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let linked: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| line.split_whitespace().next())
+            .map(str::to_string)
+            .collect();
+        for dep in rule.forbidden.intersection(&linked) {
+            problems.push(format!(
+                "{name} links {dep} through its dependencies, which ARCHITECTURE.md forbids"
+            ));
+        }
+    }
     Ok(problems)
 }
 
@@ -204,6 +250,12 @@ mod tests {
     #[test]
     fn crate_dependencies_follow_architecture_md() {
         let problems = dependency_direction(&root()).unwrap();
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn embeddable_crates_link_nothing_they_must_not() {
+        let problems = embeddable_closure(&root()).unwrap();
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 

@@ -25,10 +25,11 @@
 //!   plain text only with `allow_plain_passwords`; successful verifications are
 //!   cached under a keyed MAC ([`CacheLimits`]), and unknown users cost what
 //!   known ones do.
-//! - **Storage**: users' keys and groups' favorites go through the [`Storage`]
-//!   trait ([`MemoryStorage`] here; a durable one can be plugged in).
-//! - **Test support** ([`kit`]): the conformance kit's fixture as a [`Config`],
-//!   and checks any [`Storage`] must pass.
+//! - **User data**: users' keys and groups' favorites are `pbx-user-data`'s
+//!   [`UserData`](pbx_user_data::UserData) over a [`Storage`] ([`MemoryStorage`]
+//!   by default; a durable one can be plugged in with [`MemoryPbx::with_storage`]).
+//!   The PBX only says who the caller is and which entities their group has.
+//! - **Test support** ([`kit`]): the conformance kit's fixture as a [`Config`].
 //!
 //! It knows nothing of XML-RPC or HTTP: the server maps its answers to the wire.
 //!
@@ -64,7 +65,6 @@ pub mod kit;
 mod live;
 mod pbx;
 mod scenario;
-mod storage;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
@@ -75,5 +75,6 @@ pub use credentials::{CacheLimits, HashCost, hash_password};
 pub use pbx::{DEMO_CONFIG, MemoryPbx};
 /// How a scenario is played (re-exported from `pbx-backend`).
 pub use pbx_backend::PlayOptions;
+/// User data's store and limits (re-exported from `pbx-user-data`).
+pub use pbx_user_data::{MemoryStorage, Storage, StorageError, StorageLimits};
 pub use scenario::{Applied, BUILTIN_SCENARIOS, Player, Run, Scenario, ScenarioError};
-pub use storage::{MemoryStorage, Storage, StorageError, StorageLimits};

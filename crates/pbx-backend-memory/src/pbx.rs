@@ -8,15 +8,14 @@ use std::time::{Instant, SystemTime};
 
 use async_trait::async_trait;
 use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend, Simulator};
-use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo, Presence};
+use pbx_model::{Call, CallId, Entity, EntityRef, Favorite, ParkingInfo, Presence};
+use pbx_user_data::UserData;
 
 use crate::config::{SourceMap, file};
 use crate::credentials::{CacheLimits, Verifier};
 use crate::directory::{Directory, Group, Local};
 use crate::live::{self, CallNo, Dest, Endpoint, Live};
-use crate::{
-    Clock, Config, ConfigError, MemoryStorage, Storage, StorageError, SystemClock, Weekday,
-};
+use crate::{Clock, Config, ConfigError, Storage, SystemClock, Weekday};
 
 /// The built-in demo PBX's configuration (`fixtures/demo.toml`).
 pub const DEMO_CONFIG: &str = include_str!("../../../fixtures/demo.toml");
@@ -35,7 +34,8 @@ pub struct MemoryPbx {
     dir: Directory,
     live: Vec<RwLock<Live>>,
     clock: Arc<dyn Clock>,
-    storage: Arc<dyn Storage>,
+    /// Users' keys and groups' favorites, with their rules.
+    user_data: UserData,
     /// Each group's next call record number, by group index: never reused
     /// (not even by a reset), and counted per group so that no id reveals
     /// another group's calls.
@@ -57,7 +57,7 @@ impl std::fmt::Debug for MemoryPbx {
                     .collect::<Vec<_>>(),
             )
             .field("clock", &self.clock)
-            .field("storage", &self.storage)
+            .field("storage", self.user_data.storage())
             .finish_non_exhaustive()
     }
 }
@@ -104,7 +104,7 @@ impl MemoryPbx {
 
     /// Keeps user data (`dict_*`, favorites) in `storage` (default: in memory).
     pub fn with_storage(mut self, storage: Arc<dyn Storage>) -> Self {
-        self.storage = storage;
+        self.user_data = self.user_data.with_storage(storage);
         self
     }
 
@@ -174,11 +174,12 @@ impl MemoryPbx {
             .collect();
         let verifier = Arc::new(Self::verifier_for(&dir, CacheLimits::default()));
         let next_call = dir.groups.iter().map(|_| AtomicU64::new(1)).collect();
+        let user_data = UserData::in_memory(dir.limits);
         Self {
             dir,
             live,
             clock: Arc::new(SystemClock),
-            storage: Arc::new(MemoryStorage::new()),
+            user_data,
             next_call,
             verifier,
         }
@@ -328,43 +329,6 @@ impl MemoryPbx {
         let minute = u8::try_from(zoned.minute()).ok()?;
         Some((day, crate::TimeOfDay::new(hour, minute)?))
     }
-
-    fn check_key(&self, key: &str) -> BackendResult<()> {
-        if key.is_empty() {
-            return Err(BackendError::invalid_input("empty key"));
-        }
-        let max = self.dir.limits.max_key_bytes;
-        if key.len() > max {
-            return Err(BackendError::limit_reached(format!(
-                "key longer than {max} bytes"
-            )));
-        }
-        Ok(())
-    }
-
-    fn check_value(&self, value: &str) -> BackendResult<()> {
-        let max = self.dir.limits.max_value_bytes;
-        if value.len() > max {
-            return Err(BackendError::limit_reached(format!(
-                "value longer than {max} bytes"
-            )));
-        }
-        Ok(())
-    }
-
-    /// A key that could never have been stored: reads find nothing there.
-    fn unstorable(&self, key: &str) -> bool {
-        key.len() > self.dir.limits.max_key_bytes
-    }
-}
-
-fn storage_error(e: StorageError) -> BackendError {
-    match e {
-        StorageError::QuotaExceeded { max_keys } => {
-            BackendError::limit_reached(format!("storage quota reached: at most {max_keys} keys"))
-        }
-        other => BackendError::internal(other),
-    }
 }
 
 #[async_trait]
@@ -465,43 +429,22 @@ impl PbxBackend for MemoryPbx {
 
     async fn get_favorites(&self, caller: &Caller) -> BackendResult<Vec<Favorite>> {
         let (_, group) = self.group(caller)?;
-        let mut favorites = self
-            .storage
-            .favorites(group.id.as_str().to_string())
-            .await
-            .map_err(storage_error)?;
         // A list stored under an older configuration may name entities the
         // group no longer has: they are not shown.
-        favorites.retain(|f| group.contains(f.entity.kind, f.entity.id));
-        Ok(favorites)
+        Ok(self
+            .user_data
+            .get_favorites(&group.id, |e: EntityRef| group.contains(e.kind, e.id))
+            .await?)
     }
 
     async fn set_favorites(&self, caller: &Caller, favorites: Vec<Favorite>) -> BackendResult<()> {
         let (_, group) = self.group(caller)?;
-        let mut slots = std::collections::HashSet::new();
-        for f in &favorites {
-            if f.slot == 0 {
-                return Err(BackendError::invalid_input("favorite slots start at 1"));
-            }
-            if !slots.insert(f.slot) {
-                return Err(BackendError::invalid_input(format!(
-                    "slot {} is used twice",
-                    f.slot
-                )));
-            }
-        }
-        for f in &favorites {
-            if !group.contains(f.entity.kind, f.entity.id) {
-                return Err(BackendError::not_found(format!(
-                    "no such {}: {}",
-                    f.entity.kind, f.entity.id
-                )));
-            }
-        }
-        self.storage
-            .replace_favorites(group.id.as_str().to_string(), favorites)
-            .await
-            .map_err(storage_error)
+        Ok(self
+            .user_data
+            .set_favorites(&group.id, favorites, |e: EntityRef| {
+                group.contains(e.kind, e.id)
+            })
+            .await?)
     }
 
     async fn transfer(
@@ -580,17 +523,7 @@ impl PbxBackend for MemoryPbx {
 
     async fn dict_set(&self, caller: &Caller, key: &str, value: &str) -> BackendResult<()> {
         self.group(caller)?;
-        self.check_key(key)?;
-        self.check_value(value)?;
-        self.storage
-            .set(
-                caller.number().to_string(),
-                key.to_string(),
-                value.to_string(),
-                self.dir.limits.max_keys,
-            )
-            .await
-            .map_err(storage_error)
+        Ok(self.user_data.dict_set(caller.number(), key, value).await?)
     }
 
     async fn dict_set_many(
@@ -599,59 +532,29 @@ impl PbxBackend for MemoryPbx {
         entries: Vec<(String, String)>,
     ) -> BackendResult<()> {
         self.group(caller)?;
-        for (key, value) in &entries {
-            self.check_key(key)?;
-            self.check_value(value)?;
-        }
-        if entries.is_empty() {
-            return Ok(());
-        }
-        self.storage
-            .set_many(
-                caller.number().to_string(),
-                entries,
-                self.dir.limits.max_keys,
-            )
-            .await
-            .map_err(storage_error)
+        Ok(self
+            .user_data
+            .dict_set_many(caller.number(), entries)
+            .await?)
     }
 
     async fn dict_get(&self, caller: &Caller, key: &str) -> BackendResult<String> {
         self.group(caller)?;
-        if key.is_empty() {
-            return Err(BackendError::invalid_input("empty key"));
-        }
-        let missing = || BackendError::not_found(format!("no such key: {key}"));
-        if self.unstorable(key) {
-            return Err(missing());
-        }
-        self.storage
-            .get(caller.number().to_string(), key.to_string())
-            .await
-            .map_err(storage_error)?
-            .ok_or_else(missing)
+        Ok(self.user_data.dict_get(caller.number(), key).await?)
     }
 
     async fn dict_delete(&self, caller: &Caller, key: &str) -> BackendResult<()> {
         self.group(caller)?;
-        if key.is_empty() {
-            return Err(BackendError::invalid_input("empty key"));
-        }
-        if self.unstorable(key) {
-            return Ok(());
-        }
-        self.storage
-            .delete(caller.number().to_string(), key.to_string())
-            .await
-            .map_err(storage_error)
+        Ok(self.user_data.dict_delete(caller.number(), key).await?)
     }
 
-    async fn get_all(&self, caller: &Caller) -> BackendResult<Vec<(String, String)>> {
+    async fn get_all(
+        &self,
+        caller: &Caller,
+        max_bytes: usize,
+    ) -> BackendResult<Vec<(String, String)>> {
         self.group(caller)?;
-        self.storage
-            .all(caller.number().to_string())
-            .await
-            .map_err(storage_error)
+        Ok(self.user_data.get_all(caller.number(), max_bytes).await?)
     }
 }
 

@@ -78,7 +78,18 @@ pub trait PbxBackend: Send + Sync + 'static {
     async fn dict_delete(&self, caller: &Caller, key: &str) -> BackendResult<()>;
 
     /// `get_all`: every key of the caller's with its value, sorted by key.
-    async fn get_all(&self, caller: &Caller) -> BackendResult<Vec<(String, String)>>;
+    ///
+    /// `max_bytes` bounds the keys and values together (bytes of UTF-8): a
+    /// server passes the most an answer may take, which they cannot pass
+    /// without the answer passing it too. Beyond it the call is
+    /// [`BackendError::LimitReached`], decided without copying them (a full
+    /// key quota is hundreds of megabytes);
+    /// [`pbx_user_data::UserData::get_all`] does that.
+    async fn get_all(
+        &self,
+        caller: &Caller,
+        max_bytes: usize,
+    ) -> BackendResult<Vec<(String, String)>>;
 }
 
 /// The controls of a simulated PBX (the `sim.*` methods of the reference server).

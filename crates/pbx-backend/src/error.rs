@@ -62,3 +62,40 @@ impl BackendError {
         Self::Internal(cause.into())
     }
 }
+
+/// A rule of the user-data layer (`dict_*`, favorites) broken, in API terms:
+/// a backend that delegates to [`pbx_user_data::UserData`] answers with `?`.
+impl From<pbx_user_data::UserDataError> for BackendError {
+    fn from(e: pbx_user_data::UserDataError) -> Self {
+        use pbx_user_data::ErrorKind;
+        match e.kind() {
+            ErrorKind::InvalidInput => Self::InvalidInput(e.to_string()),
+            ErrorKind::NotFound => Self::NotFound(e.to_string()),
+            ErrorKind::LimitReached => Self::LimitReached(e.to_string()),
+            // `Internal` and any class added later: the detail is for the log.
+            _ => Self::internal(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pbx_user_data::{StorageError, UserDataError};
+
+    #[test]
+    fn user_data_errors_keep_their_class_and_message() {
+        let e = BackendError::from(UserDataError::EmptyKey);
+        assert!(matches!(&e, BackendError::InvalidInput(m) if m == "empty key"));
+        let e = BackendError::from(UserDataError::NoSuchKey { key: "k".into() });
+        assert!(matches!(&e, BackendError::NotFound(m) if m == "no such key: k"));
+        let e = BackendError::from(UserDataError::QuotaExceeded { max_keys: 3 });
+        assert!(
+            matches!(&e, BackendError::LimitReached(m) if m == "storage quota reached: at most 3 keys")
+        );
+        // A store's failure is internal: its detail goes to the log only.
+        let failed = StorageError::Failed("disk on fire".into());
+        let e = BackendError::from(UserDataError::from(failed));
+        assert!(matches!(e, BackendError::Internal(_)));
+    }
+}

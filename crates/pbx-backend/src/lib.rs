@@ -5,6 +5,9 @@
 //! - [`BackendError`]: domain errors (not found, conflict, limit reached, permission
 //!   denied, invalid input, internal). This crate knows nothing of XML-RPC or
 //!   fault codes; the binding maps errors to faults in one place.
+//!   A [`pbx_user_data::UserDataError`] converts into one with `?`, so a
+//!   backend delegates its `dict_*`, `get_all` and favorites methods to
+//!   [`pbx_user_data::UserData`] in a line each.
 //! - [`Caller`]: the user's identity and the admin-group scoping rule.
 //! - [`Simulator`]: the controls of a simulated PBX (`sim.*`), separate from the API.
 //! - [`kit`]: a conformance suite any backend runs in its own tests.

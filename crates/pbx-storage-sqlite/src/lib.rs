@@ -1,11 +1,13 @@
-//! Durable storage for the simulated PBX: [`SqliteStorage`] keeps every user's
+//! Durable user data for any PBX backend: [`SqliteStorage`] keeps every user's
 //! `dict_*` keys and every admin group's favorites in one SQLite database, and
 //! acknowledges a write only once it is committed to disk.
 //!
-//! It implements the [`Storage`](pbx_backend_memory::Storage) trait of
-//! `pbx-backend-memory`, so `MemoryPbx::with_storage` makes the simulated PBX
-//! durable; it knows nothing of XML-RPC or HTTP. `docs/storage.md` describes the
-//! design, the durability guarantees, the schema and how to back the data up.
+//! It implements the [`Storage`](pbx_user_data::Storage) trait of
+//! `pbx-user-data`, so `UserData::new` puts the `dict_*` and favorites rules
+//! on top of it for any backend, and `MemoryPbx::with_storage` makes the
+//! simulated PBX durable; it depends on neither the simulator, nor XML-RPC,
+//! nor HTTP. `docs/storage.md` describes the design, the durability
+//! guarantees, the schema and how to back the data up.
 //!
 //! - **Durable acknowledgements**: the database runs in WAL mode with
 //!   `synchronous=FULL`, so a commit returns after the log is fsynced; a write
@@ -28,9 +30,12 @@
 //!   (less free space than [`Options::min_free_bytes`], or a first write that
 //!   does not fit). Schema versions are kept in `PRAGMA user_version` and
 //!   migrated forward.
+//! - **Bounded reads**: `all` sums the sizes of a user's keys and values in
+//!   SQL first and refuses ([`StorageError::TooLarge`](pbx_user_data::StorageError::TooLarge))
+//!   without copying them when they pass the bound asked for.
 //! - **Failures during operation** fail only the call: a write that meets a
 //!   full disk or an I/O error returns
-//!   [`StorageError::Failed`](pbx_backend_memory::StorageError::Failed) and changes
+//!   [`StorageError::Failed`](pbx_user_data::StorageError::Failed) and changes
 //!   nothing; reads go on.
 //!
 //! It must not know XML-RPC, HTTP or the PBX's live state: it stores strings
@@ -38,22 +43,24 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use pbx_backend::PbxBackend;
-//! use pbx_backend_memory::MemoryPbx;
 //! use pbx_storage_sqlite::SqliteStorage;
+//! use pbx_user_data::{StorageLimits, UserData};
 //!
 //! # let dir = tempfile::tempdir().unwrap();
 //! # let data_dir = dir.path().join("data");
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let storage = SqliteStorage::open(&data_dir)?;
-//! let pbx = MemoryPbx::demo().with_storage(Arc::new(storage));
-//! let user = pbx.authenticate("203", "203").await?.expect("the demo user");
-//! pbx.dict_set(&user, "crm.url", "https://crm.example/").await?;
-//! drop(pbx); // closes the database and releases the directory
+//! let storage = Arc::new(SqliteStorage::open(&data_dir)?);
+//! let data = UserData::new(storage, StorageLimits::default());
+//! data.dict_set("203", "crm.url", "https://crm.example/").await?;
+//! drop(data); // closes the database and releases the directory
 //!
 //! // A new server on the same directory finds the key.
-//! let pbx = MemoryPbx::demo().with_storage(Arc::new(SqliteStorage::open(&data_dir)?));
-//! assert_eq!(pbx.dict_get(&user, "crm.url").await?, "https://crm.example/");
+//! let storage = Arc::new(SqliteStorage::open(&data_dir)?);
+//! let data = UserData::new(storage, StorageLimits::default());
+//! assert_eq!(data.dict_get("203", "crm.url").await?, "https://crm.example/");
+//!
+//! // The simulated PBX takes it the same way:
+//! // `MemoryPbx::demo().with_storage(Arc::new(SqliteStorage::open(&data_dir)?))`.
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```

@@ -121,11 +121,40 @@ pub(crate) fn get(conn: &Connection, user: &str, key: &str) -> rusqlite::Result<
         .optional()
 }
 
-pub(crate) fn all(conn: &Connection, user: &str) -> rusqlite::Result<Vec<(String, String)>> {
+/// Every key of `user`'s with its value, sorted by key; `None` when they take
+/// more than `max_bytes` bytes together.
+pub(crate) fn all(
+    conn: &Connection,
+    user: &str,
+    max_bytes: usize,
+) -> rusqlite::Result<Option<Vec<(String, String)>>> {
+    // Summed in SQL first, so that a refused answer copies nothing out of
+    // the database (a full quota is hundreds of megabytes).
+    let total: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(octet_length(key) + octet_length(value)), 0)
+             FROM dict WHERE user = ?1",
+        )?
+        .query_row([user], |r| r.get(0))?;
+    if usize::try_from(total).map_or(true, |total| total > max_bytes) {
+        return Ok(None);
+    }
     // BINARY collation: byte order of UTF-8, the order of Rust's `String`.
-    conn.prepare_cached("SELECT key, value FROM dict WHERE user = ?1 ORDER BY key")?
-        .query_map([user], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect()
+    let mut select =
+        conn.prepare_cached("SELECT key, value FROM dict WHERE user = ?1 ORDER BY key")?;
+    let mut rows = select.query([user])?;
+    let (mut all, mut used) = (Vec::new(), 0usize);
+    while let Some(row) = rows.next()? {
+        let (key, value): (String, String) = (row.get(0)?, row.get(1)?);
+        // A write committed between the two statements may have grown the
+        // data: the bound still holds for what is copied.
+        used = used.saturating_add(key.len()).saturating_add(value.len());
+        if used > max_bytes {
+            return Ok(None);
+        }
+        all.push((key, value));
+    }
+    Ok(Some(all))
 }
 
 pub(crate) fn favorites(conn: &Connection, group: &str) -> rusqlite::Result<Vec<Favorite>> {

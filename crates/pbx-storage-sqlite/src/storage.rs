@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use async_trait::async_trait;
-use pbx_backend_memory::{Storage, StorageError};
 use pbx_model::Favorite;
+use pbx_user_data::{Storage, StorageError};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -203,8 +203,14 @@ impl Storage for SqliteStorage {
         self.write(WriteOp::Delete { user, key }).await
     }
 
-    async fn all(&self, user: String) -> Result<Vec<(String, String)>, StorageError> {
-        self.read("all", move |conn| ops::all(conn, &user)).await
+    async fn all(
+        &self,
+        user: String,
+        max_bytes: usize,
+    ) -> Result<Vec<(String, String)>, StorageError> {
+        self.read("all", move |conn| ops::all(conn, &user, max_bytes))
+            .await?
+            .ok_or(StorageError::TooLarge { max_bytes })
     }
 
     async fn favorites(&self, group: String) -> Result<Vec<Favorite>, StorageError> {

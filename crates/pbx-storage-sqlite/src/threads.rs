@@ -5,7 +5,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use pbx_backend_memory::StorageError;
+use pbx_user_data::StorageError;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 

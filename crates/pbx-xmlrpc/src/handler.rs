@@ -400,7 +400,18 @@ impl Handler {
                 self.deserialize(&text).map(Reply::Object)
             }
             Request::DictDelete { key } => done(b.dict_delete(caller, &key).await),
-            Request::GetAll => b.get_all(caller).await.map(Reply::Entries).map_err(fault),
+            Request::GetAll => {
+                // Keys and values beyond the answer's bound cannot fit in it:
+                // the backend refuses them before copying them (LimitReached,
+                // the one refusal `get_all` has), and the client gets the
+                // same fault as for any answer too large.
+                let max = self.max_response_bytes;
+                match b.get_all(caller, max).await {
+                    Ok(entries) => Ok(Reply::Entries(entries)),
+                    Err(pbx_backend::BackendError::LimitReached(_)) => Err(too_large(max)),
+                    Err(e) => Err(fault(e)),
+                }
+            }
             Request::Sim(sim) => self.simulate(caller, sim).await,
             Request::ListMethods => Ok(Reply::MethodNames(
                 self.offered_methods().map(|m| m.name.to_string()).collect(),

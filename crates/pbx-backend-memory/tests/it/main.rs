@@ -9,7 +9,6 @@ mod props;
 mod scenario_files;
 mod scenarios;
 mod simulation_bounds;
-mod storage;
 mod support;
 
 // The conformance kit (pbx_backend::kit) against MemoryPbx; added by the kit's author.

@@ -1,5 +1,7 @@
 //! The standard fixture PBX every backend under test is loaded with.
 
+use pbx_user_data::StorageLimits;
+
 /// The PBX the conformance checks expect, as plain data.
 ///
 /// A backend under test is loaded with [`Fixture::standard`] (translated into
@@ -20,17 +22,6 @@ pub struct Fixture {
     pub storage: StorageLimits,
     /// The admin groups, in configuration order.
     pub groups: Vec<Group>,
-}
-
-/// Per-user storage limits (`dict_*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StorageLimits {
-    /// Longest key, in bytes of UTF-8.
-    pub max_key_bytes: usize,
-    /// Longest value, in bytes of UTF-8.
-    pub max_value_bytes: usize,
-    /// Most keys one user may hold.
-    pub max_keys: usize,
 }
 
 /// An admin group with everything in it.

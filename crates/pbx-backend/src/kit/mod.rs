@@ -87,9 +87,9 @@ mod ctx;
 mod fixture;
 mod runner;
 
-pub use fixture::{
-    Attendant, Connection, Extension, Fixture, Group, ParkingLot, Queue, StorageLimits,
-};
+pub use fixture::{Attendant, Connection, Extension, Fixture, Group, ParkingLot, Queue};
+/// The fixture's storage limits: the user-data layer's own type.
+pub use pbx_user_data::StorageLimits;
 pub use runner::{Check, CheckReport, Outcome, Report, Target, run, run_matching, run_one};
 
 /// Every check of the kit, in the order reports list them (SPEC.md's order:

@@ -90,7 +90,7 @@ impl PbxBackend for Fake {
     async fn dict_delete(&self, _: &Caller, _: &str) -> BackendResult<()> {
         unsupported()
     }
-    async fn get_all(&self, _: &Caller) -> BackendResult<Vec<(String, String)>> {
+    async fn get_all(&self, _: &Caller, _: usize) -> BackendResult<Vec<(String, String)>> {
         unsupported()
     }
 }

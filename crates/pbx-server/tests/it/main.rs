@@ -11,3 +11,4 @@ mod logins;
 mod logs;
 mod socket;
 mod support;
+mod third_party_backend;

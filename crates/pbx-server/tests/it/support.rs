@@ -262,7 +262,7 @@ impl PbxBackend for HookedPbx {
     async fn dict_delete(&self, caller: &Caller, key: &str) -> BackendResult<()> {
         self.inner.dict_delete(caller, key).await
     }
-    async fn get_all(&self, caller: &Caller) -> BackendResult<Vec<(String, String)>> {
-        self.inner.get_all(caller).await
+    async fn get_all(&self, caller: &Caller, max: usize) -> BackendResult<Vec<(String, String)>> {
+        self.inner.get_all(caller, max).await
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use pbx_backend_memory::{Storage, StorageError};
+use pbx_user_data::{Storage, StorageError};
 
 use crate::support::Scratch;
 
@@ -26,7 +26,7 @@ async fn concurrent_writers_all_get_their_own_acknowledgement() {
         task.await.unwrap().expect("every write is acknowledged");
     }
     for u in 0..4 {
-        let all = storage.all(format!("u{u}")).await.unwrap();
+        let all = storage.all(format!("u{u}"), usize::MAX).await.unwrap();
         assert_eq!(all.len(), 16, "{all:?}");
         for (k, v) in all {
             assert_eq!(v, format!("v{}", k[1..].parse::<u32>().unwrap()));
@@ -61,7 +61,7 @@ async fn the_quota_holds_when_writers_race_for_the_last_keys() {
         }
     }
     assert_eq!(accepted, 10);
-    let all = storage.all("203".into()).await.unwrap();
+    let all = storage.all("203".into(), usize::MAX).await.unwrap();
     assert_eq!(all.len(), 20);
     // Each accepted set_many is whole.
     for (k, _) in &all {

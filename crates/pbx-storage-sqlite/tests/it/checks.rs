@@ -1,7 +1,7 @@
-//! The storage checks every `Storage` passes (`pbx_backend_memory::kit`), on
+//! The storage checks every `Storage` passes (`pbx_user_data::check_storage`), on
 //! SQLite, and again after the database was closed and opened.
 
-use pbx_backend_memory::{Storage, kit};
+use pbx_user_data::{Storage, check_storage};
 
 use crate::support::Scratch;
 
@@ -9,7 +9,7 @@ use crate::support::Scratch;
 async fn sqlite_storage_passes_the_storage_checks() {
     let scratch = Scratch::new();
     let storage = scratch.open();
-    if let Err(failure) = kit::check_storage(&storage).await {
+    if let Err(failure) = check_storage(&storage).await {
         panic!("{failure}");
     }
 }
@@ -17,16 +17,16 @@ async fn sqlite_storage_passes_the_storage_checks() {
 #[tokio::test]
 async fn what_the_checks_wrote_is_there_after_reopening() {
     let scratch = Scratch::new();
-    let users = ["s1", "p1", "v1", "a1", "q1", "n1", "d1"];
+    let users = ["s1", "p1", "v1", "a1", "q1", "n1", "d1", "b1"];
     let groups = ["G1", "G2"];
     let mut before = Vec::new();
     {
         let storage = scratch.open();
-        kit::check_storage(&storage).await.expect("the checks pass");
+        check_storage(&storage).await.expect("the checks pass");
         for user in users {
             before.push(format!(
                 "{user}: {:?}",
-                storage.all(user.into()).await.unwrap()
+                storage.all(user.into(), usize::MAX).await.unwrap()
             ));
         }
         for group in groups {
@@ -41,7 +41,7 @@ async fn what_the_checks_wrote_is_there_after_reopening() {
     for user in users {
         after.push(format!(
             "{user}: {:?}",
-            storage.all(user.into()).await.unwrap()
+            storage.all(user.into(), usize::MAX).await.unwrap()
         ));
     }
     for group in groups {

@@ -6,10 +6,10 @@
 
 use std::path::Path;
 
-use pbx_backend_memory::{Storage, StorageError};
 use pbx_storage_sqlite::{
     DATABASE_FILE, LOCK_FILE, MARKER_FILE, OpenError, Options, SqliteStorage,
 };
+use pbx_user_data::{Storage, StorageError};
 
 use crate::support::{Demo, Scratch, open, string};
 
@@ -132,7 +132,10 @@ async fn writes_go_on_while_the_files_stay_in_place() {
     }
     drop(storage);
     let storage = scratch.open();
-    assert_eq!(storage.all("203".into()).await.unwrap().len(), 50);
+    assert_eq!(
+        storage.all("203".into(), usize::MAX).await.unwrap().len(),
+        50
+    );
 }
 
 #[test]
@@ -190,7 +193,13 @@ async fn a_database_truncated_to_nothing_is_refused_at_start() {
     let mut accept = Options::default();
     accept.accept_empty_database = true;
     let storage = open(&scratch.dir, accept);
-    assert!(storage.all("203".into()).await.unwrap().is_empty());
+    assert!(
+        storage
+            .all("203".into(), usize::MAX)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     drop(storage);
     drop(scratch.open());
 }

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use pbx_backend_memory::Storage;
 use pbx_storage_sqlite::{OpenError, Options, SCHEMA_VERSION, SqliteStorage};
+use pbx_user_data::Storage;
 
 use crate::support::Scratch;
 

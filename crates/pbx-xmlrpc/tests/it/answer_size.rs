@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend};
+use pbx_backend_memory::{MemoryPbx, MemoryStorage, Storage, StorageError};
 use pbx_model::{AdminGroupId, Call, CallId, Entity, EntityId, Favorite, ParkingInfo};
 use pbx_xmlrpc::{FaultCode, Handler, LARGE_ANSWER_BYTES, Method, Reply};
 use xmlrpc_codec::{
@@ -127,6 +128,83 @@ async fn get_all_at_full_quota_is_refused_with_a_clear_fault_not_built() {
         .await;
     assert_eq!(outcome.fault_code, None);
     assert!(outcome.body.len() > 4 * MIB);
+}
+
+/// A store that counts the bytes of keys and values its `all` copies out.
+#[derive(Debug, Default)]
+struct CountingStore {
+    inner: MemoryStorage,
+    copied: AtomicUsize,
+}
+
+#[async_trait]
+impl Storage for CountingStore {
+    async fn get(&self, user: String, key: String) -> Result<Option<String>, StorageError> {
+        self.inner.get(user, key).await
+    }
+    async fn set(&self, u: String, k: String, v: String, max: usize) -> Result<(), StorageError> {
+        self.inner.set(u, k, v, max).await
+    }
+    async fn set_many(
+        &self,
+        user: String,
+        entries: Vec<(String, String)>,
+        max_keys: usize,
+    ) -> Result<(), StorageError> {
+        self.inner.set_many(user, entries, max_keys).await
+    }
+    async fn delete(&self, user: String, key: String) -> Result<(), StorageError> {
+        self.inner.delete(user, key).await
+    }
+    async fn all(&self, user: String, max: usize) -> Result<Vec<(String, String)>, StorageError> {
+        let all = self.inner.all(user, max).await?;
+        let bytes: usize = all.iter().map(|(k, v)| k.len() + v.len()).sum();
+        self.copied.fetch_add(bytes, Ordering::SeqCst);
+        Ok(all)
+    }
+    async fn favorites(&self, group: String) -> Result<Vec<Favorite>, StorageError> {
+        self.inner.favorites(group).await
+    }
+    async fn replace_favorites(&self, g: String, f: Vec<Favorite>) -> Result<(), StorageError> {
+        self.inner.replace_favorites(g, f).await
+    }
+}
+
+#[tokio::test]
+async fn get_all_at_full_quota_does_not_copy_the_users_data() {
+    let store = Arc::new(CountingStore::default());
+    let pbx = Arc::new(MemoryPbx::demo().with_storage(store.clone()));
+    let user = pbx.authenticate("203", "203").await.unwrap().unwrap();
+    // A full quota, scaled down: 64 values of 64 KiB (4 MiB) against 1 MiB.
+    let pairs = (0..64)
+        .map(|i| (format!("key-{i:05}"), "q".repeat(64 << 10)))
+        .collect();
+    pbx.dict_set_many(&user, pairs).await.unwrap();
+    let max = MIB;
+    let handler = Handler::new(pbx.clone()).with_max_response_bytes(max);
+    let get_all = body(&MethodCall::new("get_all", vec![]));
+
+    let outcome = handler.handle(&user, &get_all).await;
+    let MethodResponse::Fault(fault) = decode_method_response(&outcome.body).unwrap() else {
+        panic!("expected a fault");
+    };
+    assert!(is_size_fault(fault.code, &fault.string, max), "{fault:?}");
+    // Refused by the store from the sizes alone: not a byte of the user's
+    // data was copied, where the answer used to hold all of it first.
+    assert_eq!(store.copied.load(Ordering::SeqCst), 0);
+
+    // Each sub-call of a multicall too.
+    let outcome = handler.handle(&user, &body(&get_all_times(50))).await;
+    assert!(outcome.body.len() <= max);
+    assert_eq!(store.copied.load(Ordering::SeqCst), 0);
+
+    // Within a bound that holds it, it is copied once, whole.
+    let outcome = Handler::new(pbx.clone())
+        .with_max_response_bytes(8 * MIB)
+        .handle(&user, &get_all)
+        .await;
+    assert_eq!(outcome.fault_code, None);
+    assert!(store.copied.load(Ordering::SeqCst) >= 4 * MIB);
 }
 
 #[tokio::test]
@@ -266,7 +344,9 @@ impl PbxBackend for Counting {
     async fn dict_delete(&self, _: &Caller, _: &str) -> BackendResult<()> {
         unused()
     }
-    async fn get_all(&self, _: &Caller) -> BackendResult<Vec<(String, String)>> {
+    // Ignores the bound, like a backend that copies everything: the binding
+    // still refuses what does not fit.
+    async fn get_all(&self, _: &Caller, _: usize) -> BackendResult<Vec<(String, String)>> {
         self.get_alls.fetch_add(1, Ordering::SeqCst);
         Ok((0..self.keys)
             .map(|i| (format!("key-{i:05}"), "v".repeat(64 << 10)))

@@ -154,7 +154,7 @@ impl PbxBackend for Broken {
     async fn dict_delete(&self, _: &Caller, _: &str) -> BackendResult<()> {
         broken()
     }
-    async fn get_all(&self, _: &Caller) -> BackendResult<Vec<(String, String)>> {
+    async fn get_all(&self, _: &Caller, _: usize) -> BackendResult<Vec<(String, String)>> {
         broken()
     }
 }

@@ -122,6 +122,8 @@ pub(super) static CHECKS: &[Check] = &[
         "a user holds at most max_keys keys: beyond is LimitReached and writes nothing; overwriting at the quota succeeds"),
     check!("storage.get_all_sorted", sim: false, storage::get_all_sorted,
         "get_all returns every key of the user's with its value, sorted by key"),
+    check!("storage.get_all_bounded", sim: false, storage::get_all_bounded,
+        "get_all within max_bytes answers when the keys and values (UTF-8 bytes) fit, and is LimitReached when they do not"),
     check!("sim.scoping", sim: true, simulator::scoping,
         "simulation controls on numbers or calls of another group are NotFound exactly like nonexistent ones"),
     check!("sim.register", sim: true, simulator::register,

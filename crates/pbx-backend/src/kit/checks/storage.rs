@@ -6,7 +6,7 @@ use crate::kit::ctx::{CheckResult, Ctx, Kind, ensure, fails, ok};
 /// `caller`'s whole key space, which must equal `want`.
 async fn expect_all(ctx: &Ctx, caller: &Caller, want: &[(&str, &str)], when: &str) -> CheckResult {
     let got = ok(
-        ctx.backend.get_all(caller).await,
+        ctx.backend.get_all(caller, usize::MAX).await,
         &format!("get_all as {}", caller.number()),
     )?;
     let mut want: Vec<(String, String)> = want
@@ -344,7 +344,7 @@ pub(super) async fn key_quota(ctx: Ctx) -> CheckResult {
         b.dict_set(&alice, &key(max), "x").await,
         "dict_set of a new key after a delete made room",
     )?;
-    let count = ok(b.get_all(&alice).await, "get_all")?.len();
+    let count = ok(b.get_all(&alice, usize::MAX).await, "get_all")?.len();
     ensure!(
         count == max,
         "get_all should list {max} keys, lists {count}"
@@ -382,7 +382,7 @@ pub(super) async fn get_all_sorted(ctx: Ctx) -> CheckResult {
     for (i, k) in keys.iter().enumerate() {
         ok(b.dict_set(&alice, k, &i.to_string()).await, "dict_set")?;
     }
-    let got = ok(b.get_all(&alice).await, "get_all")?;
+    let got = ok(b.get_all(&alice, usize::MAX).await, "get_all")?;
     let mut want: Vec<(String, String)> = keys
         .iter()
         .enumerate()
@@ -396,4 +396,45 @@ pub(super) async fn get_all_sorted(ctx: Ctx) -> CheckResult {
         show(&got)
     );
     Ok(())
+}
+
+/// get_all within a bound on the keys' and values' bytes: refused beyond it.
+pub(super) async fn get_all_bounded(ctx: Ctx) -> CheckResult {
+    let alice = ctx.user("201").await?;
+    let b = &ctx.backend;
+    // 6 + 11 + 4 + 6 = 27 bytes of UTF-8 ('é' is two bytes, '€' three).
+    ok(b.dict_set(&alice, "crm.é", "https://x.y").await, "dict_set")?;
+    ok(b.dict_set(&alice, "note", "12 €").await, "dict_set")?;
+    let got = ok(
+        b.get_all(&alice, 27).await,
+        "get_all within exactly the 27 bytes its keys and values take",
+    )?;
+    ensure!(
+        got.len() == 2,
+        "get_all within 27 bytes should list both keys, lists {}",
+        show(&got)
+    );
+    fails(
+        b.get_all(&alice, 26).await,
+        Kind::LimitReached,
+        "get_all of 27 bytes of keys and values within 26",
+    )?;
+    let bob = ctx.user("202").await?;
+    let none = ok(
+        b.get_all(&bob, 0).await,
+        "get_all within 0 bytes of a user with no keys",
+    )?;
+    ensure!(
+        none.is_empty(),
+        "202 has no keys, get_all lists {}",
+        show(&none)
+    );
+    // The refusal changed nothing.
+    expect_all(
+        &ctx,
+        &alice,
+        &[("crm.é", "https://x.y"), ("note", "12 €")],
+        "after a refused get_all",
+    )
+    .await
 }

@@ -1,10 +1,12 @@
 //! [`Storage`]: where users' key/value pairs and groups' favorites live.
 //!
 //! The trait is async and takes owned arguments so that a blocking database can
-//! sit behind it (run each call on `spawn_blocking`). [`MemoryStorage`] keeps
-//! everything in memory. Validation (key and value sizes, favorites naming
-//! entities of the group) is the backend's job; the one check a storage must do
-//! itself is the key quota, because only it can count keys atomically with the write.
+//! sit behind it (run each call on `spawn_blocking` or threads of its own).
+//! [`MemoryStorage`] keeps everything in memory. Validation (key and value
+//! sizes, favorites naming entities of the group) is [`UserData`](crate::UserData)'s
+//! job; what a store must do itself is what only it can do atomically with its
+//! data: the key quota (counted with the write) and the bound on
+//! [`Storage::all`] (counted before anything is copied).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
@@ -43,6 +45,13 @@ pub enum StorageError {
         /// The quota.
         max_keys: usize,
     },
+    /// [`Storage::all`]: the user's keys and values together take more than
+    /// `max_bytes` bytes; nothing was copied.
+    #[error("the answer would exceed {max_bytes} bytes")]
+    TooLarge {
+        /// The bound asked for.
+        max_bytes: usize,
+    },
     /// The store failed (I/O, a database error).
     #[error("storage failure: {0}")]
     Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -52,7 +61,8 @@ pub enum StorageError {
 ///
 /// Users are named by their extension number and groups by their name, so that
 /// stored data survives a configuration that renumbers internal ids. Every
-/// method is atomic: a failed write changes nothing.
+/// method is atomic: a failed write changes nothing. [`check_storage`](crate::check_storage)
+/// checks an implementation against these promises.
 #[async_trait]
 pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// The value of `user`'s `key`, if any.
@@ -81,8 +91,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// Removes `user`'s `key`; succeeds when it did not exist.
     async fn delete(&self, user: String, key: String) -> Result<(), StorageError>;
 
-    /// Every key of `user`'s with its value, sorted by key.
-    async fn all(&self, user: String) -> Result<Vec<(String, String)>, StorageError>;
+    /// Every key of `user`'s with its value, sorted by key (byte order), when
+    /// the keys and values together take at most `max_bytes` bytes of UTF-8;
+    /// else [`StorageError::TooLarge`], decided without copying the data (a
+    /// full quota is hundreds of megabytes).
+    async fn all(
+        &self,
+        user: String,
+        max_bytes: usize,
+    ) -> Result<Vec<(String, String)>, StorageError>;
 
     /// The favorites of admin group `group`, sorted by slot.
     async fn favorites(&self, group: String) -> Result<Vec<Favorite>, StorageError>;
@@ -170,13 +187,25 @@ impl Storage for MemoryStorage {
         Ok(())
     }
 
-    async fn all(&self, user: String) -> Result<Vec<(String, String)>, StorageError> {
-        Ok(self
-            .data()
-            .users
-            .get(&user)
-            .map(|keys| keys.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default())
+    async fn all(
+        &self,
+        user: String,
+        max_bytes: usize,
+    ) -> Result<Vec<(String, String)>, StorageError> {
+        let data = self.data();
+        let Some(keys) = data.users.get(&user) else {
+            return Ok(Vec::new());
+        };
+        // Counted first, under the same lock: nothing is copied for an
+        // answer that will be refused.
+        let mut total = 0usize;
+        for (k, v) in keys {
+            total = total.saturating_add(k.len()).saturating_add(v.len());
+            if total > max_bytes {
+                return Err(StorageError::TooLarge { max_bytes });
+            }
+        }
+        Ok(keys.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     }
 
     async fn favorites(&self, group: String) -> Result<Vec<Favorite>, StorageError> {
