@@ -458,6 +458,18 @@ mod tests {
     }
 
     #[test]
+    fn https_clients_use_our_tls_configuration() {
+        // reqwest refuses a preconfigured TLS config of another rustls version at
+        // `build`: this catches a version skew between the two.
+        match Client::new("https://api.example/RPC2") {
+            Ok(_) => {}
+            // A host without any root certificate: the verifier cannot be made.
+            Err(Error::Setup(m)) if m.contains("No CA certificates") => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
     fn decoder_limits_follow_the_response_limit_unless_given() {
         let client = Client::builder("http://api.example/")
             .max_response_bytes(1000)
