@@ -12,9 +12,10 @@
 //!
 //! Each client owns a small single-threaded tokio runtime and runs every call on
 //! it in the calling thread, so connections are kept and reused between calls as
-//! with the async client. Calling it from a thread that runs an async runtime is
-//! [`Error::BlockingInAsync`] (blocking there would stall that runtime); dropping
-//! it there is fine.
+//! with the async client. Calling it from a thread inside an async runtime's
+//! context (a task, and also `spawn_blocking`) is [`Error::BlockingInAsync`]
+//! (blocking a task would stall that runtime): use the async client there, with
+//! `Handle::block_on` in `spawn_blocking`. Dropping it there is fine.
 
 use std::fmt;
 use std::future::Future;
