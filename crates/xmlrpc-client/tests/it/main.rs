@@ -7,3 +7,4 @@ mod errors;
 mod examples;
 mod python;
 mod support;
+mod tls;

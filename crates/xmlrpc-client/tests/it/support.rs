@@ -13,6 +13,7 @@ use xmlrpc_client::Client;
 pub(crate) struct PyServer {
     child: Child,
     port: u16,
+    tls: bool,
 }
 
 impl PyServer {
@@ -23,7 +24,18 @@ impl PyServer {
 
     /// Every request needs Basic auth as `user`:`password`.
     pub(crate) fn with_auth(user: &str, password: &str) -> PyServer {
-        Self::spawn(&[user, password])
+        Self::spawn(&["--auth", user, password])
+    }
+
+    /// Over HTTPS, with the test certificate of `fixtures/client-tls` (signed by
+    /// its `ca.pem`, for `localhost` and 127.0.0.1).
+    pub(crate) fn with_tls() -> PyServer {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/client-tls");
+        let cert = dir.join("server.pem");
+        let key = dir.join("server.key.pem");
+        let mut server = Self::spawn(&["--tls", cert.to_str().unwrap(), key.to_str().unwrap()]);
+        server.tls = true;
+        server
     }
 
     fn spawn(args: &[&str]) -> PyServer {
@@ -44,11 +56,16 @@ impl PyServer {
             .trim()
             .parse()
             .unwrap_or_else(|_| panic!("the fixture printed {line:?}, not a port"));
-        PyServer { child, port }
+        PyServer {
+            child,
+            port,
+            tls: false,
+        }
     }
 
     pub(crate) fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/RPC2", self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}/RPC2", self.port)
     }
 
     pub(crate) fn client(&self) -> Client {
