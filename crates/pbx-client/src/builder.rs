@@ -1,23 +1,18 @@
 //! [`ClientBuilder`]: the server URL, credentials, timeouts and limits of a
-//! [`Client`].
+//! [`Client`]; the HTTP itself is `xmlrpc-client`'s.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
-use percent_encoding::percent_decode_str;
-use reqwest::Url;
-use xmlrpc_codec::{Decoder, EncodeOptions, Encoder, Limits};
-
-use crate::client::{Client, Credentials, Inner};
+use crate::client::Client;
 use crate::error::ClientError;
 
 /// The default [`ClientBuilder::timeout`]: 30 s.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_TIMEOUT: Duration = xmlrpc_client::DEFAULT_TIMEOUT;
 /// The default [`ClientBuilder::connect_timeout`]: 10 s.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = xmlrpc_client::DEFAULT_CONNECT_TIMEOUT;
 /// The default [`ClientBuilder::max_response_bytes`]: 64 MiB.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = xmlrpc_client::DEFAULT_MAX_RESPONSE_BYTES;
 /// The default [`ClientBuilder::pool_idle_timeout`]: 20 s, below the reference
 /// server's 30 s idle timeout so that the client drops a kept-alive connection
 /// before the server does.
@@ -39,98 +34,81 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 #[derive(Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
-    url: String,
-    credentials: Option<Credentials>,
-    timeout: Duration,
-    connect_timeout: Duration,
-    pool_idle_timeout: Option<Duration>,
-    user_agent: String,
-    max_response_bytes: usize,
-    proxy: bool,
-    root_certificates: Vec<Vec<u8>>,
-    allow_extensions: bool,
+    inner: xmlrpc_client::ClientBuilder,
 }
 
 impl ClientBuilder {
     pub(crate) fn new(url: &str) -> Self {
         Self {
-            url: url.to_string(),
-            credentials: None,
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
-            user_agent: concat!("pbx-client/", env!("CARGO_PKG_VERSION")).to_string(),
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            proxy: true,
-            root_certificates: Vec::new(),
-            allow_extensions: false,
+            inner: xmlrpc_client::Client::builder(url)
+                .pool_idle_timeout(Some(DEFAULT_POOL_IDLE_TIMEOUT))
+                .user_agent(concat!("pbx-client/", env!("CARGO_PKG_VERSION"))),
+        }
+    }
+
+    fn with(
+        self,
+        f: impl FnOnce(xmlrpc_client::ClientBuilder) -> xmlrpc_client::ClientBuilder,
+    ) -> Self {
+        Self {
+            inner: f(self.inner),
         }
     }
 
     /// The user (an extension number, e.g. `203`) and password sent with HTTP
     /// Basic auth on every call. They take precedence over credentials in the URL.
-    pub fn credentials(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
-        self.credentials = Some(Credentials {
-            user: user.into(),
-            password: password.into(),
-        });
-        self
+    pub fn credentials(self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.with(|b| b.basic_auth(user, password))
     }
 
     /// How long a whole call may take, from connecting to the end of the answer.
     /// Default [`DEFAULT_TIMEOUT`]. Beyond it, [`ClientError::Timeout`].
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.with(|b| b.timeout(timeout))
     }
 
     /// How long making a connection may take. Default [`DEFAULT_CONNECT_TIMEOUT`].
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
+        self.with(|b| b.connect_timeout(timeout))
     }
 
     /// How long an idle connection is kept for reuse; `None` keeps it until the
     /// server closes it. Default [`DEFAULT_POOL_IDLE_TIMEOUT`].
-    pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.pool_idle_timeout = timeout;
-        self
+    pub fn pool_idle_timeout(self, timeout: Option<Duration>) -> Self {
+        self.with(|b| b.pool_idle_timeout(timeout))
     }
 
     /// The `User-Agent` header. Default `pbx-client/<version>`.
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
-        self
+    pub fn user_agent(self, user_agent: impl Into<String>) -> Self {
+        self.with(|b| b.user_agent(user_agent))
     }
 
     /// The largest response body read, after gzip decompression; beyond it,
     /// [`ClientError::ResponseTooLarge`], so that a hostile or broken server cannot
     /// exhaust the client's memory. Default [`DEFAULT_MAX_RESPONSE_BYTES`].
-    pub fn max_response_bytes(mut self, limit: usize) -> Self {
-        self.max_response_bytes = limit;
-        self
+    pub fn max_response_bytes(self, limit: usize) -> Self {
+        self.with(|b| b.max_response_bytes(limit))
     }
 
     /// Connects directly, ignoring the `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`
     /// environment variables (which are honoured by default, with `NO_PROXY`).
-    pub fn no_proxy(mut self) -> Self {
-        self.proxy = false;
-        self
+    pub fn no_proxy(self) -> Self {
+        self.with(xmlrpc_client::ClientBuilder::no_proxy)
     }
 
     /// Sends the `<nil/>` and `<i8>` extension types (`Value::Nil`, integers
     /// beyond 32 bits) instead of refusing them with [`ClientError::Encode`]. Off by
     /// default: PBXpress servers need not read them.
-    pub fn allow_extensions(mut self, allow: bool) -> Self {
-        self.allow_extensions = allow;
-        self
+    pub fn allow_extensions(self, allow: bool) -> Self {
+        let mut options = xmlrpc_codec::EncodeOptions::default();
+        options.allow_extensions = allow;
+        self.with(|b| b.encode_options(options))
     }
 
     /// Trusts this certificate authority (DER) for `https` URLs, besides the
     /// system's roots: for a server with a private or self-signed certificate.
-    pub fn add_root_certificate_der(mut self, der: impl Into<Vec<u8>>) -> Self {
-        self.root_certificates.push(der.into());
-        self
+    pub fn add_root_certificate_der(self, der: impl Into<Vec<u8>>) -> Self {
+        self.with(|b| b.add_root_certificate_der(der))
     }
 
     /// The client.
@@ -139,155 +117,35 @@ impl ClientBuilder {
     /// `https` URL with a host, or its user info is not UTF-8 once percent-decoded,
     /// and when TLS cannot be set up for an `https` URL (no root certificates).
     pub fn build(self) -> Result<Client, ClientError> {
-        let (url, from_url) = parse_url(&self.url)?;
-        let credentials = self.credentials.or(from_url);
-        let https = url.scheme() == "https";
-
-        let mut http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .pool_idle_timeout(self.pool_idle_timeout)
-            .user_agent(self.user_agent)
-            // A redirected POST would become a GET: a redirect is an error to see.
-            .redirect(reqwest::redirect::Policy::none())
-            .tls_backend_preconfigured(tls_config(https, self.root_certificates)?);
-        if !self.proxy {
-            http = http.no_proxy();
-        }
-        let http = http
-            .build()
-            .map_err(|e| ClientError::InvalidUrl(format!("cannot set up the HTTP client: {e}")))?;
-
-        let mut options = EncodeOptions::default();
-        options.allow_extensions = self.allow_extensions;
-        let mut limits = Limits::default();
-        limits.max_document_bytes = self.max_response_bytes;
-        limits.max_string_bytes = self.max_response_bytes;
-        Ok(Client::from_inner(Arc::new(Inner {
-            http,
-            url,
-            credentials,
-            timeout: self.timeout,
-            max_response_bytes: self.max_response_bytes,
-            decoder: Decoder::new(limits),
-            encoder: Encoder::new(options),
-        })))
+        Ok(Client::from_rpc(self.inner.build()?))
     }
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The URL as given may hold a password: show it only once parsed and stripped.
-        let url = parse_url(&self.url).map(|(url, _)| url.to_string());
-        f.debug_struct("ClientBuilder")
-            .field("url", &url.as_deref().unwrap_or("<invalid>"))
-            .field("credentials", &self.credentials)
-            .field("timeout", &self.timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("pool_idle_timeout", &self.pool_idle_timeout)
-            .field("user_agent", &self.user_agent)
-            .field("max_response_bytes", &self.max_response_bytes)
-            .field("proxy", &self.proxy)
-            .field("root_certificates", &self.root_certificates.len())
-            .field("allow_extensions", &self.allow_extensions)
-            .finish()
+        // The generic builder's `Debug` shows neither the URL's password nor the
+        // credentials'.
+        f.debug_tuple("ClientBuilder").field(&self.inner).finish()
     }
-}
-
-/// The URL without its user info, and the credentials it held (percent-decoded).
-///
-/// Error messages never repeat the URL as given: it may hold a password.
-fn parse_url(text: &str) -> Result<(Url, Option<Credentials>), ClientError> {
-    let mut url =
-        Url::parse(text.trim()).map_err(|e| ClientError::InvalidUrl(format!("not a URL ({e})")))?;
-    match url.scheme() {
-        "http" | "https" => {}
-        other => {
-            return Err(ClientError::InvalidUrl(format!(
-                "the scheme must be http or https, not {other:?}"
-            )));
-        }
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(ClientError::InvalidUrl("the URL has no host".into()));
-    }
-    let decode = |part: &str, what: &str| {
-        percent_decode_str(part)
-            .decode_utf8()
-            .map(|s| s.into_owned())
-            .map_err(|_| {
-                ClientError::InvalidUrl(format!("the {what} in the URL is not UTF-8 once decoded"))
-            })
-    };
-    let credentials = if url.username().is_empty() && url.password().is_none() {
-        None
-    } else {
-        Some(Credentials {
-            user: decode(url.username(), "user")?,
-            password: decode(url.password().unwrap_or(""), "password")?,
-        })
-    };
-    // Infallible for http(s) URLs with a host; checked all the same.
-    let stripped = url.set_username("").is_ok() && url.set_password(None).is_ok();
-    if !stripped {
-        return Err(ClientError::InvalidUrl(
-            "the URL's user info cannot be removed".into(),
-        ));
-    }
-    url.set_fragment(None);
-    Ok((url, credentials))
-}
-
-/// rustls on *ring*, handed to reqwest whole (no process-wide provider installed).
-///
-/// Plain `http` URLs get a configuration without roots: the client never leaves
-/// its URL (no redirects), so it never speaks TLS, and loading the system's roots
-/// (which fails on hosts without any) would only cost time.
-fn tls_config(https: bool, extra_roots: Vec<Vec<u8>>) -> Result<rustls::ClientConfig, ClientError> {
-    let tls_error = |e: rustls::Error| ClientError::InvalidUrl(format!("cannot set up TLS: {e}"));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(tls_error)?;
-    let mut config = if https {
-        let roots = extra_roots
-            .into_iter()
-            .map(rustls::pki_types::CertificateDer::from);
-        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider)
-            .map_err(tls_error)?;
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth()
-    } else {
-        builder
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth()
-    };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn creds(user: &str, password: &str) -> Option<Credentials> {
-        Some(Credentials {
-            user: user.into(),
-            password: password.into(),
-        })
-    }
-
     #[test]
     fn user_info_is_percent_decoded_and_removed() {
-        let (url, c) = parse_url("http://203:s%40cret%3A%C3%A9@pbx.example:3339/RPC2").unwrap();
-        assert_eq!(url.as_str(), "http://pbx.example:3339/RPC2");
-        assert_eq!(c, creds("203", "s@cret:é"));
-        let (url, c) = parse_url("https://pbx.example/").unwrap();
-        assert_eq!((url.as_str(), c), ("https://pbx.example/", None));
-        let (_, c) = parse_url("http://203@pbx.example/").unwrap();
-        assert_eq!(c, creds("203", ""));
+        let client = Client::new("http://203:s%40cret%3A%C3%A9@pbx.example:3339/RPC2").unwrap();
+        assert_eq!(client.url().as_str(), "http://pbx.example:3339/RPC2");
+        assert_eq!(client.user(), Some("203"));
+        let client = Client::new("https://pbx.example/").unwrap_or_else(|e| {
+            // A host without any root certificate cannot build an https client.
+            assert!(e.to_string().contains("No CA certificates"), "{e}");
+            Client::new("http://pbx.example/").unwrap()
+        });
+        assert_eq!(client.user(), None);
+        let client = Client::new("http://203@pbx.example/").unwrap();
+        assert_eq!(client.user(), Some("203"));
     }
 
     #[test]
@@ -299,7 +157,7 @@ mod tests {
             "not a url hunter2",
             "file:///etc/passwd",
         ] {
-            let err = parse_url(bad).map(|_| ()).unwrap_err();
+            let err = Client::new(bad).map(|_| ()).unwrap_err();
             assert!(matches!(err, ClientError::InvalidUrl(_)), "{bad}: {err:?}");
             assert!(!err.to_string().contains("hunter2"), "{err}");
         }

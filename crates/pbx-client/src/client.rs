@@ -1,24 +1,16 @@
 //! [`Client`]: one async method per API method, over one HTTP connection pool.
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
 
 use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo};
 use pbx_xmlrpc::Capability;
-use reqwest::header::CONTENT_TYPE;
-use reqwest::{StatusCode, Url};
-use xmlrpc_codec::{Decoder, Encoder, Fault, MethodCall, MethodResponse, Value};
+use xmlrpc_client::Url;
+use xmlrpc_codec::{Fault, MethodCall, Value};
 
 use crate::batch::Batch;
 use crate::builder::ClientBuilder;
 use crate::error::ClientError;
 use crate::requests::{self, TypedRequest};
-
-/// How much of an unexpected HTTP answer's body is read for
-/// [`ClientError::HttpStatus`], and how much of it is kept.
-const SNIPPET_READ_BYTES: usize = 4096;
-const SNIPPET_CHARS: usize = 200;
 
 /// A client of a PBXpress XML-RPC server.
 ///
@@ -30,44 +22,15 @@ const SNIPPET_CHARS: usize = 200;
 /// go wrong and [`ClientError::kind`] to tell the cases apart.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
-    /// Without user info: it never reaches reqwest, so no error message shows it.
-    pub(crate) url: Url,
-    pub(crate) credentials: Option<Credentials>,
-    pub(crate) timeout: Duration,
-    pub(crate) max_response_bytes: usize,
-    pub(crate) decoder: Decoder,
-    pub(crate) encoder: Encoder,
-}
-
-/// A user and password; `Debug` shows the user only.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Credentials {
-    pub(crate) user: String,
-    pub(crate) password: String,
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("user", &self.user)
-            .field("password", &"<redacted>")
-            .finish()
-    }
+    /// The transport: HTTP, Basic auth, limits, faults and multicall are all
+    /// `xmlrpc-client`'s; this crate adds the API's methods and types.
+    rpc: xmlrpc_client::Client,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("url", &self.inner.url.as_str())
-            .field("user", &self.user())
-            .field("timeout", &self.inner.timeout)
-            .field("max_response_bytes", &self.inner.max_response_bytes)
-            .finish_non_exhaustive()
+        // The generic client's `Debug` never shows the password.
+        f.debug_tuple("Client").field(&self.rpc).finish()
     }
 }
 
@@ -88,18 +51,23 @@ impl Client {
         ClientBuilder::new(url)
     }
 
-    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
-        Self { inner }
+    pub(crate) fn from_rpc(rpc: xmlrpc_client::Client) -> Self {
+        Self { rpc }
+    }
+
+    /// The generic XML-RPC client underneath, for what this crate does not wrap.
+    pub fn rpc(&self) -> &xmlrpc_client::Client {
+        &self.rpc
     }
 
     /// The server's URL, without credentials.
     pub fn url(&self) -> &Url {
-        &self.inner.url
+        self.rpc.url()
     }
 
     /// The user the client authenticates as, if any.
     pub fn user(&self) -> Option<&str> {
-        self.inner.credentials.as_ref().map(|c| c.user.as_str())
+        self.rpc.user()
     }
 
     // ---- generic ---------------------------------------------------------------
@@ -120,52 +88,7 @@ impl Client {
 
     /// Sends `call` and returns its result; a fault is [`ClientError::Fault`].
     pub async fn call_raw(&self, call: &MethodCall) -> Result<Value, ClientError> {
-        let mut body = Vec::with_capacity(256);
-        self.inner
-            .encoder
-            .method_call(call, &mut body)
-            .map_err(|e| ClientError::Encode(e.to_string()))?;
-        let mut request = self
-            .inner
-            .http
-            .post(self.inner.url.clone())
-            .header(CONTENT_TYPE, "text/xml")
-            .body(body);
-        if let Some(c) = &self.inner.credentials {
-            request = request.basic_auth(&c.user, Some(&c.password));
-        }
-        let mut response = request.send().await.map_err(ClientError::from_http)?;
-        let status = response.status();
-        if status == StatusCode::UNAUTHORIZED {
-            return Err(ClientError::Unauthorized);
-        }
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            return Err(ClientError::TooManyRequests { retry_after });
-        }
-        if status != StatusCode::OK {
-            let body = read_body(&mut response, SNIPPET_READ_BYTES, false).await?;
-            return Err(ClientError::HttpStatus {
-                status: status.as_u16(),
-                body_snippet: snippet(&body),
-            });
-        }
-        let body = read_body(&mut response, self.inner.max_response_bytes, true).await?;
-        match self.inner.decoder.method_response(&body) {
-            Ok(MethodResponse::Success(value)) => Ok(value),
-            Ok(MethodResponse::Fault(Fault { code, string, .. })) => Err(ClientError::Fault {
-                code,
-                message: string,
-            }),
-            Err(e) => Err(ClientError::InvalidResponse(format!(
-                "the body is no XML-RPC response: {e}"
-            ))),
-        }
+        Ok(self.rpc.send(call).await?)
     }
 
     /// `system.multicall`: sends every call in one request and returns each one's
@@ -177,15 +100,11 @@ impl Client {
         &self,
         calls: Vec<MethodCall>,
     ) -> Result<Vec<Result<Value, Fault>>, ClientError> {
-        let expected = calls.len();
-        let results = self.send(requests::multicall(calls)).await?;
-        if results.len() != expected {
-            return Err(ClientError::InvalidResponse(format!(
-                "system.multicall: {expected} calls sent, {} results received",
-                results.len()
-            )));
+        let mut batch = self.rpc.multicall();
+        for call in calls {
+            batch.push(call);
         }
-        Ok(results)
+        Ok(batch.send().await?.into_inner())
     }
 
     /// A batch of typed requests to send in one `system.multicall`.
@@ -369,69 +288,9 @@ impl Client {
     }
 }
 
-/// Reads the body up to `limit` bytes (after decompression). Beyond it:
-/// [`ClientError::ResponseTooLarge`] when `strict`, else the first `limit` bytes.
-async fn read_body(
-    response: &mut reqwest::Response,
-    limit: usize,
-    strict: bool,
-) -> Result<Vec<u8>, ClientError> {
-    let too_large = ClientError::ResponseTooLarge { limit };
-    // Content-Length counts compressed bytes: a cheap early refusal, not the check.
-    let compressed = response
-        .headers()
-        .contains_key(reqwest::header::CONTENT_ENCODING);
-    if let Some(length) = response.content_length()
-        && strict
-        && !compressed
-        && length > limit as u64
-    {
-        return Err(too_large);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(ClientError::from_http)? {
-        if body.len() + chunk.len() > limit {
-            if strict {
-                return Err(too_large);
-            }
-            body.extend_from_slice(&chunk[..limit - body.len()]);
-            break;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// The start of a body as one line of text, for an error message.
-fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut line: String = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(SNIPPET_CHARS + 1)
-        .collect();
-    if line.chars().count() > SNIPPET_CHARS {
-        line = line.chars().take(SNIPPET_CHARS).collect();
-        line.push('…');
-    }
-    line
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn snippets_are_one_short_line() {
-        assert_eq!(snippet(b"  Not\r\n Found \n"), "Not Found");
-        let long = "x".repeat(500);
-        let s = snippet(long.as_bytes());
-        assert_eq!(s.chars().count(), SNIPPET_CHARS + 1);
-        assert!(s.ends_with('…'));
-        assert_eq!(snippet(b"\xff ok"), "\u{fffd} ok");
-    }
 
     #[test]
     fn clients_are_send_sync_and_cheap_to_clone() {

@@ -2,6 +2,8 @@
 //! what to do (retry, ask for credentials, show the fault, give up).
 
 use pbx_xmlrpc::FaultCode;
+/// A transport failure, described in full: the generic client's.
+pub use xmlrpc_client::TransportError;
 
 /// Why a call failed.
 ///
@@ -167,87 +169,48 @@ pub enum ErrorKind {
     Transport,
 }
 
-/// A transport failure, described in full: its message holds the chain of causes
-/// (e.g. `tcp connect error: Connection refused (os error 111)`), so printing the
-/// error once says everything.
-///
-/// Opaque on purpose: the HTTP stack underneath is an implementation detail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransportError {
-    url: String,
-    message: String,
-}
-
-impl TransportError {
-    /// The server's URL (without credentials), and what went wrong.
-    pub(crate) fn new(url: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            message: message.into(),
+impl From<xmlrpc_client::Error> for ClientError {
+    /// The one place where the generic client's errors become this crate's: the
+    /// variants, and so [`ClientError::kind`] and the exit codes programs derive
+    /// from it, stay what they were before the transport moved.
+    fn from(error: xmlrpc_client::Error) -> Self {
+        use xmlrpc_client::Error as E;
+        match error {
+            E::InvalidUrl(message) | E::Setup(message) => ClientError::InvalidUrl(message),
+            E::Connect(detail) => ClientError::Connect(detail),
+            E::Timeout => ClientError::Timeout,
+            E::Unauthorized => ClientError::Unauthorized,
+            E::Http {
+                status: 429,
+                retry_after,
+                ..
+            } => ClientError::TooManyRequests { retry_after },
+            E::Http {
+                status,
+                body_snippet,
+                ..
+            } => ClientError::HttpStatus {
+                status,
+                body_snippet,
+            },
+            E::Fault(fault) => ClientError::Fault {
+                code: fault.code,
+                message: fault.string,
+            },
+            E::Decode(e) => {
+                ClientError::InvalidResponse(format!("the body is no XML-RPC response: {e}"))
+            }
+            E::InvalidResponse(message) => ClientError::InvalidResponse(message),
+            E::Deserialize(e) => ClientError::InvalidResponse(e.to_string()),
+            E::Serialize(e) => ClientError::Encode(e.to_string()),
+            E::Encode(e) => ClientError::Encode(e.to_string()),
+            E::TooLarge { limit } => ClientError::ResponseTooLarge { limit },
+            E::Transport(detail) => ClientError::Transport(detail),
+            // `BlockingInAsync` (never: this crate uses the async client) and
+            // whatever the generic client learns to report later.
+            other => ClientError::InvalidResponse(other.to_string()),
         }
     }
-
-    /// The URL of the server the client was talking to, without credentials.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// The description of the failure and its causes.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl std::fmt::Display for TransportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for TransportError {}
-
-impl ClientError {
-    /// Classifies an error of the HTTP stack; its message lists every cause.
-    pub(crate) fn from_http(error: reqwest::Error) -> Self {
-        if error.is_timeout() {
-            return ClientError::Timeout;
-        }
-        let url = error
-            .url()
-            .map_or_else(|| "the server".to_string(), |u| u.to_string());
-        // reqwest's own message ("error sending request for url (...)") only
-        // repeats the URL: the causes say what happened.
-        let detail = match std::error::Error::source(&error) {
-            Some(cause) => describe(cause),
-            None => describe(&error),
-        };
-        let detail = TransportError::new(url, detail);
-        if error.is_connect() {
-            ClientError::Connect(detail)
-        } else {
-            ClientError::Transport(detail)
-        }
-    }
-}
-
-/// The error and its causes as one line, `a: b: c`, without repeats.
-fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(error);
-    while let Some(e) = next {
-        let text = e.to_string();
-        // hyper-util wraps causes in "client error (Connect)"-style messages that
-        // add nothing to the cause that follows.
-        let noise = text.starts_with("client error (");
-        if !noise && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = e.source();
-    }
-    if parts.is_empty() {
-        return error.to_string();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

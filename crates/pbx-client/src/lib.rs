@@ -6,9 +6,10 @@
 //! `ParkingInfo`, `CallId`); [`Client::call`] calls anything else by name, and
 //! [`Client::batch`] / [`Client::multicall`] send many calls in one round trip.
 //!
-//! Underneath is one HTTP/1.1 connection pool (reqwest; connections kept alive and
-//! reused, gzip responses, rustls for `https`), Basic auth on every call, a timeout
-//! on every call and a bound on the size of every answer.
+//! Underneath is the generic XML-RPC client of the `xmlrpc-client` crate
+//! ([`Client::rpc`]): one HTTP/1.1 connection pool (connections kept alive and
+//! reused, gzip responses, rustls for `https`), Basic auth on every call, a
+//! timeout on every call and a bound on the size of every answer.
 //!
 //! Errors ([`ClientError`]) tell apart what a program handles differently: an
 //! unusable URL, no connection, a timeout, refused credentials (HTTP 401), another
