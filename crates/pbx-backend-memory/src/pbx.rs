@@ -653,6 +653,10 @@ impl PbxBackend for MemoryPbx {
             .await
             .map_err(storage_error)
     }
+
+    async fn health(&self) -> BackendResult<()> {
+        self.storage.health().await.map_err(storage_error)
+    }
 }
 
 #[async_trait]

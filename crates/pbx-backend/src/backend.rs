@@ -79,6 +79,15 @@ pub trait PbxBackend: Send + Sync + 'static {
 
     /// `get_all`: every key of the caller's with its value, sorted by key.
     async fn get_all(&self, caller: &Caller) -> BackendResult<Vec<(String, String)>>;
+
+    /// Whether the backend can serve and write now, for a server's `GET /health`:
+    /// `Err` with the reason (for the operator, never shown with any group's data)
+    /// when it cannot, such as a storage that refuses writes. Called on every probe,
+    /// so it must be cheap: report a state already known, write nothing.
+    /// By default always `Ok`.
+    async fn health(&self) -> BackendResult<()> {
+        Ok(())
+    }
 }
 
 /// The controls of a simulated PBX (the `sim.*` methods of the reference server).
