@@ -9,5 +9,6 @@ mod hostile;
 mod http;
 mod logins;
 mod logs;
+mod ops;
 mod socket;
 mod support;
