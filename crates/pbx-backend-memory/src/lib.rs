@@ -65,6 +65,7 @@ mod live;
 mod pbx;
 mod scenario;
 mod storage;
+mod toml_message;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
