@@ -201,12 +201,28 @@ impl ClientError {
             Some(cause) => describe(cause),
             None => describe(&error),
         };
+        let detail = explain_scheme_mismatch(&url, detail);
         let detail = TransportError::new(url, detail);
         if error.is_connect() {
             ClientError::Connect(detail)
         } else {
             ClientError::Transport(detail)
         }
+    }
+}
+
+/// The HTTP stack's words for a URL whose scheme is not the server's
+/// ("invalid HTTP version parsed": TLS bytes read as HTTP; "InvalidContentType":
+/// HTTP bytes read as TLS), said in the user's terms, the original kept after.
+fn explain_scheme_mismatch(url: &str, detail: String) -> String {
+    if url.starts_with("http://") && detail.contains("invalid HTTP version parsed") {
+        format!("the server speaks HTTPS: use an https:// URL ({detail})")
+    } else if url.starts_with("https://")
+        && (detail.contains("InvalidContentType") || detail.contains("corrupt message"))
+    {
+        format!("the server does not speak HTTPS: use an http:// URL ({detail})")
+    } else {
+        detail
     }
 }
 
@@ -257,6 +273,31 @@ mod tests {
         };
         assert!(odd.is_internal());
         assert_eq!(odd.fault_kind(), None);
+    }
+
+    #[test]
+    fn a_url_with_the_wrong_scheme_says_which_the_server_speaks() {
+        let tls_read_as_http = "error sending request: invalid HTTP version parsed";
+        assert_eq!(
+            explain_scheme_mismatch("http://127.0.0.1:3339/RPC2", tls_read_as_http.into()),
+            format!("the server speaks HTTPS: use an https:// URL ({tls_read_as_http})")
+        );
+        let http_read_as_tls = "received corrupt message of type InvalidContentType";
+        assert_eq!(
+            explain_scheme_mismatch("https://127.0.0.1:3339/RPC2", http_read_as_tls.into()),
+            format!("the server does not speak HTTPS: use an http:// URL ({http_read_as_tls})")
+        );
+        // Other failures, and the same words under the other scheme, stay as they are.
+        for (url, detail) in [
+            ("https://h/RPC2", tls_read_as_http),
+            ("http://h/RPC2", http_read_as_tls),
+            (
+                "http://h/RPC2",
+                "tcp connect error: Connection refused (os error 111)",
+            ),
+        ] {
+            assert_eq!(explain_scheme_mismatch(url, detail.into()), detail);
+        }
     }
 
     #[test]

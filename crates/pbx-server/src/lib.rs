@@ -93,7 +93,7 @@ use tower_http::timeout::TimeoutLayer;
 
 pub use config::ServerConfig;
 pub use metrics::{Metrics, ops_router};
-pub use serve::{serve, serve_tls};
+pub use serve::{serve, serve_ops, serve_tls};
 pub use throttle::ThrottleConfig;
 pub use tls::TlsConfig;
 

@@ -61,7 +61,7 @@ pub(crate) async fn log_request(
         let span = tracing::debug_span!(
             "request",
             %http_method,
-            path = ?clip(request.uri().path()),
+            path = clip(request.uri().path()),
             peer = peer.map(field::display),
         );
         next.run(request).instrument(span).await
@@ -88,10 +88,12 @@ pub(crate) async fn log_request(
         status = response.status().as_u16(),
         peer = peer.map(field::display),
         http_method = unusual.then(|| field::display(&http_method)),
-        path = path.as_deref().map(|p| field::debug(clip(p))),
+        // As `&str`: quoted and escaped in the text layout, a plain JSON string
+        // in the JSON one (a `Debug` value would be quoted twice there).
+        path = path.as_deref().map(clip),
         user = entry.user,
         auth_failure = entry.auth_failure,
-        method = entry.method.as_deref().map(|m| field::debug(clip(m))),
+        method = entry.method.as_deref().map(clip),
         fault_code = entry.fault_code,
         // Whole microseconds: one unit to read and compare, cheaper to write than a
         // `Debug` of the `Duration` (a float and a unit chosen per value).

@@ -47,7 +47,23 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    run(listener, state, None, shutdown).await
+    let app = router(state.clone());
+    run(listener, state, app, None, shutdown).await
+}
+
+/// Serves [`ops_router`](crate::ops_router) (`GET /metrics`, `GET /health`)
+/// on `listener` until `shutdown` completes, with the same connection caps
+/// and timeouts as [`serve`]. No authentication: give it an address only the
+/// scraper reaches. Its connections are not counted in the metrics.
+pub async fn serve_ops(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let app = crate::ops_router(state.clone());
+    let mut state = state;
+    state.metrics = None;
+    run(listener, state, app, None, shutdown).await
 }
 
 /// [`serve`] over TLS: HTTPS with the certificate of `tls`. A handshake must
@@ -58,7 +74,8 @@ pub async fn serve_tls(
     tls: TlsConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    run(listener, state, Some(tls), shutdown).await
+    let app = router(state.clone());
+    run(listener, state, app, Some(tls), shutdown).await
 }
 
 /// What a connection beyond `max_connections_per_address` gets before it is closed.
@@ -155,6 +172,7 @@ async fn speaks_plain_http(stream: &tokio::net::TcpStream) -> bool {
 async fn run(
     listener: TcpListener,
     state: AppState,
+    app: Router,
     tls: Option<TlsConfig>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
@@ -166,7 +184,6 @@ async fn run(
         .max_buf_size(config.max_header_bytes.max(8192))
         .keep_alive(true);
     let metrics = state.metrics.clone();
-    let app = router(state);
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(config.max_connections));
     let per_address = Arc::new(PerAddress {

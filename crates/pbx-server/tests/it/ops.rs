@@ -43,11 +43,15 @@ async fn start(state: AppState, tls: Option<TlsConfig>) -> Running {
     Running { addr, _stop: stop }
 }
 
-/// The operations router on a listener of its own, as `--metrics-listen` runs it.
+/// The operations routes on a listener of their own, as `--metrics-listen` runs them.
 async fn start_ops(state: AppState) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, pbx_server::ops_router(state)).await });
+    tokio::spawn(pbx_server::serve_ops(
+        listener,
+        state,
+        std::future::pending(),
+    ));
     addr
 }
 
