@@ -5,6 +5,7 @@
 
 mod cli;
 mod durability;
+mod ops;
 mod output;
 mod scenario;
 mod security;
