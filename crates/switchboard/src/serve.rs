@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
+use clap::builder::BoolishValueParser;
 use pbx_backend_memory::{Config, DEMO_CONFIG, MemoryPbx, Player, Scenario};
 use pbx_server::{AppState, Metrics};
 use pbx_storage_sqlite::SqliteStorage;
@@ -23,7 +24,8 @@ const DEMO_ORIGIN: &str = "fixtures/demo.toml";
 
 /// Every `serve` option can also come from the environment variable its help
 /// names (`SWITCHBOARD_LISTEN`, ...), for service managers and containers; a
-/// command-line option wins over its variable.
+/// command-line option wins over its variable. Flags take `true`/`false`,
+/// `1`/`0`, `yes`/`no` or `on`/`off` there.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServeArgs {
     /// The address to listen on; port 0 picks a free port (printed at start).
@@ -40,28 +42,30 @@ pub(crate) struct ServeArgs {
     config: Option<PathBuf>,
     /// Switch the simulation controls off: every sim.* call answers fault -2
     /// (as `simulation = false` in the configuration does).
-    #[arg(long, env = "SWITCHBOARD_NO_SIMULATION")]
+    #[arg(long, env = "SWITCHBOARD_NO_SIMULATION", value_parser = BoolishValueParser::new())]
     no_simulation: bool,
     /// Keep users' keys and groups' favorites in DIR, created on first start and
     /// locked while the server runs (default: $XDG_DATA_HOME/switchboard, else
     /// ~/.local/share/switchboard; on macOS ~/Library/Application Support/switchboard).
-    #[arg(
-        long,
-        env = "SWITCHBOARD_DATA_DIR",
-        value_name = "DIR",
-        conflicts_with = "ephemeral"
-    )]
+    // Not `conflicts_with = "ephemeral"`: clap would count
+    // SWITCHBOARD_EPHEMERAL=false as given; `serve` checks it.
+    #[arg(long, env = "SWITCHBOARD_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Keep users' keys and favorites in memory only: they are lost when the
     /// server stops.
-    #[arg(long, env = "SWITCHBOARD_EPHEMERAL")]
+    #[arg(long, env = "SWITCHBOARD_EPHEMERAL", value_parser = BoolishValueParser::new())]
     ephemeral: bool,
     /// Play a scenario on the PBX: a built-in one (`office-day`) or a TOML file
     /// (see docs/scenarios.md). It is checked before the server starts.
     #[arg(long, env = "SWITCHBOARD_SCENARIO", value_name = "NAME|FILE")]
     scenario: Option<String>,
     /// Start the scenario over (from a reset group) each time it ends.
-    #[arg(long = "loop", env = "SWITCHBOARD_LOOP", requires = "scenario")]
+    #[arg(
+        long = "loop",
+        env = "SWITCHBOARD_LOOP",
+        value_parser = BoolishValueParser::new(),
+        requires = "scenario"
+    )]
     repeat: bool,
     /// Play the scenario X times as fast as real time (0.5 = half as fast).
     #[arg(
@@ -78,7 +82,7 @@ pub(crate) struct ServeArgs {
     /// while the directory shows it held one (restored wrongly, truncated,
     /// deleted): without this, such a start is refused so that lost data is
     /// noticed rather than served as an empty PBX.
-    #[arg(long, env = "SWITCHBOARD_ACCEPT_EMPTY_DATABASE")]
+    #[arg(long, env = "SWITCHBOARD_ACCEPT_EMPTY_DATABASE", value_parser = BoolishValueParser::new())]
     accept_empty_database: bool,
     /// Serve Prometheus metrics at http://ADDR/metrics (and GET /health), on
     /// a listener of their own without authentication: give an address only
@@ -103,6 +107,14 @@ pub(crate) struct ServeArgs {
 }
 
 pub(crate) fn serve(args: ServeArgs) -> Result<()> {
+    if args.ephemeral && args.data_dir.is_some() {
+        return Err(crate::failure::Usage(
+            "--ephemeral keeps no data directory: give it or --data-dir DIR, not both \
+             (SWITCHBOARD_EPHEMERAL, SWITCHBOARD_DATA_DIR)"
+                .into(),
+        )
+        .into());
+    }
     if args.check {
         return check(&args);
     }

@@ -204,7 +204,9 @@ fn every_serve_option_can_come_from_the_environment() {
         &[
             ("SWITCHBOARD_LISTEN", "127.0.0.1:0"),
             ("SWITCHBOARD_DATA_DIR", data.path().to_str().unwrap()),
-            ("SWITCHBOARD_NO_SIMULATION", "true"),
+            ("SWITCHBOARD_NO_SIMULATION", "1"),
+            // A flag set to false is no flag: it does not clash with the data directory.
+            ("SWITCHBOARD_EPHEMERAL", "false"),
             ("SWITCHBOARD_METRICS_LISTEN", "127.0.0.1:0"),
         ],
         &[],
