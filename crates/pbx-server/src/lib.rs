@@ -22,7 +22,11 @@
 //!   written on a blocking thread, never on the async workers; the binding
 //!   bounds their size (`Handler::with_max_response_bytes`);
 //! - one log event per request (`status`, `user`, `method`, `fault_code`,
-//!   `duration`), never the password or the `Authorization` header.
+//!   `duration`), never the password or the `Authorization` header;
+//! - `GET /health` without authentication (the backend's `PbxBackend::health`:
+//!   200 or 503 with the reason), and, when given a [`Metrics`]
+//!   ([`AppState::with_metrics`]), Prometheus counters served by [`ops_router`]
+//!   or [`serve_ops`] on a listener of their own, never on the API's.
 //!
 //! It knows no XML-RPC (the binding decodes, dispatches and maps faults) and no
 //! particular PBX: the binding's backend is an `Arc<dyn PbxBackend>`, and `sim.*`
