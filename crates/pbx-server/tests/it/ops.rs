@@ -310,3 +310,71 @@ async fn plain_http_on_the_https_port_gets_a_400_saying_so() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_throttled_logins_and_open_connections() {
+    let mut config = ServerConfig::default();
+    // Locked at the second failure, with no slowing down before (no waiting here).
+    config.throttle.slow_after = 10;
+    config.throttle.lock_after = 2;
+    let metrics = Arc::new(Metrics::new());
+    let state = HookedPbx::new(false)
+        .state(config)
+        .with_metrics(metrics.clone());
+    let server = start(state, None).await;
+    for _ in 0..2 {
+        let answer = exchange(server.addr, &rpc_request("203", "wrong", "get_calls")).await;
+        assert!(answer.starts_with("HTTP/1.1 401 "), "{answer}");
+    }
+    let answer = exchange(server.addr, &rpc_request("203", "wrong", "get_calls")).await;
+    assert!(answer.starts_with("HTTP/1.1 429 "), "{answer}");
+
+    // A logged-in keep-alive connection stays open, and counted, until it closes.
+    let mut open = TcpStream::connect(server.addr).await.unwrap();
+    let request = rpc_request("201", SECRET, "get_calls").replace("Connection: close\r\n", "");
+    open.write_all(request.as_bytes()).await.unwrap();
+    let mut first = [0_u8; 12];
+    tokio::time::timeout(PATIENCE, open.read_exact(&mut first))
+        .await
+        .expect("an answer")
+        .unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+
+    let text = metrics.encode();
+    assert_eq!(
+        sample(&text, "switchboard_login_failures_total"),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "switchboard_logins_refused_total{reason=\"throttled\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "switchboard_requests_total{method=\"none\",status=\"429\",fault_code=\"\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "switchboard_open_connections"),
+        Some(1.0),
+        "{text}"
+    );
+    drop(open);
+    // Closed connections leave the gauge: wait for the server to notice.
+    let closed = async {
+        while sample(&metrics.encode(), "switchboard_open_connections") != Some(0.0) {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(PATIENCE, closed)
+        .await
+        .expect("the gauge goes back to 0");
+}
