@@ -65,6 +65,7 @@ pub mod kit;
 mod live;
 mod pbx;
 mod scenario;
+mod toml_message;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{

@@ -556,6 +556,10 @@ impl PbxBackend for MemoryPbx {
         self.group(caller)?;
         Ok(self.user_data.get_all(caller.number(), max_bytes).await?)
     }
+
+    async fn health(&self) -> BackendResult<()> {
+        Ok(self.user_data.health().await?)
+    }
 }
 
 #[async_trait]

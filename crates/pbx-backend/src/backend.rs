@@ -90,6 +90,15 @@ pub trait PbxBackend: Send + Sync + 'static {
         caller: &Caller,
         max_bytes: usize,
     ) -> BackendResult<Vec<(String, String)>>;
+
+    /// Whether the backend can serve and write now, for a server's `GET /health`:
+    /// `Err` with the reason (for the operator, never shown with any group's data)
+    /// when it cannot, such as a storage that refuses writes. Called on every probe,
+    /// so it must be cheap: report a state already known, write nothing.
+    /// By default always `Ok`.
+    async fn health(&self) -> BackendResult<()> {
+        Ok(())
+    }
 }
 
 /// The controls of a simulated PBX (the `sim.*` methods of the reference server).

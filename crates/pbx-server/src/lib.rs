@@ -22,7 +22,11 @@
 //!   written on a blocking thread, never on the async workers; the binding
 //!   bounds their size (`Handler::with_max_response_bytes`);
 //! - one log event per request (`status`, `user`, `method`, `fault_code`,
-//!   `duration`), never the password or the `Authorization` header.
+//!   `duration`), never the password or the `Authorization` header;
+//! - `GET /health` without authentication (the backend's `PbxBackend::health`:
+//!   200 or 503 with the reason), and, when given a [`Metrics`]
+//!   ([`AppState::with_metrics`]), Prometheus counters served by [`ops_router`]
+//!   or [`serve_ops`] on a listener of their own, never on the API's.
 //!
 //! It knows no XML-RPC (the binding decodes, dispatches and maps faults) and no
 //! particular PBX: the binding's backend is an `Arc<dyn PbxBackend>`, and `sim.*`
@@ -74,6 +78,7 @@ mod auth;
 mod body;
 mod config;
 mod log;
+mod metrics;
 mod rpc;
 mod serve;
 mod throttle;
@@ -84,14 +89,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode};
-use axum::routing::post;
+use axum::routing::{get, post};
 use pbx_xmlrpc::Handler;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::SizeAbove;
 use tower_http::timeout::TimeoutLayer;
 
 pub use config::ServerConfig;
-pub use serve::{serve, serve_tls};
+pub use metrics::{Metrics, ops_router};
+pub use serve::{serve, serve_ops, serve_tls};
 pub use throttle::ThrottleConfig;
 pub use tls::TlsConfig;
 
@@ -109,6 +115,8 @@ pub struct AppState {
     /// last login from their address succeeded, one for everyone else, so that a
     /// flood of strangers does not hold up clients already logged in.
     verifications: Arc<[tokio::sync::Semaphore; 2]>,
+    /// What is counted for `GET /metrics`, when the operator asked for it.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl AppState {
@@ -127,7 +135,20 @@ impl AppState {
                 tokio::sync::Semaphore::new(config.throttle.max_concurrent_verifications.max(1))
             })),
             config: Arc::new(config),
+            metrics: None,
         }
+    }
+
+    /// Counts requests, logins and connections into `metrics` (served by
+    /// [`ops_router`] or [`Metrics::encode`]). Without it nothing is counted.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The metrics given to [`with_metrics`](Self::with_metrics), if any.
+    pub fn metrics(&self) -> Option<&Arc<Metrics>> {
+        self.metrics.as_ref()
     }
 
     /// The configuration this state was made with.
@@ -149,14 +170,17 @@ impl std::fmt::Debug for AppState {
 pub const GZIP_FROM_BYTES: u64 = 1024;
 
 /// The API as an axum router: `POST /RPC2` and `POST /`, with authentication,
-/// limits, gzip, the request timeout and request logs. Serve it with [`serve`],
-/// or mount it in a larger app.
+/// limits, gzip, the request timeout and request logs, and `GET /health`
+/// (SPEC.md, "Operations endpoints": no authentication, no group's data).
+/// Serve it with [`serve`], or mount it in a larger app. `/metrics` is not
+/// here: serve [`ops_router`] on an address of its own.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     Router::new()
         .route("/RPC2", post(rpc::post))
         .route("/", post(rpc::post))
-        .with_state(state)
+        .route("/health", get(metrics::health))
+        .with_state(state.clone())
         // Every answer is XML (the stock predicate's content-type checks are moot),
         // and gzip does not pay for itself on a fault or a single value.
         .layer(CompressionLayer::new().compress_when(SizeAbove::new(GZIP_FROM_BYTES)))
@@ -164,5 +188,8 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .layer(axum::middleware::from_fn(log::log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            log::log_request,
+        ))
 }

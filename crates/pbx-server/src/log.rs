@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument as _;
@@ -24,6 +24,8 @@ pub(crate) struct RequestLog {
     pub(crate) method: Option<String>,
     /// The fault code answered, if any.
     pub(crate) fault_code: Option<i32>,
+    /// The answer was refused for exceeding `max_response_bytes`.
+    pub(crate) too_large: bool,
 }
 
 /// Paths and method names come from the client: keep log lines bounded.
@@ -41,7 +43,11 @@ fn clip(text: &str) -> &str {
 /// request (here, and the binding's) cost as much as the event itself, so the
 /// `request` span is `debug` and the event carries the peer itself. The path and
 /// HTTP method show only when they are not the API's (`POST /RPC2` or `POST /`).
-pub(crate) async fn log_request(request: Request, next: Next) -> Response {
+pub(crate) async fn log_request(
+    State(state): State<crate::AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let peer = request
         .extensions()
@@ -55,7 +61,7 @@ pub(crate) async fn log_request(request: Request, next: Next) -> Response {
         let span = tracing::debug_span!(
             "request",
             %http_method,
-            path = ?clip(request.uri().path()),
+            path = clip(request.uri().path()),
             peer = peer.map(field::display),
         );
         next.run(request).instrument(span).await
@@ -66,18 +72,32 @@ pub(crate) async fn log_request(request: Request, next: Next) -> Response {
         .extensions_mut()
         .remove::<RequestLog>()
         .unwrap_or_default();
+    let elapsed = started.elapsed();
+    if let Some(metrics) = &state.metrics {
+        metrics.request(
+            entry.method.as_deref(),
+            response.status().as_u16(),
+            entry.fault_code,
+            elapsed,
+        );
+        if entry.too_large {
+            metrics.answer_too_large();
+        }
+    }
     tracing::info!(
         status = response.status().as_u16(),
         peer = peer.map(field::display),
         http_method = unusual.then(|| field::display(&http_method)),
-        path = path.as_deref().map(|p| field::debug(clip(p))),
+        // As `&str`: quoted and escaped in the text layout, a plain JSON string
+        // in the JSON one (a `Debug` value would be quoted twice there).
+        path = path.as_deref().map(clip),
         user = entry.user,
         auth_failure = entry.auth_failure,
-        method = entry.method.as_deref().map(|m| field::debug(clip(m))),
+        method = entry.method.as_deref().map(clip),
         fault_code = entry.fault_code,
         // Whole microseconds: one unit to read and compare, cheaper to write than a
         // `Debug` of the `Duration` (a float and a unit chosen per value).
-        duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        duration_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
         "answered",
     );
     response

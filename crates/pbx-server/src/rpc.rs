@@ -43,6 +43,7 @@ pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Res
                 Some(outcome) => {
                     log.method = outcome.method;
                     log.fault_code = outcome.fault_code;
+                    log.too_large = outcome.too_large;
                     (
                         [(
                             CONTENT_TYPE,
@@ -99,8 +100,12 @@ async fn authenticate(
     let user = credentials.as_ref().ok().map(|c| c.user.as_str());
     let mut attempt = match state.throttle.begin(peer, user) {
         Ok(attempt) => attempt,
-        Err(Refusal::Locked(retry_after)) => return Err(too_many_attempts(retry_after)),
+        Err(Refusal::Locked(retry_after)) => {
+            count(state, |m| m.login_refused("throttled"));
+            return Err(too_many_attempts(retry_after));
+        }
         Err(Refusal::Full) => {
+            count(state, |m| m.login_refused("full"));
             tracing::warn!("every login tracking slot holds a lockout: refusing a login");
             return Err(busy("throttled"));
         }
@@ -123,6 +128,7 @@ async fn authenticate(
         Ok(Ok(permit)) => permit,
         _ => {
             attempt.abandon();
+            count(state, |m| m.login_refused("busy"));
             tracing::warn!("no password verification slot in time: refusing a login");
             return Err(busy("busy"));
         }
@@ -148,8 +154,16 @@ async fn authenticate(
     }
 }
 
+/// Counts into the metrics, when there are any.
+fn count(state: &AppState, what: impl FnOnce(&crate::metrics::Metrics)) {
+    if let Some(metrics) = &state.metrics {
+        what(metrics);
+    }
+}
+
 /// Counts a failed attempt, waits what the throttle says, and answers 401.
 async fn failed(state: &AppState, attempt: Attempt, failure: AuthFailure) -> Response {
+    count(state, crate::metrics::Metrics::login_failed);
     let delay = attempt.failure();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;

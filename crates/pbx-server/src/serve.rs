@@ -26,7 +26,7 @@ use tower::{Service, ServiceExt as _};
 
 use crate::rpc::Authenticated;
 use crate::write_timeout::WriteTimeout;
-use crate::{AppState, TlsConfig, router};
+use crate::{AppState, Metrics, TlsConfig, router};
 
 /// Serves the API on `listener` until `shutdown` completes, then stops accepting,
 /// lets every request in flight finish and returns once all connections are closed.
@@ -47,7 +47,23 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    run(listener, state, None, shutdown).await
+    let app = router(state.clone());
+    run(listener, state, app, None, shutdown).await
+}
+
+/// Serves [`ops_router`](crate::ops_router) (`GET /metrics`, `GET /health`)
+/// on `listener` until `shutdown` completes, with the same connection caps
+/// and timeouts as [`serve`]. No authentication: give it an address only the
+/// scraper reaches. Its connections are not counted in the metrics.
+pub async fn serve_ops(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let app = crate::ops_router(state.clone());
+    let mut state = state;
+    state.metrics = None;
+    run(listener, state, app, None, shutdown).await
 }
 
 /// [`serve`] over TLS: HTTPS with the certificate of `tls`. A handshake must
@@ -58,7 +74,8 @@ pub async fn serve_tls(
     tls: TlsConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    run(listener, state, Some(tls), shutdown).await
+    let app = router(state.clone());
+    run(listener, state, app, Some(tls), shutdown).await
 }
 
 /// What a connection beyond `max_connections_per_address` gets before it is closed.
@@ -120,9 +137,42 @@ const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\
 Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\n\r\n\
 server is too busy\r\n";
 
+/// What a plain HTTP request on the HTTPS port gets before it is closed: the
+/// client's own message would otherwise be a TLS parse error.
+const SPEAKS_HTTPS: &[u8] = b"HTTP/1.1 400 Bad Request\r\n\
+Content-Type: text/plain; charset=utf-8\r\nContent-Length: 55\r\nConnection: close\r\n\r\n\
+this server speaks HTTPS: use an https:// URL instead\r\n";
+
+/// Why a TLS connection did not get past its handshake.
+#[derive(Debug)]
+enum Handshake {
+    /// The client sent a plain HTTP request.
+    PlainHttp,
+    /// The TLS handshake itself failed.
+    Failed(io::Error),
+}
+
+impl std::fmt::Display for Handshake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::PlainHttp => f.write_str("the client sent plain HTTP to the HTTPS port"),
+            Self::Failed(error) => error.fmt(f),
+        }
+    }
+}
+
+/// Whether the connection opens with a plain HTTP request line (`GET `,
+/// `POST `, ...) rather than a TLS record (whose first byte is 0x16). Waits
+/// for the client's first byte, which the handshake would wait for anyway.
+async fn speaks_plain_http(stream: &tokio::net::TcpStream) -> bool {
+    let mut first = [0_u8; 1];
+    matches!(stream.peek(&mut first).await, Ok(1) if first[0].is_ascii_uppercase())
+}
+
 async fn run(
     listener: TcpListener,
     state: AppState,
+    app: Router,
     tls: Option<TlsConfig>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
@@ -133,7 +183,7 @@ async fn run(
         .max_headers(config.max_headers)
         .max_buf_size(config.max_header_bytes.max(8192))
         .keep_alive(true);
-    let app = router(state);
+    let metrics = state.metrics.clone();
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(config.max_connections));
     let per_address = Arc::new(PerAddress {
@@ -149,6 +199,9 @@ async fn run(
         match accepted {
             Ok((stream, peer)) => {
                 let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    if let Some(metrics) = &metrics {
+                        metrics.connection_refused("max_connections");
+                    }
                     tracing::warn!(%peer, "too many connections: refusing one");
                     if tls.is_none() {
                         // Best effort: the socket buffer takes this at once or never.
@@ -157,6 +210,9 @@ async fn run(
                     continue;
                 };
                 let Some(address_slot) = per_address.try_acquire(peer.ip()) else {
+                    if let Some(metrics) = &metrics {
+                        metrics.connection_refused("max_connections_per_address");
+                    }
                     tracing::warn!(%peer, "too many connections from one address: refusing one");
                     if tls.is_none() {
                         let _ = stream.try_write(TOO_MANY_FROM_YOU);
@@ -165,7 +221,9 @@ async fn run(
                 };
                 // Small request/response pairs: do not wait to fill a segment.
                 let _ = stream.set_nodelay(true);
-                let stream = WriteTimeout::new(stream, config.write_timeout);
+                let open = metrics.as_ref().map(Metrics::connection_opened);
+                let write_timeout = config.write_timeout;
+                let metrics = metrics.clone();
                 let service =
                     connection_service(app.clone(), peer, config.max_requests_per_connection);
                 let http = http.clone();
@@ -175,23 +233,44 @@ async fn run(
                 tokio::spawn(async move {
                     let outcome = match tls {
                         None => {
+                            let stream = WriteTimeout::new(stream, write_timeout);
                             let connection = http.serve_connection(TokioIo::new(stream), service);
                             watcher.watch(connection).await
                         }
                         Some(tls) => {
-                            let handshake = tls.acceptor().accept(stream);
-                            let stream =
-                                match tokio::time::timeout(handshake_timeout, handshake).await {
-                                    Ok(Ok(stream)) => stream,
-                                    Ok(Err(error)) => {
-                                        tracing::debug!(%peer, %error, "TLS handshake failed");
-                                        return;
+                            let handshake = async {
+                                if speaks_plain_http(&stream).await {
+                                    // Take in what the request sent so far, so that
+                                    // the close is a FIN the client reads the answer
+                                    // before, not a reset (which unread bytes cause).
+                                    let mut sink = [0_u8; 4096];
+                                    for _ in 0..16 {
+                                        if !matches!(stream.try_read(&mut sink), Ok(1..)) {
+                                            break;
+                                        }
                                     }
-                                    Err(_) => {
-                                        tracing::debug!(%peer, "TLS handshake timed out");
-                                        return;
-                                    }
-                                };
+                                    // Best effort, as for the other refusals at accept.
+                                    let _ = stream.try_write(SPEAKS_HTTPS);
+                                    return Err(Handshake::PlainHttp);
+                                }
+                                let stream = WriteTimeout::new(stream, write_timeout);
+                                tls.acceptor()
+                                    .accept(stream)
+                                    .await
+                                    .map_err(Handshake::Failed)
+                            };
+                            let handshake = tokio::time::timeout(handshake_timeout, handshake);
+                            let failed = |why: &dyn std::fmt::Display| {
+                                if let Some(metrics) = &metrics {
+                                    metrics.tls_handshake_failed();
+                                }
+                                tracing::debug!(%peer, "TLS handshake failed: {why}");
+                            };
+                            let stream = match handshake.await {
+                                Ok(Ok(stream)) => stream,
+                                Ok(Err(error)) => return failed(&error),
+                                Err(_) => return failed(&"timed out"),
+                            };
                             let connection = http.serve_connection(TokioIo::new(stream), service);
                             watcher.watch(connection).await
                         }
@@ -200,6 +279,7 @@ async fn run(
                         tracing::debug!(%peer, %error, "connection ended with an error");
                     }
                     drop(address_slot);
+                    drop(open);
                     drop(permit);
                 });
             }

@@ -1,7 +1,7 @@
 //! [`SqliteStorage`]: the [`Storage`] trait on the writer and reader threads.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use async_trait::async_trait;
@@ -30,6 +30,9 @@ pub struct SqliteStorage {
     writes: Option<mpsc::Sender<WriteJob>>,
     reads: Option<mpsc::Sender<ReadJob>>,
     threads: Vec<JoinHandle<()>>,
+    /// Set by the writer once it refuses every write (the files were lost
+    /// while the server ran): what [`Storage::health`] reports.
+    refusing: Arc<OnceLock<String>>,
     // Released last, after the connections are closed.
     _lock: DirLock,
 }
@@ -64,10 +67,14 @@ impl SqliteStorage {
             detail: format!("cannot start a storage thread: {e}"),
         };
         let max_batch = options.max_batch.max(1);
+        let refusing = Arc::new(OnceLock::new());
+        let latch = refusing.clone();
         threads.push(
             std::thread::Builder::new()
                 .name("storage-writer".into())
-                .spawn(move || threads::write_loop(writer, write_jobs, max_batch, shown, witness))
+                .spawn(move || {
+                    threads::write_loop(writer, write_jobs, max_batch, shown, witness, latch)
+                })
                 .map_err(spawn_failed)?,
         );
         for (i, conn) in readers.into_iter().enumerate() {
@@ -86,6 +93,7 @@ impl SqliteStorage {
             writes: Some(writes),
             reads: Some(reads),
             threads,
+            refusing,
             _lock: lock,
         })
     }
@@ -162,6 +170,20 @@ impl Drop for SqliteStorage {
 
 #[async_trait]
 impl Storage for SqliteStorage {
+    async fn health(&self) -> Result<(), StorageError> {
+        if let Some(reason) = self.refusing.get() {
+            return Err(StorageError::Failed(Box::new(DatabaseError {
+                operation: "write",
+                path: self.path.display().to_string(),
+                detail: format!("{reason}: every write is refused"),
+            })));
+        }
+        match &self.writes {
+            Some(sender) if !sender.is_closed() => Ok(()),
+            _ => Err(self.stopped("write")),
+        }
+    }
+
     async fn get(&self, user: String, key: String) -> Result<Option<String>, StorageError> {
         self.read("get", move |conn| ops::get(conn, &user, &key))
             .await

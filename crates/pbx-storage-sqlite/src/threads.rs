@@ -3,7 +3,7 @@
 //! answer, so a slow disk never blocks the runtime.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use pbx_user_data::StorageError;
 use rusqlite::Connection;
@@ -52,6 +52,7 @@ pub(crate) fn write_loop(
     max_batch: usize,
     path: String,
     witness: Witness,
+    refusing: Arc<OnceLock<String>>,
 ) {
     let mut lost: Option<String> = None;
     let mut batch = Vec::with_capacity(max_batch);
@@ -65,13 +66,15 @@ pub(crate) fn write_loop(
             }
         }
         let ops: Vec<&WriteOp> = batch.iter().map(|j| &j.op).collect();
-        let refusal = lost.clone().or_else(|| noticed(&witness, &mut lost));
+        let refusal = lost
+            .clone()
+            .or_else(|| noticed(&witness, &mut lost, &refusing));
         let outcomes = if let Some(reason) = refusal {
             refuse(&ops, &path, &reason)
         } else {
             match catch_unwind(AssertUnwindSafe(|| commit(&mut conn, &ops, &path))) {
                 // Gone between the check and the commit: not acknowledged either.
-                Ok(outcomes) => match noticed(&witness, &mut lost) {
+                Ok(outcomes) => match noticed(&witness, &mut lost, &refusing) {
                     None => outcomes,
                     Some(reason) => refuse(&ops, &path, &reason),
                 },
@@ -94,8 +97,13 @@ pub(crate) fn write_loop(
 }
 
 /// Asks `witness` whether the files are still in place; a permanent fault is
-/// latched into `lost` and logged loudly, once.
-fn noticed(witness: &Witness, lost: &mut Option<String>) -> Option<String> {
+/// latched into `lost` (and `refusing`, which the health check reads) and
+/// logged loudly, once.
+fn noticed(
+    witness: &Witness,
+    lost: &mut Option<String>,
+    refusing: &OnceLock<String>,
+) -> Option<String> {
     let Fault { reason, permanent } = witness.check().err()?;
     if permanent {
         tracing::error!(
@@ -104,6 +112,7 @@ fn noticed(witness: &Witness, lost: &mut Option<String>) -> Option<String> {
              from a backup (docs/storage.md) and start again"
         );
         *lost = Some(reason.clone());
+        let _ = refusing.set(reason.clone());
     } else {
         tracing::warn!("{reason}: the writes of this batch are refused");
     }

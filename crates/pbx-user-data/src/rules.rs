@@ -238,6 +238,12 @@ impl UserData {
             .map_err(Into::into)
     }
 
+    /// Whether the store can write now, for a server's health probe: the state
+    /// the store already knows ([`Storage::health`]), nothing written.
+    pub async fn health(&self) -> Result<(), UserDataError> {
+        self.storage.health().await.map_err(Into::into)
+    }
+
     /// `get_favorites`: `group`'s favorites, by slot. Those naming an entity
     /// for which `is_member` is false (the group no longer has it: a list
     /// stored under an older configuration) are not shown.

@@ -110,6 +110,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
         group: String,
         favorites: Vec<Favorite>,
     ) -> Result<(), StorageError>;
+
+    /// Whether writes can succeed now, for a server's health check: `Err` with
+    /// the reason when the store is known to refuse them (its files lost, its
+    /// writer stopped). Called on every probe: it reports a state already known
+    /// and writes nothing. By default always `Ok`.
+    async fn health(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
 }
 
 /// A [`Storage`] held in memory: everything is lost when the process ends.

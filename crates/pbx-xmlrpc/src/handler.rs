@@ -77,6 +77,9 @@ pub struct Outcome {
     /// The fault code, when the response is a fault (sub-call faults of a
     /// `system.multicall` travel inside a successful response and are not shown here).
     pub fault_code: Option<i32>,
+    /// Whether the answer is fault -4 because it would have exceeded
+    /// [`Handler::with_max_response_bytes`] (for a server's metrics).
+    pub too_large: bool,
 }
 
 impl std::fmt::Debug for Handler {
@@ -596,15 +599,20 @@ impl Answer {
                     .map_err(|e| encode_failure(method.as_deref(), &e, max))
             }
         };
-        let (body, fault_code) = match written {
+        let (body, fault_code, too_large) = match written {
             // Written straight from the records: no `Value` tree for list results.
-            Ok(body) => (body, None),
-            Err(fault) => (encode_fault(&fault), Some(fault.code)),
+            Ok(body) => (body, None, false),
+            Err(fault) => (
+                encode_fault(&fault),
+                Some(fault.code),
+                is_too_large(&fault, max),
+            ),
         };
         Outcome {
             body,
             method,
             fault_code,
+            too_large,
         }
     }
 }
@@ -661,6 +669,11 @@ fn encode_failure(method: Option<&str>, error: &EncodeError, max: usize) -> Faul
 /// Fault -4 for an answer beyond `max_response_bytes`.
 fn too_large(max: usize) -> Fault {
     FaultCode::LimitReached.fault(too_large_message(max))
+}
+
+/// Whether `fault` is [`too_large`]'s.
+fn is_too_large(fault: &Fault, max: usize) -> bool {
+    fault.code == FaultCode::LimitReached.code() && fault.string == too_large_message(max)
 }
 
 fn too_large_message(max: usize) -> String {

@@ -39,21 +39,47 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
 use tracing_subscriber::registry::LookupSpan;
 
-/// The server's log layer: this layout, written to `writer` (a [`LogSink`]),
+/// The layout of `serve`'s log lines (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// One line per event for people: [`Plain`].
+    Text,
+    /// One JSON object per line for log collectors: `timestamp`, `level`,
+    /// `target`, the `message` and every field at the top level, and `spans`
+    /// (the enclosing spans with their fields). JSON escaping keeps every
+    /// control character out of the line.
+    Json,
+}
+
+/// The server's log layer: `format`, written to `writer` (a [`LogSink`]),
 /// with tracing-subscriber's own error reports off: they go to stderr with
 /// `eprintln!`, which panics when stderr is what failed.
 pub(crate) fn layer<S>(
+    format: LogFormat,
     writer: impl for<'w> MakeWriter<'w> + Send + Sync + 'static,
-) -> impl tracing_subscriber::Layer<S> + Send + Sync
+) -> Box<dyn tracing_subscriber::Layer<S> + Send + Sync>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    tracing_subscriber::fmt::layer()
-        .with_ansi(false)
-        .fmt_fields(PlainFields)
-        .event_format(Plain)
-        .with_writer(writer)
-        .log_internal_errors(false)
+    match format {
+        LogFormat::Text => Box::new(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .fmt_fields(PlainFields)
+                .event_format(Plain)
+                .with_writer(writer)
+                .log_internal_errors(false),
+        ),
+        LogFormat::Json => Box::new(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(true)
+                .with_writer(writer)
+                .log_internal_errors(false),
+        ),
+    }
 }
 
 /// The event layout: time, level, target, enclosing spans, message and fields.
@@ -492,7 +518,10 @@ mod tests {
         // on a broken stderr) at each lost line.
         let subscriber = tracing_subscriber::layer::SubscriberExt::with(
             tracing_subscriber::registry(),
-            super::layer(super::LogSink::new(move || out.clone())),
+            super::layer(
+                super::LogFormat::Text,
+                super::LogSink::new(move || out.clone()),
+            ),
         );
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!("kept 1");

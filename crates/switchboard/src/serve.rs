@@ -6,52 +6,75 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
+use clap::builder::BoolishValueParser;
 use pbx_backend_memory::{Config, DEMO_CONFIG, MemoryPbx, Player, Scenario};
-use pbx_server::AppState;
+use pbx_server::{AppState, Metrics};
 use pbx_storage_sqlite::SqliteStorage;
 use pbx_xmlrpc::Handler;
 
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-use crate::log_format::{self, LogSink};
+use crate::log_format::{self, LogFormat, LogSink};
 use crate::serve_security::{self, SecurityArgs};
 use tokio::net::TcpListener;
 
 /// Where the demo configuration comes from, for messages.
 const DEMO_ORIGIN: &str = "fixtures/demo.toml";
 
+/// Every `serve` option can also come from the environment variable its help
+/// names (`SWITCHBOARD_LISTEN`, ...), for service managers and containers; a
+/// command-line option wins over its variable. Flags take `true`/`false`,
+/// `1`/`0`, `yes`/`no` or `on`/`off` there.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServeArgs {
     /// The address to listen on; port 0 picks a free port (printed at start).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3339")]
+    #[arg(
+        long,
+        env = "SWITCHBOARD_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:3339"
+    )]
     listen: String,
     /// The PBX to simulate, as a TOML file (see docs/configuration.md);
     /// default: the built-in demo PBX.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "SWITCHBOARD_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Switch the simulation controls off: every sim.* call answers fault -2
     /// (as `simulation = false` in the configuration does).
-    #[arg(long)]
+    #[arg(long, env = "SWITCHBOARD_NO_SIMULATION", value_parser = BoolishValueParser::new())]
     no_simulation: bool,
     /// Keep users' keys and groups' favorites in DIR, created on first start and
     /// locked while the server runs (default: $XDG_DATA_HOME/switchboard, else
     /// ~/.local/share/switchboard; on macOS ~/Library/Application Support/switchboard).
-    #[arg(long, value_name = "DIR", conflicts_with = "ephemeral")]
+    // Not `conflicts_with = "ephemeral"`: clap would count
+    // SWITCHBOARD_EPHEMERAL=false as given; `serve` checks it.
+    #[arg(long, env = "SWITCHBOARD_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Keep users' keys and favorites in memory only: they are lost when the
     /// server stops.
-    #[arg(long)]
+    #[arg(long, env = "SWITCHBOARD_EPHEMERAL", value_parser = BoolishValueParser::new())]
     ephemeral: bool,
     /// Play a scenario on the PBX: a built-in one (`office-day`) or a TOML file
     /// (see docs/scenarios.md). It is checked before the server starts.
-    #[arg(long, value_name = "NAME|FILE")]
+    #[arg(long, env = "SWITCHBOARD_SCENARIO", value_name = "NAME|FILE")]
     scenario: Option<String>,
     /// Start the scenario over (from a reset group) each time it ends.
-    #[arg(long = "loop", requires = "scenario")]
+    #[arg(
+        long = "loop",
+        env = "SWITCHBOARD_LOOP",
+        value_parser = BoolishValueParser::new(),
+        requires = "scenario"
+    )]
     repeat: bool,
     /// Play the scenario X times as fast as real time (0.5 = half as fast).
-    #[arg(long, value_name = "X", default_value_t = 1.0, requires = "scenario")]
+    #[arg(
+        long,
+        env = "SWITCHBOARD_SPEED",
+        value_name = "X",
+        default_value_t = 1.0,
+        requires = "scenario"
+    )]
     speed: f64,
     #[command(flatten)]
     security: SecurityArgs,
@@ -59,30 +82,60 @@ pub(crate) struct ServeArgs {
     /// while the directory shows it held one (restored wrongly, truncated,
     /// deleted): without this, such a start is refused so that lost data is
     /// noticed rather than served as an empty PBX.
-    #[arg(long)]
+    #[arg(long, env = "SWITCHBOARD_ACCEPT_EMPTY_DATABASE", value_parser = BoolishValueParser::new())]
     accept_empty_database: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics (and GET /health), on
+    /// a listener of their own without authentication: give an address only
+    /// the scraper reaches (docs/deploy.md). Default: no metrics.
+    #[arg(long, env = "SWITCHBOARD_METRICS_LISTEN", value_name = "ADDR")]
+    metrics_listen: Option<String>,
+    /// The log lines on stderr: `text` (one line per event, for people) or
+    /// `json` (one JSON object per line, for log collectors).
+    #[arg(
+        long,
+        env = "SWITCHBOARD_LOG_FORMAT",
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    log_format: LogFormat,
+    /// Check the configuration, the scenario and the TLS files, report every
+    /// problem found, and exit (0: all good) without serving or touching the
+    /// data directory.
+    #[arg(long)]
+    check: bool,
 }
 
 pub(crate) fn serve(args: ServeArgs) -> Result<()> {
-    let pbx = match &args.config {
-        // Its message names the file, the line and the cause already.
-        Some(path) => MemoryPbx::from_toml_file(path).map_err(|e| anyhow::anyhow!("{e}"))?,
-        None => MemoryPbx::demo(),
-    };
+    if args.ephemeral && args.data_dir.is_some() {
+        return Err(crate::failure::Usage(
+            "--ephemeral keeps no data directory: give it or --data-dir DIR, not both \
+             (SWITCHBOARD_EPHEMERAL, SWITCHBOARD_DATA_DIR)"
+                .into(),
+        )
+        .into());
+    }
+    if args.check {
+        return check(&args);
+    }
+    let (config, pbx) = load(args.config.as_deref())?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::registry()
         .with(filter)
-        .with(log_format::layer(LogSink::stderr()))
+        .with(log_format::layer(args.log_format, LogSink::stderr()))
         .init();
+    if args.config.is_some() {
+        warn_about_users(&config);
+    }
     let (pbx, data_dir) = with_storage(pbx, &args)?;
     let pbx = Arc::new(pbx);
 
-    let config = args.security.server_config();
+    let server_config = args.security.server_config();
     let tls = args.security.tls()?;
     // The HTTP layer bounds documents (413); the decoder takes what it lets through.
     let mut limits = xmlrpc_codec::Limits::default();
-    limits.max_document_bytes = config.max_decompressed_bytes;
+    limits.max_document_bytes = server_config.max_decompressed_bytes;
     let simulation = !args.no_simulation && pbx.simulation_enabled();
     let scenario = scenario(&args, &pbx, simulation)?;
     let player = Arc::new(Player::new(pbx.clone()));
@@ -94,7 +147,10 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
     } else {
         handler.with_simulation_switched_off()
     };
-    let state = AppState::new(handler, config);
+    let mut state = AppState::new(handler, server_config);
+    if args.metrics_listen.is_some() {
+        state = state.with_metrics(Arc::new(Metrics::new()));
+    }
 
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -102,6 +158,16 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
+        let ops = match &args.metrics_listen {
+            Some(at) => {
+                let ops = TcpListener::bind(at.as_str())
+                    .await
+                    .with_context(|| format!("cannot listen on {at} (--metrics-listen)"))?;
+                Some(ops)
+            }
+            None => None,
+        };
+        let metrics_addr = ops.as_ref().map(TcpListener::local_addr).transpose()?;
         // Before announcing the address: a signal right after it must find a handler.
         let shutdown = shutdown_signal()?;
         if let Some((scenario, options)) = scenario {
@@ -116,15 +182,170 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
             simulation,
             data_dir: data_dir.as_deref(),
             tls: tls.is_some(),
+            try_user: try_user(&config),
+            metrics: metrics_addr,
         };
         banner.print();
+        let (stop_ops, ops_stopped) = tokio::sync::oneshot::channel::<()>();
+        let ops = ops.map(|listener| {
+            tokio::spawn(pbx_server::serve_ops(listener, state.clone(), async {
+                let _ = ops_stopped.await;
+            }))
+        });
         let served = serve_security::serve(listener, state, tls, shutdown).await;
+        drop(stop_ops);
+        if let Some(ops) = ops {
+            let _ = ops.await;
+        }
         // Scenarios end with the server, whether it stopped cleanly or not.
         player.stop_all().await;
         served?;
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// The configuration (for the banner and the warnings) and the PBX it
+/// describes: the file's, or the built-in demo.
+fn load(path: Option<&Path>) -> Result<(Config, MemoryPbx)> {
+    let Some(path) = path else {
+        let config =
+            Config::from_toml_str(DEMO_CONFIG, DEMO_ORIGIN).map_err(|e| anyhow::anyhow!("{e}"))?;
+        return Ok((config, MemoryPbx::demo()));
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let origin = path.display().to_string();
+    // Its message names the file, the line and the cause already.
+    let config = Config::from_toml_str(&text, &origin).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pbx = MemoryPbx::from_toml_str(&text, &origin).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((config, pbx))
+}
+
+/// `serve --check`: every problem of the configuration, the scenario, the
+/// speed and the TLS files, in one report; `Ok` when there is none. Opens no
+/// listener and not the data directory (a running server holds its lock).
+fn check(args: &ServeArgs) -> Result<()> {
+    let mut problems: Vec<String> = Vec::new();
+    let loaded = match load(args.config.as_deref()) {
+        Ok(loaded) => Some(loaded),
+        Err(error) => {
+            problems.extend(error.to_string().lines().map(str::to_owned));
+            None
+        }
+    };
+    if let Some((_, pbx)) = &loaded {
+        let simulation = !args.no_simulation && pbx.simulation_enabled();
+        if let Err(error) = scenario(args, pbx, simulation) {
+            problems.extend(error.to_string().lines().map(str::to_owned));
+        }
+    } else if args.scenario.is_some() {
+        problems.push(
+            "--scenario: not checked, since the configuration it plays on has problems".into(),
+        );
+    }
+    if let Err(error) = args.security.tls() {
+        problems.push(format!("{error:#}"));
+    }
+    if let Some(at) = &args.metrics_listen
+        && at.parse::<SocketAddr>().is_err()
+        && !at.contains(':')
+    {
+        problems.push(format!(
+            "--metrics-listen {at:?}: not an address (HOST:PORT)"
+        ));
+    }
+    if args.listen.parse::<SocketAddr>().is_err() && !args.listen.contains(':') {
+        problems.push(format!(
+            "--listen {:?}: not an address (HOST:PORT)",
+            args.listen
+        ));
+    }
+    if !problems.is_empty() {
+        anyhow::bail!(
+            "{} problem{} found:\n{}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            problems.join("\n")
+        );
+    }
+    let Some((config, _)) = loaded else {
+        return Ok(());
+    };
+    let mut out = std::io::stdout().lock();
+    let what = match &args.config {
+        Some(path) => path.display().to_string(),
+        None => format!("the built-in demo ({DEMO_ORIGIN})"),
+    };
+    let _ = writeln!(out, "{what}: OK");
+    // The demo's plain passwords are on purpose.
+    let warnings = if args.config.is_some() {
+        user_warnings(&config)
+    } else {
+        Vec::new()
+    };
+    for warning in warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    Ok(())
+}
+
+/// What is worth a warning about who can log in: nobody, or with plain passwords.
+fn user_warnings(config: &Config) -> Vec<&'static str> {
+    let mut warnings = Vec::new();
+    let users = config
+        .groups
+        .iter()
+        .flat_map(|g| &g.extensions)
+        .filter(|e| e.password.is_some() || e.password_hash.is_some())
+        .count();
+    if users == 0 {
+        warnings.push(
+            "no extension has a password or password_hash: nobody can log in, \
+             every request will be answered 401",
+        );
+    }
+    if config.allow_plain_passwords {
+        warnings.push(
+            "allow_plain_passwords is on: the configuration may hold passwords in clear \
+             text; store hashes instead (switchboard hash-password, docs/security.md)",
+        );
+    }
+    warnings
+}
+
+/// Logs [`user_warnings`] at start.
+fn warn_about_users(config: &Config) {
+    for warning in user_warnings(config) {
+        tracing::warn!("{warning}");
+    }
+}
+
+/// The `-u` of the banner's curl line: a user of the configuration with its
+/// password when it is written in it, `NUMBER:PASSWORD` for a user with a
+/// hashed password, `USER:PASSWORD` when there is no user at all.
+fn try_user(config: &Config) -> String {
+    let users = || {
+        config
+            .groups
+            .iter()
+            .flat_map(|g| &g.extensions)
+            .filter(|e| e.password.is_some() || e.password_hash.is_some())
+    };
+    // The demo's best-known user first, else the first with a plain password.
+    let plain = users()
+        .filter(|e| e.password.is_some())
+        .min_by_key(|e| e.number != "203");
+    if let Some(user) = plain
+        && let Some(password) = &user.password
+        && !password.contains(|c: char| c == '\'' || c.is_control())
+    {
+        return format!("{}:{password}", user.number);
+    }
+    match users().next() {
+        Some(user) => format!("{}:PASSWORD", user.number),
+        None => "USER:PASSWORD".to_owned(),
+    }
 }
 
 /// Plugs the data directory's durable storage into `pbx`, unless `--ephemeral`;
@@ -220,6 +441,10 @@ struct Banner<'a> {
     simulation: bool,
     data_dir: Option<&'a Path>,
     tls: bool,
+    /// `USER:PASSWORD` for the curl line ([`try_user`]).
+    try_user: String,
+    /// Where `--metrics-listen` serves.
+    metrics: Option<SocketAddr>,
 }
 
 impl Banner<'_> {
@@ -286,12 +511,26 @@ impl Banner<'_> {
                 "Data: in memory only (--ephemeral): lost when the server stops"
             )?,
         }
+        if let Some(metrics) = self.metrics {
+            writeln!(out, "Metrics: http://{metrics}/metrics (health: /health)")?;
+        }
         writeln!(out, "Try it:")?;
+        // A private CA (or a self-signed certificate) must be named to curl.
+        let cacert = if self.tls { " --cacert CA.pem" } else { "" };
         writeln!(
             out,
-            "  curl -u 203:203 -H 'Content-Type: text/xml' --data '<?xml version=\"1.0\"?><methodCall><methodName>get_extensions</methodName></methodCall>' {url}"
+            "  curl{cacert} -u '{}' -H 'Content-Type: text/xml' --data '<?xml version=\"1.0\"?><methodCall><methodName>get_extensions</methodName></methodCall>' {url}",
+            self.try_user
         )?;
-        writeln!(out, "  python3 fixtures/interop/sample.py {url}")?;
+        if self.tls {
+            writeln!(
+                out,
+                "  (CA.pem: the CA that signed --tls-cert, or that certificate itself when \
+                 self-signed; leave --cacert out for a publicly trusted certificate)"
+            )?;
+        } else {
+            writeln!(out, "  python3 fixtures/interop/sample.py {url}")?;
+        }
         writeln!(out, "Stop with Ctrl-C (or SIGTERM, SIGHUP).")
     }
 }
@@ -314,4 +553,96 @@ fn demo_users() -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        Config::from_toml_str(text, "test.toml").expect("a valid configuration")
+    }
+
+    const PLAIN_201: &str = r#"
+        allow_plain_passwords = true
+        [[group]]
+        name = "Acme"
+        [[group.extension]]
+        number = "201"
+        name = "Alice"
+        password = "alice-pw"
+    "#;
+
+    fn banner_text(try_user: String, tls: bool) -> String {
+        let banner = Banner {
+            addr: "127.0.0.1:3339".parse().expect("an address"),
+            config: Some(Path::new("pbx.toml")),
+            simulation: true,
+            data_dir: None,
+            tls,
+            try_user,
+            metrics: None,
+        };
+        let mut out = Vec::new();
+        banner.details(&mut out).expect("written");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn the_try_it_line_uses_a_user_of_the_configuration_not_203() {
+        let text = banner_text(try_user(&config(PLAIN_201)), false);
+        assert!(text.contains("curl -u '201:alice-pw' "), "{text}");
+        assert!(!text.contains("203"), "{text}");
+        // The demo's own 203 stays the one shown for the demo.
+        let demo = config(DEMO_CONFIG);
+        assert_eq!(try_user(&demo), "203:203");
+    }
+
+    #[test]
+    fn the_try_it_line_has_a_placeholder_password_when_passwords_are_hashed() {
+        let hashed = config(&format!(
+            r#"
+            [[group]]
+            name = "Acme"
+            [[group.extension]]
+            number = "204"
+            name = "Dora"
+            password_hash = "{}"
+            "#,
+            pbx_backend_memory::hash_password(
+                "secret",
+                pbx_backend_memory::HashCost {
+                    memory_kib: 64,
+                    iterations: 1,
+                    parallelism: 1
+                }
+            )
+            .expect("a hash")
+        ));
+        assert_eq!(try_user(&hashed), "204:PASSWORD");
+        let nobody = config("[[group]]\nname = \"Acme\"\n");
+        assert_eq!(try_user(&nobody), "USER:PASSWORD");
+    }
+
+    #[test]
+    fn the_try_it_line_names_a_ca_under_tls() {
+        let text = banner_text("201:x".into(), true);
+        assert!(text.contains("curl --cacert CA.pem -u '201:x' "), "{text}");
+        assert!(text.contains("https://127.0.0.1:3339/RPC2"), "{text}");
+        let text = banner_text("201:x".into(), false);
+        assert!(!text.contains("--cacert"), "{text}");
+    }
+
+    #[test]
+    fn a_configuration_without_users_or_with_plain_passwords_is_warned_about() {
+        let warnings = user_warnings(&config(PLAIN_201));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("allow_plain_passwords"),
+            "{warnings:?}"
+        );
+        let warnings = user_warnings(&config("[[group]]\nname = \"Acme\"\n"));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("nobody can log in"), "{warnings:?}");
+    }
 }

@@ -15,62 +15,73 @@ use crate::cli::parse_duration;
 #[derive(Debug, clap::Args)]
 pub(crate) struct SecurityArgs {
     /// Serve HTTPS with this PEM certificate chain (server certificate first).
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    #[arg(
+        long,
+        env = "SWITCHBOARD_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
     tls_cert: Option<PathBuf>,
     /// The PEM private key of --tls-cert.
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    #[arg(
+        long,
+        env = "SWITCHBOARD_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
     tls_key: Option<PathBuf>,
     /// The most connections served at once (more are answered 503).
-    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_connections)]
+    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS", value_name = "N", default_value_t = ServerConfig::default().max_connections)]
     max_connections: usize,
     /// The most connections served at once from one client address (IPv6: one /64);
     /// more are answered 429.
-    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_connections_per_address)]
+    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N", default_value_t = ServerConfig::default().max_connections_per_address)]
     max_connections_per_address: usize,
     /// The most requests on one keep-alive connection.
-    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_requests_per_connection)]
+    #[arg(long, env = "SWITCHBOARD_MAX_REQUESTS_PER_CONNECTION", value_name = "N", default_value_t = ServerConfig::default().max_requests_per_connection)]
     max_requests_per_connection: usize,
     /// How long a connection may stay idle, or take to send its headers.
-    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_duration)]
+    #[arg(long, env = "SWITCHBOARD_IDLE_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = parse_duration)]
     idle_timeout: Duration,
     /// How long a request may take to send its body.
-    #[arg(long, value_name = "SECONDS", default_value = "20", value_parser = parse_duration)]
+    #[arg(long, env = "SWITCHBOARD_BODY_TIMEOUT", value_name = "SECONDS", default_value = "20", value_parser = parse_duration)]
     body_timeout: Duration,
     /// Failed logins of one user from one address answered without delay.
-    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.slow_after)]
+    #[arg(long, env = "SWITCHBOARD_LOGIN_SLOW_AFTER", value_name = "N", default_value_t = ServerConfig::default().throttle.slow_after)]
     login_slow_after: u32,
     /// Failed logins of one user from one address (within 15 minutes) that lock
     /// that user out from that address; 0: never.
-    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.lock_after)]
+    #[arg(long, env = "SWITCHBOARD_LOGIN_LOCK_AFTER", value_name = "N", default_value_t = ServerConfig::default().throttle.lock_after)]
     login_lock_after: u32,
     /// Distinct user names one address may fail with (within 15 minutes) before the
     /// whole address is locked out (password spraying); 0: never.
-    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.spray_after)]
+    #[arg(long, env = "SWITCHBOARD_LOGIN_SPRAY_AFTER", value_name = "N", default_value_t = ServerConfig::default().throttle.spray_after)]
     login_spray_after: u32,
     /// Failed logins of one user from all addresses (within 15 minutes) after which
     /// every attempt at that user is slowed down (never refused).
-    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.user_slow_after)]
+    #[arg(long, env = "SWITCHBOARD_LOGIN_USER_SLOW_AFTER", value_name = "N", default_value_t = ServerConfig::default().throttle.user_slow_after)]
     login_user_slow_after: u32,
     /// The most passwords checked at once, for clients already logged in and for
     /// the others each (every argon2 check holds its memory cost).
-    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().throttle.max_concurrent_verifications)]
+    #[arg(long, env = "SWITCHBOARD_MAX_CONCURRENT_LOGINS", value_name = "N", default_value_t = ServerConfig::default().throttle.max_concurrent_verifications)]
     max_concurrent_logins: usize,
     /// How long a login may wait for --max-concurrent-logins (then 503).
-    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_duration)]
+    #[arg(long, env = "SWITCHBOARD_LOGIN_WAIT", value_name = "SECONDS", default_value = "10", value_parser = parse_duration)]
     login_wait: Duration,
     /// How long a lockout lasts (answered 429 with Retry-After).
-    #[arg(long, value_name = "SECONDS", default_value = "900", value_parser = parse_duration)]
+    #[arg(long, env = "SWITCHBOARD_LOGIN_LOCKOUT", value_name = "SECONDS", default_value = "900", value_parser = parse_duration)]
     login_lockout: Duration,
     /// The largest answer, in bytes; a result beyond it is fault -4 (at least 1024).
     #[arg(
         long,
+        env = "SWITCHBOARD_MAX_RESPONSE_BYTES",
         value_name = "BYTES",
         default_value_t = pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES as u64,
         value_parser = clap::value_parser!(u64).range(1024..)
     )]
     max_response_bytes: u64,
     /// How long a client may leave its answer untaken before it is cut off.
-    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_positive_duration)]
+    #[arg(long, env = "SWITCHBOARD_WRITE_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = parse_positive_duration)]
     write_timeout: Duration,
 }
 

@@ -182,12 +182,28 @@ impl Error {
             Some(cause) => describe(cause),
             None => describe(&error),
         };
+        let detail = explain_scheme_mismatch(&url, detail);
         let detail = TransportError::new(url, detail);
         if error.is_connect() {
             Error::Connect(detail)
         } else {
             Error::Transport(detail)
         }
+    }
+}
+
+/// The HTTP stack's words for a URL whose scheme is not the server's
+/// ("invalid HTTP version parsed": TLS bytes read as HTTP; "InvalidContentType":
+/// HTTP bytes read as TLS), said in the user's terms, the original kept after.
+fn explain_scheme_mismatch(url: &str, detail: String) -> String {
+    if url.starts_with("http://") && detail.contains("invalid HTTP version parsed") {
+        format!("the server speaks HTTPS: use an https:// URL ({detail})")
+    } else if url.starts_with("https://")
+        && (detail.contains("InvalidContentType") || detail.contains("corrupt message"))
+    {
+        format!("the server does not speak HTTPS: use an http:// URL ({detail})")
+    } else {
+        detail
     }
 }
 

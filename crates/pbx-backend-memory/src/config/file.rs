@@ -172,7 +172,10 @@ impl SourceMap {
 pub(crate) fn parse(text: &str, origin: &str) -> Result<(Config, SourceMap), ConfigError> {
     let mut map = SourceMap::new(origin, text);
     let raw: RawFile = toml::from_str(text).map_err(|e| ConfigError::Invalid {
-        problems: vec![map.problem_at(e.span().map(|s| s.start), e.message().trim().to_string())],
+        problems: vec![map.problem_at(
+            e.span().map(|s| s.start),
+            crate::toml_message::plain(e.message()),
+        )],
     })?;
     let mut problems = Vec::new();
     let config = raw.into_config(&mut map, &mut problems);

@@ -166,7 +166,10 @@ pub(crate) fn load(
 ) -> Result<Scenario, ScenarioError> {
     let map = SourceMap::new(origin, text);
     let raw: RawScenario = toml::from_str(text).map_err(|e| ScenarioError::Invalid {
-        problems: vec![map.problem_at(e.span().map(|s| s.start), e.message().trim().to_string())],
+        problems: vec![map.problem_at(
+            e.span().map(|s| s.start),
+            crate::toml_message::plain(e.message()),
+        )],
         unknown_names: false,
     })?;
     let mut report = Report {

@@ -9,6 +9,7 @@ mod hostile;
 mod http;
 mod logins;
 mod logs;
+mod ops;
 mod socket;
 mod support;
 mod third_party_backend;

@@ -233,3 +233,28 @@ fn a_database_from_before_the_marker_gets_one() {
     let fresh = Scratch::new();
     drop(fresh.open());
 }
+
+#[tokio::test]
+async fn health_reports_a_storage_that_refuses_writes() {
+    let scratch = Scratch::new();
+    let storage = scratch.open();
+    storage.health().await.expect("a fresh storage is healthy");
+    storage
+        .set("203".into(), "a".into(), "v".into(), 100)
+        .await
+        .unwrap();
+    storage.health().await.expect("still healthy after a write");
+    std::fs::remove_dir_all(&scratch.dir).unwrap();
+    refused(&storage, "b", "the data directory").await;
+    // From the write that noticed on, every probe says so (without writing).
+    for _ in 0..2 {
+        match storage.health().await {
+            Err(StorageError::Failed(e)) => {
+                let message = e.to_string();
+                assert!(message.contains("the data directory"), "{message}");
+                assert!(message.contains("every write is refused"), "{message}");
+            }
+            other => panic!("expected an unhealthy storage, got {other:?}"),
+        }
+    }
+}
