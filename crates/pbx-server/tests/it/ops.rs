@@ -137,8 +137,12 @@ impl Storage for RefusingStorage {
     async fn delete(&self, user: String, key: String) -> Result<(), StorageError> {
         self.0.delete(user, key).await
     }
-    async fn all(&self, user: String) -> Result<Vec<(String, String)>, StorageError> {
-        self.0.all(user).await
+    async fn all(
+        &self,
+        user: String,
+        max_bytes: usize,
+    ) -> Result<Vec<(String, String)>, StorageError> {
+        self.0.all(user, max_bytes).await
     }
     async fn favorites(&self, group: String) -> Result<Vec<Favorite>, StorageError> {
         self.0.favorites(group).await
