@@ -256,4 +256,29 @@ mod tests {
         assert!(e.is_transient());
         assert!(!Error::Unauthorized.is_transient());
     }
+
+    #[test]
+    fn a_url_with_the_wrong_scheme_says_which_the_server_speaks() {
+        let tls_read_as_http = "error sending request: invalid HTTP version parsed";
+        assert_eq!(
+            explain_scheme_mismatch("http://127.0.0.1:3339/RPC2", tls_read_as_http.into()),
+            format!("the server speaks HTTPS: use an https:// URL ({tls_read_as_http})")
+        );
+        let http_read_as_tls = "received corrupt message of type InvalidContentType";
+        assert_eq!(
+            explain_scheme_mismatch("https://127.0.0.1:3339/RPC2", http_read_as_tls.into()),
+            format!("the server does not speak HTTPS: use an http:// URL ({http_read_as_tls})")
+        );
+        // Other failures, and the same words under the other scheme, stay as they are.
+        for (url, detail) in [
+            ("https://h/RPC2", tls_read_as_http),
+            ("http://h/RPC2", http_read_as_tls),
+            (
+                "http://h/RPC2",
+                "tcp connect error: Connection refused (os error 111)",
+            ),
+        ] {
+            assert_eq!(explain_scheme_mismatch(url, detail.into()), detail);
+        }
+    }
 }
