@@ -152,6 +152,9 @@ mod ser;
 mod serde_error;
 #[cfg(test)]
 mod serde_tests;
+mod typed;
+#[cfg(test)]
+mod typed_tests;
 mod value;
 mod writer;
 
@@ -169,6 +172,7 @@ pub use limits::Limits;
 pub use message::{Fault, InvalidFault, MethodCall, MethodResponse};
 pub use ser::{Positional, to_params, to_value};
 pub use serde_error::{PathSegment, SerdeError};
+pub use typed::{TypedError, from_call_slice, from_response_slice, from_value_slice};
 pub use value::{Struct, Value, ValueIndex};
 pub use writer::{ArrayWriter, StructWriter, ValueWriter, Written};
 
