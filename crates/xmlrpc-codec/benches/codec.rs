@@ -17,7 +17,8 @@
 //! `decode_typed` (typed into by hand: see docs/benchmarks.md) decodes the large
 //! response into `Vec<Extension>`: `xml-rs-events` (the floor again), `value-tree`
 //! (`decode_method_response` then `from_value`) and `streaming`
-//! (`from_response_slice`). `cargo bench -p xmlrpc-codec --bench codec -- decode_typed`
+//! (`from_response_slice`), and `serde_xmlrpc`'s own typed decoding for scale.
+//! `cargo bench -p xmlrpc-codec --bench codec -- decode_typed`
 //! runs it alone.
 
 // The document sizes go to stderr so that a run shows what it measured.
@@ -272,6 +273,13 @@ fn decode_typed(c: &mut Criterion<CpuTime>) {
     let streamed: Vec<Extension> = from_response_slice(&response).unwrap();
     assert_eq!(streamed.len(), EXTENSIONS);
     assert_eq!(streamed, typed_via_tree(&response));
+    let text = std::str::from_utf8(&response).unwrap();
+    // It reads every record, but not every string as sent: show the first that differs.
+    let theirs = serde_xmlrpc::response_from_str::<Vec<Extension>>(text).unwrap();
+    assert_eq!(theirs.len(), EXTENSIONS);
+    if let Some((a, b)) = streamed.iter().zip(&theirs).find(|(a, b)| a != b) {
+        eprintln!("serde_xmlrpc misreads a record: sent {a:?}, read {b:?}");
+    }
 
     let mut group = c.benchmark_group("decode_typed");
     configure(&mut group, response.len());
@@ -283,6 +291,15 @@ fn decode_typed(c: &mut Criterion<CpuTime>) {
     });
     group.bench_function("streaming", |b| {
         b.iter(|| from_response_slice::<Vec<Extension>>(black_box(&response)).unwrap())
+    });
+    // The one peer that also deserializes straight from events (quick-xml's).
+    group.bench_function("serde_xmlrpc", |b| {
+        b.iter(|| {
+            serde_xmlrpc::response_from_str::<Vec<Extension>>(
+                std::str::from_utf8(black_box(&response)).unwrap(),
+            )
+            .unwrap()
+        })
     });
     group.finish();
 }
