@@ -483,3 +483,32 @@ fn a_value_document_decodes_the_same_both_ways() {
         }
     );
 }
+
+/// serde's visitors recurse once per level, so the depth limit is what keeps a
+/// hostile document from the stack: 100,000 nested arrays end in the limit error.
+#[test]
+fn a_deeply_nested_response_is_refused_before_the_stack_is_at_risk() {
+    let n = 100_000;
+    let doc = format!(
+        "<methodResponse><params><param><value>{}1{}</value></param></params></methodResponse>",
+        "<array><data><value>".repeat(n),
+        "</value></data></array>".repeat(n)
+    );
+    #[derive(Debug, Deserialize)]
+    #[serde(untagged)]
+    #[allow(dead_code)]
+    enum Nested {
+        Leaf(i32),
+        Array(Vec<Nested>),
+    }
+    let err = from_response_slice::<Nested>(doc.as_bytes()).unwrap_err();
+    let TypedError::Decode(e) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(e.kind(), DecodeErrorKind::Limit);
+    assert!(e.to_string().contains("Limits::max_depth"), "{e}");
+    assert_eq!(
+        err,
+        via_tree::<Value>(doc.as_bytes(), &for_responses()).unwrap_err()
+    );
+}
