@@ -13,6 +13,13 @@
 //! Groups and ids (`cargo xtask bench` reads them back from `target/criterion` into
 //! docs/benchmarks.md): `decode_response`, `decode_call`, `encode_response`,
 //! `encode_call` × `xmlrpc-codec`, `xml-rs-events`, `xmlrpc`, `dxr`, `serde_xmlrpc`.
+//!
+//! `decode_typed` (typed into by hand: see docs/benchmarks.md) decodes the large
+//! response into `Vec<Extension>`: `xml-rs-events` (the floor again), `value-tree`
+//! (`decode_method_response` then `from_value`) and `streaming`
+//! (`from_response_slice`), and `serde_xmlrpc`'s own typed decoding for scale.
+//! `cargo bench -p xmlrpc-codec --bench codec -- decode_typed`
+//! runs it alone.
 
 // The document sizes go to stderr so that a run shows what it measured.
 #![allow(clippy::print_stderr)]
@@ -29,7 +36,7 @@ use criterion::{
 };
 use xmlrpc_codec::{
     MethodCall, MethodResponse, Struct, Value, decode_method_call, decode_method_response,
-    encode_method_call, encode_method_response,
+    encode_method_call, encode_method_response, from_response_slice, from_value,
 };
 
 /// Number of extension records in the large response.
@@ -231,6 +238,70 @@ fn xml_rs_events(bytes: &[u8]) -> usize {
             }
         }
     }
+}
+
+/// The large response's records as an application declares them.
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Extension {
+    id: u32,
+    #[serde(rename = "type")]
+    kind: String,
+    abbreviated: String,
+    callerid: CallerId,
+    voicemail: u32,
+    email: String,
+    state: String,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct CallerId {
+    phone: String,
+    name: String,
+}
+
+fn typed_via_tree(bytes: &[u8]) -> Vec<Extension> {
+    let Ok(MethodResponse::Success(value)) = decode_method_response(bytes) else {
+        panic!("our decoder misread the response")
+    };
+    from_value(value).unwrap()
+}
+
+/// Typed decoding: the floor, the tree and then serde, and serde straight from the
+/// events, on the same bytes into the same structs.
+fn decode_typed(c: &mut Criterion<CpuTime>) {
+    let response = encode_method_response(&large_response()).expect("encodable");
+    let streamed: Vec<Extension> = from_response_slice(&response).unwrap();
+    assert_eq!(streamed.len(), EXTENSIONS);
+    assert_eq!(streamed, typed_via_tree(&response));
+    let text = std::str::from_utf8(&response).unwrap();
+    // It reads every record, but not every string as sent: show the first that differs.
+    let theirs = serde_xmlrpc::response_from_str::<Vec<Extension>>(text).unwrap();
+    assert_eq!(theirs.len(), EXTENSIONS);
+    if let Some((a, b)) = streamed.iter().zip(&theirs).find(|(a, b)| a != b) {
+        eprintln!("serde_xmlrpc misreads a record: sent {a:?}, read {b:?}");
+    }
+
+    let mut group = c.benchmark_group("decode_typed");
+    configure(&mut group, response.len());
+    group.bench_function("xml-rs-events", |b| {
+        b.iter(|| xml_rs_events(black_box(&response)))
+    });
+    group.bench_function("value-tree", |b| {
+        b.iter(|| typed_via_tree(black_box(&response)))
+    });
+    group.bench_function("streaming", |b| {
+        b.iter(|| from_response_slice::<Vec<Extension>>(black_box(&response)).unwrap())
+    });
+    // The one peer that also deserializes straight from events (quick-xml's).
+    group.bench_function("serde_xmlrpc", |b| {
+        b.iter(|| {
+            serde_xmlrpc::response_from_str::<Vec<Extension>>(
+                std::str::from_utf8(black_box(&response)).unwrap(),
+            )
+            .unwrap()
+        })
+    });
+    group.finish();
 }
 
 /// Every decoder must really read the documents, or its timing means nothing.
@@ -467,6 +538,6 @@ impl ValueFormatter for CpuTimeFormatter {
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(CpuTime);
-    targets = decode, encode
+    targets = decode, encode, decode_typed
 }
 criterion_main!(benches);

@@ -25,7 +25,7 @@ use crate::{SerdeError, Struct, Value};
 
 /// The newtype-struct name through which `Value`'s `Deserialize` asks the crate's own
 /// deserializers to hand over dateTimes as such rather than as strings.
-const VALUE_TOKEN: &str = "$xmlrpc_codec::private::Value";
+pub(crate) const VALUE_TOKEN: &str = "$xmlrpc_codec::private::Value";
 
 /// Converts a [`Value`] into any `DeserializeOwned` type.
 ///
@@ -423,7 +423,7 @@ fn not_an_enum(value: &Value, name: &str) -> SerdeError {
 }
 
 /// A `tuple` hint on an array: the visitor must take every element.
-fn check_consumed(total: usize, taken: usize) -> Result<(), SerdeError> {
+pub(crate) fn check_consumed(total: usize, taken: usize) -> Result<(), SerdeError> {
     if taken == total {
         Ok(())
     } else {
@@ -704,7 +704,7 @@ impl<'de> MapAccess<'de> for DateTimeMarker {
 
 /// A struct member name as a map key or enum variant: a string, also parsed as an
 /// integer, boolean or char when the key type asks for one.
-enum KeyDeserializer<'a, 'de> {
+pub(crate) enum KeyDeserializer<'a, 'de> {
     /// Lives as long as the input: handed out with `visit_borrowed_str`.
     Borrowed(&'de str),
     /// Lives only for the call: handed out with `visit_str`.

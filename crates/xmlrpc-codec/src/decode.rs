@@ -172,7 +172,7 @@ pub fn decode_value(input: &[u8]) -> Result<Value, DecodeError> {
 /// The element names XML-RPC knows. Only the extension types (`nil`, `i8`) are
 /// matched with any namespace prefix; everything else must be unprefixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tag {
+pub(crate) enum Tag {
     MethodCall,
     MethodResponse,
     MethodName,
@@ -250,11 +250,21 @@ impl Tag {
 
 /// The events the decoder looks at; the parser drops the rest (comments, processing
 /// instructions, the XML declaration).
-enum Ev {
+pub(crate) enum Ev {
     Start(Tag, OwnedName),
     End,
     Text(String),
     Eof,
+}
+
+/// What a `<value>` holds, as far as [`Parser::value_content`] reads it.
+pub(crate) enum Content {
+    /// A scalar (or an empty `<array/>`), its `</value>` consumed.
+    Scalar(Value),
+    /// An array, read through `<data>`.
+    Array,
+    /// A struct, read through `<struct>`.
+    Struct,
 }
 
 /// An array or struct being read.
@@ -264,9 +274,9 @@ enum Frame {
     Struct(Vec<(String, Value)>, String),
 }
 
-struct Parser<'a> {
+pub(crate) struct Parser<'a> {
     reader: EventReader<&'a [u8]>,
-    limits: &'a Limits,
+    pub(crate) limits: &'a Limits,
     /// Whether Apache's extension types are read.
     extensions: bool,
     /// The whole input, to locate an invalid UTF-8 sequence (xml-rs reports where
@@ -297,7 +307,11 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 impl<'a> Parser<'a> {
-    fn new(input: &'a [u8], limits: &'a Limits, extensions: bool) -> Result<Self, DecodeError> {
+    pub(crate) fn new(
+        input: &'a [u8],
+        limits: &'a Limits,
+        extensions: bool,
+    ) -> Result<Self, DecodeError> {
         if input.len() > limits.max_document_bytes {
             return Err(DecodeError::new(
                 Kind::Limit,
@@ -346,12 +360,12 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn name_limit(&self) -> (usize, &'static str) {
+    pub(crate) fn name_limit(&self) -> (usize, &'static str) {
         (self.limits.max_name_bytes, "max_name_bytes")
     }
 
     /// The 1-based line and column of the last event.
-    fn pos(&self) -> (u64, u64) {
+    pub(crate) fn pos(&self) -> (u64, u64) {
         let p = match &self.pending {
             Some((_, text_at)) => *text_at,
             None => self.reader.position(),
@@ -390,12 +404,12 @@ impl<'a> Parser<'a> {
     }
 
     #[cold]
-    fn err(&self, kind: Kind, message: impl Into<Cow<'static, str>>) -> DecodeError {
+    pub(crate) fn err(&self, kind: Kind, message: impl Into<Cow<'static, str>>) -> DecodeError {
         DecodeError::new(kind, self.pos(), message)
     }
 
     #[cold]
-    fn unexpected(&self, found: &Ev, wanted: &str) -> DecodeError {
+    pub(crate) fn unexpected(&self, found: &Ev, wanted: &str) -> DecodeError {
         let found = match found {
             Ev::Start(_, name) => format!("<{name}>"),
             Ev::End => "an end tag".to_owned(),
@@ -405,7 +419,7 @@ impl<'a> Parser<'a> {
         self.err(Kind::Structure, format!("expected {wanted}, found {found}"))
     }
 
-    fn next(&mut self) -> Result<Ev, DecodeError> {
+    pub(crate) fn next(&mut self) -> Result<Ev, DecodeError> {
         loop {
             let event = self.pull()?;
             return Ok(match event {
@@ -440,7 +454,7 @@ impl<'a> Parser<'a> {
 
     /// The next start tag, end tag or end of document, skipping whitespace; other
     /// text is a structure error.
-    fn next_tag(&mut self) -> Result<Ev, DecodeError> {
+    pub(crate) fn next_tag(&mut self) -> Result<Ev, DecodeError> {
         loop {
             match self.next()? {
                 Ev::Text(t) if is_xml_space(&t) => continue,
@@ -455,21 +469,21 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expect_start(&mut self, tag: Tag, what: &str) -> Result<(), DecodeError> {
+    pub(crate) fn expect_start(&mut self, tag: Tag, what: &str) -> Result<(), DecodeError> {
         match self.next_tag()? {
             Ev::Start(t, _) if t == tag => Ok(()),
             other => Err(self.unexpected(&other, what)),
         }
     }
 
-    fn expect_end(&mut self, what: &str) -> Result<(), DecodeError> {
+    pub(crate) fn expect_end(&mut self, what: &str) -> Result<(), DecodeError> {
         match self.next_tag()? {
             Ev::End => Ok(()),
             other => Err(self.unexpected(&other, what)),
         }
     }
 
-    fn root(&mut self, tag: Tag, what: &str) -> Result<(), DecodeError> {
+    pub(crate) fn root(&mut self, tag: Tag, what: &str) -> Result<(), DecodeError> {
         match self.next_tag()? {
             Ev::Start(t, _) if t == tag => Ok(()),
             other => Err(self.unexpected(&other, &format!("the root element {what}"))),
@@ -477,7 +491,7 @@ impl<'a> Parser<'a> {
     }
 
     /// After the root element's end tag: nothing but the end of the document.
-    fn finish(&mut self) -> Result<(), DecodeError> {
+    pub(crate) fn finish(&mut self) -> Result<(), DecodeError> {
         match self.next_tag()? {
             Ev::Eof => Ok(()),
             other => Err(self.unexpected(&other, "the end of the document")),
@@ -486,7 +500,11 @@ impl<'a> Parser<'a> {
 
     /// The text content of the element just opened, through its end tag.
     /// `limit` is the value of the [`Limits`] field `field`, named in the error.
-    fn text(&mut self, (limit, field): (usize, &str), what: &str) -> Result<String, DecodeError> {
+    pub(crate) fn text(
+        &mut self,
+        (limit, field): (usize, &str),
+        what: &str,
+    ) -> Result<String, DecodeError> {
         let text = match self.next()? {
             Ev::End => return Ok(String::new()),
             Ev::Text(t) => t,
@@ -509,19 +527,18 @@ impl<'a> Parser<'a> {
 
     /// The params after `<params>`, through `</params>`; `<param/>` is nil.
     fn params(&mut self) -> Result<Vec<Value>, DecodeError> {
+        self.params_from(0)
+    }
+
+    /// [`Parser::params`] after `already` params were read by someone else.
+    pub(crate) fn params_from(&mut self, already: usize) -> Result<Vec<Value>, DecodeError> {
         let mut params = Vec::new();
         loop {
             match self.next_tag()? {
                 Ev::End => return Ok(params),
                 Ev::Start(Tag::Param, _) => {
-                    if params.len() >= self.limits.max_params {
-                        return Err(self.err(
-                            Kind::Limit,
-                            format!(
-                                "more than {} params (Limits::max_params)",
-                                self.limits.max_params
-                            ),
-                        ));
+                    if already + params.len() >= self.limits.max_params {
+                        return Err(self.too_many_params());
                     }
                     let value = match self.next_tag()? {
                         Ev::End => Value::Nil,
@@ -539,38 +556,85 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[cold]
+    pub(crate) fn array_too_long(&self) -> DecodeError {
+        self.err(
+            Kind::Limit,
+            format!(
+                "an array longer than {} elements (Limits::max_array_len)",
+                self.limits.max_array_len
+            ),
+        )
+    }
+
+    #[cold]
+    pub(crate) fn too_many_members(&self) -> DecodeError {
+        self.err(
+            Kind::Limit,
+            format!(
+                "a struct with more than {} members (Limits::max_struct_members)",
+                self.limits.max_struct_members
+            ),
+        )
+    }
+
+    #[cold]
+    pub(crate) fn too_many_params(&self) -> DecodeError {
+        self.err(
+            Kind::Limit,
+            format!(
+                "more than {} params (Limits::max_params)",
+                self.limits.max_params
+            ),
+        )
+    }
+
     /// The value after `<value>`, through `</value>`.
-    fn value(&mut self) -> Result<Value, DecodeError> {
+    pub(crate) fn value(&mut self) -> Result<Value, DecodeError> {
+        let content = self.value_content(0)?;
+        self.finish_value(content, 0)
+    }
+
+    /// The rest of a value whose content (`value_content`'s answer) has been read,
+    /// through its `</value>`; `depth` is the number of arrays and structs around it.
+    pub(crate) fn finish_value(
+        &mut self,
+        content: Content,
+        depth: usize,
+    ) -> Result<Value, DecodeError> {
         let mut stack: Vec<Frame> = Vec::new();
+        let mut first = Some(content);
         'value: loop {
             // Just after a <value> start tag.
-            let mut done = self.value_content(&mut stack)?;
+            let content = match first.take() {
+                Some(content) => content,
+                None => self.value_content(depth + stack.len())?,
+            };
+            let mut done = match content {
+                Content::Scalar(value) => Some(value),
+                Content::Array => {
+                    stack.push(Frame::Array(Vec::new()));
+                    None
+                }
+                Content::Struct => {
+                    stack.push(Frame::Struct(Vec::new(), String::new()));
+                    None
+                }
+            };
             loop {
                 if let Some(value) = done.take() {
                     match stack.last_mut() {
                         None => return Ok(value),
                         Some(Frame::Array(items)) => {
                             if items.len() >= self.limits.max_array_len {
-                                return Err(self.err(
-                                    Kind::Limit,
-                                    format!(
-                                        "an array longer than {} elements (Limits::max_array_len)",
-                                        self.limits.max_array_len
-                                    ),
-                                ));
+                                return Err(self.array_too_long());
                             }
                             items.push(value);
                         }
                         Some(Frame::Struct(members, name)) => {
                             self.expect_end("</member>")?;
                             if members.len() >= self.limits.max_struct_members {
-                                return Err(self.err(
-                                    Kind::Limit,
-                                    format!(
-                                        "a struct with more than {} members (Limits::max_struct_members)",
-                                        self.limits.max_struct_members
-                                    ),
-                                ));
+                                return Err(self.too_many_members());
                             }
                             members.push((std::mem::take(name), value));
                         }
@@ -611,16 +675,17 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// What follows `<value>`: a scalar (returned, with `</value>` consumed), or the
-    /// start of an array or struct (pushed on `stack`; `None` returned).
-    fn value_content(&mut self, stack: &mut Vec<Frame>) -> Result<Option<Value>, DecodeError> {
+    /// What follows `<value>`: a scalar (with `</value>` consumed), or the start of
+    /// an array (through `<data>`) or struct. `depth` is the number of arrays and
+    /// structs around the value.
+    pub(crate) fn value_content(&mut self, depth: usize) -> Result<Content, DecodeError> {
         match self.next()? {
-            Ev::End => Ok(Some(Value::String(String::new()))),
-            Ev::Start(tag, name) => self.typed(tag, &name, stack),
+            Ev::End => Ok(Content::Scalar(Value::String(String::new()))),
+            Ev::Start(tag, name) => self.typed(tag, &name, depth),
             Ev::Text(text) => match self.next()? {
                 // An untyped value is a string, whitespace and all.
-                Ev::End => Ok(Some(Value::String(text))),
-                Ev::Start(tag, name) if is_xml_space(&text) => self.typed(tag, &name, stack),
+                Ev::End => Ok(Content::Scalar(Value::String(text))),
+                Ev::Start(tag, name) if is_xml_space(&text) => self.typed(tag, &name, depth),
                 Ev::Start(_, name) => Err(self.err(
                     Kind::Structure,
                     format!("text {:?} before <{name}> in a <value>", snippet(&text)),
@@ -632,12 +697,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The value of type element `tag`, just opened.
-    fn typed(
-        &mut self,
-        tag: Tag,
-        name: &OwnedName,
-        stack: &mut Vec<Frame>,
-    ) -> Result<Option<Value>, DecodeError> {
+    fn typed(&mut self, tag: Tag, name: &OwnedName, depth: usize) -> Result<Content, DecodeError> {
         let limit = (self.limits.max_string_bytes, "max_string_bytes");
         let value = match tag {
             Tag::String => Value::String(self.text(limit, "a string")?),
@@ -706,7 +766,7 @@ impl<'a> Parser<'a> {
                 other => return Err(self.unexpected(&other, "</nil>")),
             },
             Tag::Array | Tag::Struct => {
-                if stack.len() >= self.limits.max_depth {
+                if depth >= self.limits.max_depth {
                     return Err(self.err(
                         Kind::Limit,
                         format!(
@@ -716,14 +776,10 @@ impl<'a> Parser<'a> {
                     ));
                 }
                 if tag == Tag::Struct {
-                    stack.push(Frame::Struct(Vec::new(), String::new()));
-                    return Ok(None);
+                    return Ok(Content::Struct);
                 }
                 match self.next_tag()? {
-                    Ev::Start(Tag::Data, _) => {
-                        stack.push(Frame::Array(Vec::new()));
-                        return Ok(None);
-                    }
+                    Ev::Start(Tag::Data, _) => return Ok(Content::Array),
                     // Liberal: `<array/>` is an empty array.
                     Ev::End => Value::Array(Vec::new()),
                     other => return Err(self.unexpected(&other, "<data>")),
@@ -804,7 +860,7 @@ impl<'a> Parser<'a> {
             }
         };
         self.expect_end("</value>")?;
-        Ok(Some(value))
+        Ok(Content::Scalar(value))
     }
 }
 

@@ -8,10 +8,89 @@ use proptest::prelude::*;
 use serde::de::IntoDeserializer;
 use serde::{Deserialize, Serialize};
 
+use serde::de::DeserializeOwned;
+
 use crate::{
-    DateTime, PathSegment, Positional, SerdeError, Struct, Value, from_params, from_value,
-    to_params, to_value,
+    DateTime, EncodeOptions, Encoder, MethodCall, PathSegment, Positional, SerdeError, Struct,
+    TypedError, Value, to_params, to_value,
 };
+
+/// [`crate::from_value`], with every case also run through the streaming path
+/// (`from_value_slice` on the value's encoding), which must agree.
+fn from_value<T: DeserializeOwned + fmt::Debug>(v: Value) -> Result<T, SerdeError> {
+    let tree = crate::from_value::<T>(v.clone());
+    let mut xml = Vec::new();
+    let encoder = Encoder::new(EncodeOptions {
+        allow_extensions: true,
+    });
+    if encoder.value(&v, &mut xml).is_ok() {
+        let read_back = crate::decode_value(&xml).expect("the encoder's output decodes");
+        let reference = if read_back == v {
+            clone_result(&tree)
+        } else {
+            clone_result(&crate::from_value::<T>(read_back))
+        };
+        assert_same(&reference, crate::from_value_slice::<T>(&xml), &v);
+    }
+    tree
+}
+
+/// [`crate::from_params`], with every case also run through `from_call_slice`.
+fn from_params<T: DeserializeOwned + fmt::Debug>(params: Vec<Value>) -> Result<T, SerdeError> {
+    let tree = crate::from_params::<T>(params.clone());
+    let call = MethodCall::new("m", params.clone());
+    let mut xml = Vec::new();
+    let encoder = Encoder::new(EncodeOptions {
+        allow_extensions: true,
+    });
+    if encoder.method_call(&call, &mut xml).is_ok() {
+        let read_back = crate::decode_method_call(&xml).expect("the encoder's output decodes");
+        let reference = if read_back.params == params {
+            clone_result(&tree)
+        } else {
+            clone_result(&crate::from_params::<T>(read_back.params))
+        };
+        let streamed = crate::from_call_slice::<T>(&xml).map(|(name, p)| {
+            assert_eq!(name, "m");
+            p
+        });
+        assert_same(&reference, streamed, &Value::Array(params));
+    }
+    tree
+}
+
+/// The tree path's result with the value shown through `Debug` (enough to compare).
+fn clone_result<T: fmt::Debug>(r: &Result<T, SerdeError>) -> Result<String, SerdeError> {
+    r.as_ref().map(|v| format!("{v:?}")).map_err(Clone::clone)
+}
+
+fn assert_same<T: fmt::Debug>(
+    tree: &Result<String, SerdeError>,
+    streamed: Result<T, TypedError>,
+    input: &Value,
+) {
+    match (tree, streamed) {
+        (Ok(a), Ok(b)) => {
+            let b = format!("{b:?}");
+            if *a != b {
+                // A HashMap's Debug order differs between two maps: compare contents.
+                let (mut a, mut b): (Vec<char>, Vec<char>) =
+                    (a.chars().collect(), b.chars().collect());
+                a.sort_unstable();
+                b.sort_unstable();
+                assert_eq!(a, b, "the paths disagree on {input:?}");
+            }
+        }
+        (Err(a), Err(TypedError::Serde(b))) => {
+            assert_eq!(
+                a.to_string(),
+                b.to_string(),
+                "the paths disagree on {input:?}"
+            );
+        }
+        (a, b) => panic!("the paths disagree on {input:?}: tree {a:?}, streaming {b:?}"),
+    }
+}
 
 fn st<const N: usize>(members: [(&str, Value); N]) -> Value {
     Value::Struct(members.into_iter().collect())
