@@ -160,7 +160,9 @@ pub use datetime::{DateTime, InvalidDateTime};
 #[cfg(any(feature = "chrono", feature = "time", feature = "jiff"))]
 pub use datetime_interop::with;
 pub use de::{from_params, from_value};
-pub use decode::{Decoder, decode_method_call, decode_method_response, decode_value};
+pub use decode::{
+    Decoder, decode_method_call, decode_method_response, decode_value, parser_config,
+};
 pub use encode::{
     EncodeOptions, Encoder, encode_fault, encode_method_call, encode_method_response, encode_value,
 };
