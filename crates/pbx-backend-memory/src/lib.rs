@@ -77,3 +77,8 @@ pub use pbx::{DEMO_CONFIG, MemoryPbx};
 pub use pbx_backend::PlayOptions;
 pub use scenario::{Applied, BUILTIN_SCENARIOS, Player, Run, Scenario, ScenarioError};
 pub use storage::{MemoryStorage, Storage, StorageError, StorageLimits};
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

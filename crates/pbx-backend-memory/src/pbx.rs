@@ -18,8 +18,8 @@ use crate::{
     Clock, Config, ConfigError, MemoryStorage, Storage, StorageError, SystemClock, Weekday,
 };
 
-/// The built-in demo PBX's configuration (`fixtures/demo.toml`).
-pub const DEMO_CONFIG: &str = include_str!("../../../fixtures/demo.toml");
+/// The built-in demo PBX's configuration (the TOML of `MemoryPbx::demo`).
+pub const DEMO_CONFIG: &str = include_str!("../fixtures/demo.toml");
 
 /// A simulated PBX held in memory.
 ///

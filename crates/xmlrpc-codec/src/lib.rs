@@ -79,7 +79,7 @@
 //! answer's size, to write it without regrowing the buffer); an item or member whose
 //! write fails leaves nothing behind, so every `Ok` document is well-formed.
 //!
-//! docs/codec.md in the repository lists every rule with its reason.
+//! The [`rules`] page lists every reading and writing rule with its reason.
 //!
 //! # Safety limits
 //!
@@ -148,6 +148,8 @@ mod error;
 mod limits;
 mod message;
 pub mod nil;
+#[doc = include_str!("../docs/codec.md")]
+pub mod rules {}
 mod ser;
 mod serde_error;
 #[cfg(test)]

@@ -36,7 +36,7 @@ use time::Distribution;
 /// The scenarios shipped with the PBX, by name: `(name, TOML text)`.
 pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[(
     "office-day",
-    include_str!("../../../../fixtures/scenarios/office-day.toml"),
+    include_str!("../../fixtures/scenarios/office-day.toml"),
 )];
 
 /// A scenario checked against a PBX: every number, connection and label in
