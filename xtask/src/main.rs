@@ -9,7 +9,7 @@
 //! - `bench-server [--seconds N] [--only CALL,...] [--servers NAME,...]`: switchboard
 //!   under load beside Python's SimpleXMLRPCServer, a dxr server, a bare-HTTP floor and
 //!   an xml-rs floor, plus the scaling tables; rewrites the server section of
-//!   `docs/benchmarks.md` (see `bench_server`). `--only` and `--servers` measure a part
+//!   `docs/benchmarks.md` (the package `bench/server`, run in release). `--only` and `--servers` measure a part
 //!   and only print it. `bench-server --instructions [--requests N]` counts instructions
 //!   per request under callgrind instead (needs `valgrind`) and rewrites its own section.
 //! - `codegen`: regenerates `docs/api.md` from the method table of `pbx-xmlrpc` and the
@@ -20,7 +20,6 @@
 //!   toolchain accepts cargo-fuzz's nightly flags.
 
 mod bench;
-mod bench_server;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -44,7 +43,19 @@ fn main() -> Result<()> {
             }
         }
         Some("bench") => bench::run(&root, &args[1..]),
-        Some("bench-server") => bench_server::run(&root, &args[1..]),
+        // Its own package (`bench/server`), built in release: a debug load
+        // generator would be the bottleneck.
+        Some("bench-server") => run(Command::new("cargo")
+            .current_dir(&root)
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "--package",
+                "bench-server",
+                "--",
+            ])
+            .args(&args[1..])),
         Some("codegen") => run(Command::new("cargo")
             .current_dir(&root)
             .env("UPDATE_EXPECT", "1")
