@@ -325,11 +325,11 @@ fn publishable(root: &Path, workspace: &Workspace) -> Result<Vec<String>> {
             }
             continue;
         }
-        if !package.is_library {
-            continue;
+        problems.extend(files_inside(package)?);
+        if package.is_library {
+            problems.extend(library_metadata(package, publish_false));
+            problems.extend(library_files(package)?);
         }
-        problems.extend(library_metadata(package, publish_false));
-        problems.extend(library_files(package)?);
     }
     Ok(problems)
 }
@@ -381,7 +381,7 @@ fn library_metadata(package: &Package, publish_false: bool) -> Vec<String> {
     problems
 }
 
-/// The README, the files the crate includes, and its docs.
+/// The README, and docs that stand on their own.
 fn library_files(package: &Package) -> Result<Vec<String>> {
     let name = &package.name;
     let mut problems = Vec::new();
@@ -411,17 +411,31 @@ fn library_files(package: &Package) -> Result<Vec<String>> {
     for file in files {
         let text = fs::read_to_string(&file).with_context(|| format!("reading {file:?}"))?;
         let shown = file.strip_prefix(&package.dir).unwrap_or(&file).display();
-        for included in included_paths(&text) {
-            if !stays_inside(&file, &included, &package.dir) {
-                problems.push(format!(
-                    "{name}: {shown} includes {included}, outside the crate's folder: the published crate would not build (put the file, or a link to it, inside the crate)"
-                ));
-            }
-        }
         for line in text.lines().map(str::trim_start) {
             if line.starts_with("//!") && line.contains("in the repository") {
                 problems.push(format!(
                     "{name}: {shown}: crate docs must not send the reader to \"the repository\"; ship the text as docs"
+                ));
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// Every file a crate's sources include lies inside the crate's folder, so that its
+/// package builds.
+fn files_inside(package: &Package) -> Result<Vec<String>> {
+    let name = &package.name;
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    collect_rust_files(&package.dir.join("src"), &mut files)?;
+    for file in files {
+        let text = fs::read_to_string(&file).with_context(|| format!("reading {file:?}"))?;
+        let shown = file.strip_prefix(&package.dir).unwrap_or(&file).display();
+        for included in included_paths(&text) {
+            if !stays_inside(&file, &included, &package.dir) {
+                problems.push(format!(
+                    "{name}: {shown} includes {included}, outside the crate's folder: the published crate would not build (put the file, or a link to it, inside the crate)"
                 ));
             }
         }
