@@ -10,8 +10,9 @@
 //!   under load beside Python's SimpleXMLRPCServer, a dxr server, a bare-HTTP floor and
 //!   an xml-rs floor, plus the scaling tables; rewrites the server section of
 //!   `docs/benchmarks.md`. It is the package `bench/server`, run here in release.
-//!   `--only` and `--servers` measure a part and only print it. `bench-server --instructions [--requests N]` counts instructions
-//!   per request under callgrind instead (needs `valgrind`) and rewrites its own section.
+//!   `--only` and `--servers` measure a part and only print it. `bench-server
+//!   --instructions [--requests N]` counts instructions per request under callgrind
+//!   instead (needs `valgrind`) and rewrites its own section.
 //! - `codegen`: regenerates `docs/api.md` from the method table of `pbx-xmlrpc` and the
 //!   example scripts in `fixtures/api` (a test in `pbx-xmlrpc` fails when it is stale).
 //! - `fuzz [SECONDS]`: every cargo-fuzz target for SECONDS each (default 60), seeded
