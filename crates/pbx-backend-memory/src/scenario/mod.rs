@@ -1,6 +1,6 @@
 //! Scenarios: scripted and random traffic played on a [`MemoryPbx`].
 //!
-//! A scenario (TOML, `docs/scenarios.md`) is a timeline of steps at offsets
+//! A scenario (TOML; [`BUILTIN_SCENARIOS`] holds a complete one) is a timeline of steps at offsets
 //! from its start (calls placed, answered, held, transferred, parked, hung up;
 //! phones going offline and back) and generators of random traffic drawn from
 //! a seeded generator, so every run of a scenario is the same story.
