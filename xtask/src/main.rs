@@ -9,9 +9,10 @@
 //! - `bench-server [--seconds N] [--only CALL,...] [--servers NAME,...]`: switchboard
 //!   under load beside Python's SimpleXMLRPCServer, a dxr server, a bare-HTTP floor and
 //!   an xml-rs floor, plus the scaling tables; rewrites the server section of
-//!   `docs/benchmarks.md` (see `bench_server`). `--only` and `--servers` measure a part
-//!   and only print it. `bench-server --instructions [--requests N]` counts instructions
-//!   per request under callgrind instead (needs `valgrind`) and rewrites its own section.
+//!   `docs/benchmarks.md`. It is the package `bench/server`, run here in release.
+//!   `--only` and `--servers` measure a part and only print it. `bench-server
+//!   --instructions [--requests N]` counts instructions per request under callgrind
+//!   instead (needs `valgrind`) and rewrites its own section.
 //! - `codegen`: regenerates `docs/api.md` from the method table of `pbx-xmlrpc` and the
 //!   example scripts in `fixtures/api` (a test in `pbx-xmlrpc` fails when it is stale).
 //! - `fuzz [SECONDS]`: every cargo-fuzz target for SECONDS each (default 60), seeded
@@ -20,7 +21,6 @@
 //!   toolchain accepts cargo-fuzz's nightly flags.
 
 mod bench;
-mod bench_server;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -44,7 +44,19 @@ fn main() -> Result<()> {
             }
         }
         Some("bench") => bench::run(&root, &args[1..]),
-        Some("bench-server") => bench_server::run(&root, &args[1..]),
+        // Its own package (`bench/server`), built in release: a debug load
+        // generator would be the bottleneck.
+        Some("bench-server") => run(Command::new("cargo")
+            .current_dir(&root)
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "--package",
+                "bench-server",
+                "--",
+            ])
+            .args(&args[1..])),
         Some("codegen") => run(Command::new("cargo")
             .current_dir(&root)
             .env("UPDATE_EXPECT", "1")

@@ -1,8 +1,8 @@
 //! The PBX configuration: plain structs anyone can build, and their TOML form.
 //!
 //! [`Config`] and its parts are what [`MemoryPbx::new`](crate::MemoryPbx::new)
-//! takes; [`Config::from_toml_str`] reads the format documented in
-//! `docs/configuration.md`. Whether a configuration makes sense (unique numbers,
+//! takes; [`Config::from_toml_str`] reads their TOML form
+//! ([`DEMO_CONFIG`](crate::DEMO_CONFIG) is a complete file). Whether a configuration makes sense (unique numbers,
 //! queue members in the group, a known time zone, ...) is checked when a
 //! [`MemoryPbx`](crate::MemoryPbx) is built from it, and reported as a
 //! [`ConfigError`] naming the file, line and problem when it came from TOML.

@@ -5,8 +5,9 @@
 //!
 //! - **Configuration**: admin groups with extensions, queues, attendants, a
 //!   parking lot and external connections, built in code ([`Config`]) or read
-//!   from TOML (`docs/configuration.md`); problems are reported with file, line
-//!   and what is wrong ([`ConfigError`]). [`MemoryPbx::demo`] is a ready-made PBX.
+//!   from TOML ([`Config::from_toml_str`]; [`DEMO_CONFIG`] is a complete file);
+//!   problems are reported with file, line and what is wrong ([`ConfigError`]).
+//!   [`MemoryPbx::demo`] is a ready-made PBX.
 //! - **Calls**: ringing → connected ⇄ onhold, parked, ended; queue calls ring
 //!   every online, idle member and collapse when one answers; blind transfer
 //!   (to numbers, queues, `vm-<number>`, outside numbers), drop and park as
@@ -18,7 +19,7 @@
 //!   off with `simulation = false`, and bounded per admin group
 //!   ([`SimulationLimits`]: live calls, scenario steps per second).
 //! - **Scenarios**: scripted timelines and seeded random traffic
-//!   (`docs/scenarios.md`), checked before they run ([`Scenario`]), played on
+//!   ([`BUILTIN_SCENARIOS`] holds a complete one), checked before they run ([`Scenario`]), played on
 //!   the PBX's clock ([`Run`]) or in the background ([`Player`], which also
 //!   offers `sim.play` / `sim.stop`).
 //! - **Credentials**: users' passwords as argon2id hashes ([`hash_password`]),
@@ -79,3 +80,8 @@ pub use pbx_backend::PlayOptions;
 /// User data's store and limits (re-exported from `pbx-user-data`).
 pub use pbx_user_data::{MemoryStorage, Storage, StorageError, StorageLimits};
 pub use scenario::{Applied, BUILTIN_SCENARIOS, Player, Run, Scenario, ScenarioError};
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -17,8 +17,8 @@ use crate::directory::{Directory, Group, Local};
 use crate::live::{self, CallNo, Dest, Endpoint, Live};
 use crate::{Clock, Config, ConfigError, Storage, SystemClock, Weekday};
 
-/// The built-in demo PBX's configuration (`fixtures/demo.toml`).
-pub const DEMO_CONFIG: &str = include_str!("../../../fixtures/demo.toml");
+/// The built-in demo PBX's configuration (the TOML of `MemoryPbx::demo`).
+pub const DEMO_CONFIG: &str = include_str!("../fixtures/demo.toml");
 
 /// A simulated PBX held in memory.
 ///

@@ -100,3 +100,8 @@ pub use requests::TypedRequest;
 // The types of the API's signatures, so that a program needs no other import.
 pub use pbx_xmlrpc::{Capability, FaultCode, Method};
 pub use xmlrpc_codec::{Fault, MethodCall, Struct, Value};
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

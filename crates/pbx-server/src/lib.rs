@@ -193,3 +193,8 @@ pub fn router(state: AppState) -> Router {
             log::log_request,
         ))
 }
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -78,3 +78,8 @@ pub use error::OpenError;
 pub use open::{DATABASE_FILE, LOCK_FILE, MARKER_FILE, Options};
 pub use schema::SCHEMA_VERSION;
 pub use storage::SqliteStorage;
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -52,3 +52,8 @@ mod storage;
 pub use checks::check_storage;
 pub use rules::{ErrorKind, UserData, UserDataError};
 pub use storage::{MemoryStorage, Storage, StorageError, StorageLimits};
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

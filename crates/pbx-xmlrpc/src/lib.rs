@@ -82,3 +82,8 @@ pub use records::{
 };
 pub use reply::Reply;
 pub use request::{Request, SimRequest, multicall_entry, multicall_entry_to_value};
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

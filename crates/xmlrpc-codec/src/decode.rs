@@ -306,6 +306,41 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
+/// The xml-rs parser options the decoder reads every document with, under `limits`:
+/// comments skipped, CDATA and whitespace kept as text, no entity but the five
+/// predefined ones, one root element, and xml-rs's own bounds on names, attributes
+/// and text set from `limits`.
+///
+/// For a benchmark or another tool that must parse exactly as the codec does
+/// (the decoder itself also reads an ASCII declaration as UTF-8 and refuses any
+/// DOCTYPE before xml-rs sees it).
+///
+/// ```
+/// let config = xmlrpc_codec::parser_config(&xmlrpc_codec::Limits::default());
+/// let mut reader = config.create_reader(&b"<value><i4>1</i4></value>"[..]);
+/// assert!(reader.next().is_ok());
+/// ```
+pub fn parser_config(limits: &Limits) -> ParserConfig {
+    ParserConfig::new()
+        .trim_whitespace(false)
+        .whitespace_to_characters(true)
+        .cdata_to_characters(true)
+        .coalesce_characters(true)
+        .ignore_comments(true)
+        .ignore_end_of_stream(false)
+        .replace_unknown_entity_references(false)
+        .ignore_root_level_whitespace(true)
+        .allow_multiple_root_elements(false)
+        // Entities are only defined in a DTD, which is refused; keep any expansion
+        // attempted while xml-rs skims a DOCTYPE tiny.
+        .max_entity_expansion_depth(1)
+        .max_entity_expansion_length(1024)
+        .max_name_length(1024)
+        .max_attributes(64)
+        .max_attribute_length(4096)
+        .max_data_length(limits.max_string_bytes.max(limits.max_name_bytes))
+}
+
 impl<'a> Parser<'a> {
     pub(crate) fn new(
         input: &'a [u8],
@@ -324,24 +359,7 @@ impl<'a> Parser<'a> {
             ));
         }
         let prolog = scan_prolog(input)?;
-        let mut config = ParserConfig::new()
-            .trim_whitespace(false)
-            .whitespace_to_characters(true)
-            .cdata_to_characters(true)
-            .coalesce_characters(true)
-            .ignore_comments(true)
-            .ignore_end_of_stream(false)
-            .replace_unknown_entity_references(false)
-            .ignore_root_level_whitespace(true)
-            .allow_multiple_root_elements(false)
-            // Entities are only defined in a DTD, which is refused; keep any expansion
-            // attempted while xml-rs skims a DOCTYPE tiny.
-            .max_entity_expansion_depth(1)
-            .max_entity_expansion_length(1024)
-            .max_name_length(1024)
-            .max_attributes(64)
-            .max_attribute_length(4096)
-            .max_data_length(limits.max_string_bytes.max(limits.max_name_bytes));
+        let mut config = parser_config(limits);
         let mut input = input;
         if prolog.declares_ascii {
             // Perl's RPC::XML declares us-ascii and sends UTF-8: read it as UTF-8,

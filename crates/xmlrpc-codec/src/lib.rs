@@ -102,7 +102,7 @@
 //! answer's size, to write it without regrowing the buffer); an item or member whose
 //! write fails leaves nothing behind, so every `Ok` document is well-formed.
 //!
-//! docs/codec.md in the repository lists every rule with its reason.
+//! The [`rules`] page lists every reading and writing rule with its reason.
 //!
 //! # Safety limits
 //!
@@ -171,6 +171,8 @@ mod error;
 mod limits;
 mod message;
 pub mod nil;
+#[doc = include_str!("../docs/codec.md")]
+pub mod rules {}
 mod ser;
 mod serde_error;
 #[cfg(test)]
@@ -186,7 +188,9 @@ pub use datetime::{DateTime, InvalidDateTime};
 #[cfg(any(feature = "chrono", feature = "time", feature = "jiff"))]
 pub use datetime_interop::with;
 pub use de::{from_params, from_value};
-pub use decode::{Decoder, decode_method_call, decode_method_response, decode_value};
+pub use decode::{
+    Decoder, decode_method_call, decode_method_response, decode_value, parser_config,
+};
 pub use encode::{
     EncodeOptions, Encoder, encode_fault, encode_method_call, encode_method_response, encode_value,
 };

@@ -1,6 +1,6 @@
 //! Scenarios: scripted and random traffic played on a [`MemoryPbx`].
 //!
-//! A scenario (TOML, `docs/scenarios.md`) is a timeline of steps at offsets
+//! A scenario (TOML; [`BUILTIN_SCENARIOS`] holds a complete one) is a timeline of steps at offsets
 //! from its start (calls placed, answered, held, transferred, parked, hung up;
 //! phones going offline and back) and generators of random traffic drawn from
 //! a seeded generator, so every run of a scenario is the same story.
@@ -36,7 +36,7 @@ use time::Distribution;
 /// The scenarios shipped with the PBX, by name: `(name, TOML text)`.
 pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[(
     "office-day",
-    include_str!("../../../../fixtures/scenarios/office-day.toml"),
+    include_str!("../../fixtures/scenarios/office-day.toml"),
 )];
 
 /// A scenario checked against a PBX: every number, connection and label in

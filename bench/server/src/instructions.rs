@@ -15,17 +15,18 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 
-use super::client::KeepAlive;
-use super::load::Target;
-use super::{
-    CALLS, Call, DOC, NONE, Options, Section, Server, build, load, peers, ratio, serve_command,
-    start_switchboard, version, write_section,
-};
+use crate::client::KeepAlive;
+use crate::fixtures::{CALLS, Call};
+use crate::load;
+use crate::load::Target;
+use crate::options::Options;
+use crate::processes::{Server, build, peers, serve_command, start_switchboard, version};
+use crate::report::{DOC, NONE, Section, ratio, write_section};
 
 /// The servers this mode measures, in table order.
-pub(super) const SERVERS: [&str; 4] = ["switchboard", "dxr", "floor", "xml-rs-floor"];
+pub(crate) const SERVERS: [&str; 4] = ["switchboard", "dxr", "floor", "xml-rs-floor"];
 /// Requests counted per row unless `--requests` says otherwise.
-pub(super) const REQUESTS: usize = 200;
+pub(crate) const REQUESTS: usize = 200;
 /// Requests sent before the counters are zeroed.
 const WARMUP: usize = 50;
 
@@ -36,7 +37,7 @@ const SECTION: Section = Section {
 };
 
 /// The servers of `options` this mode measures, and those it skips (wall-clock only).
-pub(super) fn servers(options: &Options) -> (Vec<&'static str>, Vec<&'static str>) {
+pub(crate) fn servers(options: &Options) -> (Vec<&'static str>, Vec<&'static str>) {
     let measured = SERVERS
         .into_iter()
         .filter(|s| options.measures_server(s))
@@ -58,7 +59,7 @@ struct Counted {
     per_request: Vec<(&'static str, f64)>,
 }
 
-pub(super) fn run(
+pub(crate) fn run(
     root: &Path,
     target: &Path,
     work: &Path,
@@ -493,12 +494,12 @@ mod tests {
     #[test]
     fn filters_keep_the_servers_this_mode_counts() {
         let args = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let all = super::super::options(&args(&["--instructions"])).unwrap();
+        let all = crate::options::options(&args(&["--instructions"])).unwrap();
         assert_eq!(all.instructions, Some(REQUESTS));
         assert!(!all.partial());
         assert_eq!(servers(&all), (SERVERS.to_vec(), vec![]));
         assert_eq!(all.arguments(), "--instructions --requests 200");
-        let some = super::super::options(&args(&[
+        let some = crate::options::options(&args(&[
             "--instructions",
             "--requests",
             "100",
@@ -526,7 +527,7 @@ mod tests {
                 "positive whole number",
             ),
         ] {
-            let e = format!("{:#}", super::super::options(&args(list)).unwrap_err());
+            let e = format!("{:#}", crate::options::options(&args(list)).unwrap_err());
             assert!(e.contains(error), "{list:?}: {e}");
         }
     }
@@ -537,7 +538,7 @@ mod tests {
             std::env::temp_dir().join(format!("bench-instructions-doc-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let doc = dir.join("b.md");
-        let server = format!("{}\nrates\n{}", super::super::START, super::super::END);
+        let server = format!("{}\nrates\n{}", crate::report::START, crate::report::END);
         std::fs::write(&doc, format!("# B\n\n{server}\n\nprose\n")).unwrap();
         // Missing markers: appended under the section's heading.
         let one = format!("{}\none\n{}\n", SECTION.start, SECTION.end);

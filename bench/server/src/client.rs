@@ -14,15 +14,15 @@ const ANSWER: Duration = Duration::from_secs(60);
 
 /// A blocking HTTP/1.1 client on one keep-alive connection, opened again only when
 /// the server closes it (`Connection: close`, as switchboard does after 1,000 requests).
-pub(super) struct KeepAlive {
+pub(crate) struct KeepAlive {
     addr: SocketAddr,
     stream: Option<BufReader<TcpStream>>,
     /// Connections the server closed after an answer.
-    pub(super) reconnects: usize,
+    pub(crate) reconnects: usize,
 }
 
 impl KeepAlive {
-    pub(super) fn new(addr: SocketAddr) -> Self {
+    pub(crate) fn new(addr: SocketAddr) -> Self {
         Self {
             addr,
             stream: None,
@@ -31,7 +31,7 @@ impl KeepAlive {
     }
 
     /// POSTs `body` to `path`: the status and body of the answer.
-    pub(super) fn post(
+    pub(crate) fn post(
         &mut self,
         path: &str,
         authorization: Option<&str>,
