@@ -45,6 +45,8 @@ pub struct MemoryPbx {
     verifier: Arc<Verifier>,
     /// Each group's events, by group index.
     events: Vec<GroupEvents>,
+    /// What `events` keep.
+    event_window: EventWindow,
 }
 
 /// One group's event log and what its subscribers were last told, to tell
@@ -125,9 +127,10 @@ impl MemoryPbx {
     }
 
     /// Uses `clock` for call durations and attendants' activity periods
-    /// (default: the system clock).
+    /// (default: the system clock). Call before anyone subscribes to events: the event logs start anew on it.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self.events = Self::event_logs(&self.dir, self.event_window, &*self.clock);
         self
     }
 
@@ -204,23 +207,34 @@ impl MemoryPbx {
         let verifier = Arc::new(Self::verifier_for(&dir, CacheLimits::default()));
         let next_call = dir.groups.iter().map(|_| AtomicU64::new(1)).collect();
         let user_data = UserData::in_memory(dir.limits);
-        let events = Self::event_logs(&dir, EventWindow::default());
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let events = Self::event_logs(&dir, EventWindow::default(), &*clock);
         Self {
             dir,
             live,
-            clock: Arc::new(SystemClock),
+            clock,
             user_data,
             next_call,
             verifier,
             events,
+            event_window: EventWindow::default(),
         }
     }
 
-    fn event_logs(dir: &Directory, window: EventWindow) -> Vec<GroupEvents> {
+    /// Fresh event logs, their ids marked with the PBX's start time on
+    /// `clock`: cursors of an earlier run are resets, and a test's manual
+    /// clock gives reproducible ids.
+    fn event_logs(dir: &Directory, window: EventWindow, clock: &dyn Clock) -> Vec<GroupEvents> {
+        let start = clock
+            .now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let epoch = format!("{start:x}");
         dir.groups
             .iter()
             .map(|_| GroupEvents {
-                log: EventLog::new(window),
+                log: EventLog::with_epoch(window, &epoch),
                 seen: std::sync::Mutex::new(None),
             })
             .collect()
@@ -230,7 +244,8 @@ impl MemoryPbx {
     /// [`EventWindow::default`]: 1,000 events or 5 minutes). Call before
     /// anyone subscribes: the logs start empty.
     pub fn with_event_window(mut self, window: EventWindow) -> Self {
-        self.events = Self::event_logs(&self.dir, window);
+        self.event_window = window;
+        self.events = Self::event_logs(&self.dir, window, &*self.clock);
         self
     }
 

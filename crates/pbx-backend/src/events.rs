@@ -195,7 +195,29 @@ impl Default for EventLog {
 }
 
 impl EventLog {
-    /// An empty log keeping `window`.
+    /// An empty log keeping `window`, its ids marked with `epoch`: any text
+    /// that differs between runs of the backend (so that a cursor of an
+    /// earlier run is a reset, not a wrong position) and tells nothing of
+    /// other groups, e.g. the backend's start time. A fixed one makes ids
+    /// reproducible in tests. `-` in it is replaced (it ends the epoch).
+    pub fn with_epoch(window: EventWindow, epoch: &str) -> Self {
+        let log = Self::new(window);
+        let shared = Shared {
+            inner: Mutex::new(Inner {
+                head: 0,
+                recent: VecDeque::new(),
+                wanted: false,
+            }),
+            sender: log.shared.sender.clone(),
+            window,
+            epoch: epoch.replace('-', "_"),
+        };
+        Self {
+            shared: Arc::new(shared),
+        }
+    }
+
+    /// An empty log keeping `window`, with a random epoch.
     pub fn new(window: EventWindow) -> Self {
         let (sender, _) = broadcast::channel(window.channel_capacity.max(1));
         // A random value per log: it tells a cursor of an earlier run (or of
@@ -329,6 +351,28 @@ pub enum Delivery {
     Reset,
 }
 
+/// What [`Subscription::batch`] gives: events in order, or a reset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Batch {
+    /// Whether the subscriber must re-read the state (then `events` is empty).
+    pub reset: bool,
+    /// The events, in order.
+    pub events: Vec<Event>,
+}
+
+impl Batch {
+    fn take(&mut self, delivery: Delivery) {
+        match delivery {
+            Delivery::Event(e) => self.events.push(e),
+            Delivery::Reset => {
+                self.events.clear();
+                self.reset = true;
+            }
+        }
+    }
+}
+
 /// A user's view of their group's events: a replay of what they missed, then
 /// live events, in order, each once.
 ///
@@ -405,6 +449,40 @@ impl Subscription {
                 Ok(event) => return Some(self.deliver(event)),
                 Err(broadcast::error::RecvError::Lagged(_)) => return Some(self.lagged()),
                 Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// A long poll's answer: what is pending (at most `max` events), else
+    /// the first events to come within `wait`, else none. A reset (at the
+    /// start or on falling behind) answers at once, with no events: they
+    /// would be older than the state the subscriber is to re-read. Needs a
+    /// tokio runtime with time enabled.
+    pub async fn batch(&mut self, max: usize, wait: Duration) -> Batch {
+        let mut batch = Batch {
+            reset: self.reset,
+            events: Vec::new(),
+        };
+        if batch.reset {
+            return batch;
+        }
+        self.take_pending(&mut batch, max);
+        if batch.events.is_empty()
+            && !batch.reset
+            && !wait.is_zero()
+            && let Ok(Some(d)) = tokio::time::timeout(wait, self.next()).await
+        {
+            batch.take(d);
+            self.take_pending(&mut batch, max);
+        }
+        batch
+    }
+
+    fn take_pending(&mut self, batch: &mut Batch, max: usize) {
+        while batch.events.len() < max && !batch.reset {
+            match self.try_next() {
+                Some(d) => batch.take(d),
+                None => break,
             }
         }
     }

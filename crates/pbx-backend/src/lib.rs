@@ -34,5 +34,5 @@ pub use backend::{BackendResult, PbxBackend, PlayOptions, Simulator};
 pub use caller::Caller;
 pub use error::BackendError;
 pub use events::{
-    Delivery, Event, EventData, EventId, EventKind, EventLog, EventWindow, Subscription,
+    Batch, Delivery, Event, EventData, EventId, EventKind, EventLog, EventWindow, Subscription,
 };
