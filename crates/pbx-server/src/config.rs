@@ -34,7 +34,9 @@ pub struct ServerConfig {
     /// give it this value to accept what HTTP lets through (see [`AppState::new`](crate::AppState::new)).
     pub max_decompressed_bytes: usize,
     /// How long one request may take from the end of its headers to its answer
-    /// (reading the body included); beyond it, 408. Default 30 s.
+    /// (reading the body included); beyond it, 408. Default 75 s: above the
+    /// longest `get_events` long poll (60 s) with room for the answer, while
+    /// `body_timeout` still bounds a slow body on its own.
     pub request_timeout: Duration,
     /// How long a connection may take to deliver the complete headers of its next
     /// request: the keep-alive idle timeout and the guard against clients that send
@@ -78,7 +80,7 @@ impl Default for ServerConfig {
             realm: "PBXpress".to_owned(),
             max_body_bytes: 1 << 20,
             max_decompressed_bytes: 20 << 20,
-            request_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(75),
             idle_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(20),
             write_timeout: Duration::from_secs(30),
