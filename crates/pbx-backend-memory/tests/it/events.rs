@@ -183,3 +183,89 @@ async fn a_window_of_n_events_replays_n_and_resets_beyond() {
         "expired"
     );
 }
+
+/// A subscriber that applies each event as an upsert (or, for call.ended, a
+/// removal) holds exactly what get_calls, get_extensions and
+/// get_parking_info show, step by step through a whole scenario: every change
+/// a scenario makes is an event.
+#[tokio::test]
+async fn applying_the_events_of_an_office_day_reproduces_what_the_methods_show() {
+    use pbx_backend_memory::{Clock as _, Run, Scenario};
+    use std::collections::BTreeMap;
+    let d = crate::support::Demo::new().await;
+    let carol = &d.carol;
+    let mut sub = d.pbx.events(carol, None).await.unwrap();
+    assert!(sub.is_reset());
+    let mut calls: BTreeMap<_, _> = d
+        .pbx
+        .get_calls(carol)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let mut entities = d.pbx.get_extensions(carol).await.unwrap();
+    let mut parking = d.pbx.get_parking_info(carol).await.unwrap();
+    let scenario = Scenario::builtin("office-day", &d.pbx)
+        .expect("built in")
+        .expect("valid");
+    let mut run = Run::new(
+        Arc::new(scenario),
+        d.clock.now(),
+        pbx_backend::PlayOptions::default(),
+    );
+    let (mut steps, mut events) = (0, 0);
+    while let Some(due) = run.next_due() {
+        d.clock.set(due);
+        steps += run.advance(&d.pbx).await.len();
+        for event in pending(&mut sub) {
+            events += 1;
+            match (event.kind, event.data) {
+                (EventKind::CallEnded, EventData::Call(c)) => {
+                    assert!(
+                        calls.remove(&c.id).is_some(),
+                        "ended a call never shown: {c:?}"
+                    );
+                }
+                (_, EventData::Call(c)) => {
+                    calls.insert(c.id.clone(), c);
+                }
+                (_, EventData::Entity(e)) => {
+                    let at = entities
+                        .iter()
+                        .position(|x| x.kind == e.kind && x.id == e.id)
+                        .expect("a known entity");
+                    entities[at] = e;
+                }
+                (_, EventData::Parking(p)) => parking = p,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        let shown = d.pbx.get_calls(carol).await.unwrap();
+        let ours: Vec<_> = calls
+            .values()
+            .map(|c| (&c.id, c.state, &c.from, &c.to, &c.via, c.qcall))
+            .collect();
+        let theirs: Vec<_> = shown
+            .iter()
+            .map(|c| (&c.id, c.state, &c.from, &c.to, &c.via, c.qcall))
+            .collect();
+        let mut theirs = theirs;
+        theirs.sort_by(|a, b| a.0.cmp(b.0));
+        assert_eq!(ours, theirs, "after {steps} steps");
+        assert_eq!(
+            entities,
+            d.pbx.get_extensions(carol).await.unwrap(),
+            "after {steps} steps"
+        );
+        assert_eq!(
+            parking,
+            d.pbx.get_parking_info(carol).await.unwrap(),
+            "after {steps} steps"
+        );
+    }
+    assert!(
+        steps > 10 && events > steps,
+        "{steps} steps, {events} events"
+    );
+}
