@@ -72,6 +72,15 @@ pub struct ServerConfig {
     pub max_header_bytes: usize,
     /// How failed logins are slowed down and refused (429).
     pub throttle: ThrottleConfig,
+    /// Server-Sent Event streams (`GET /events`) open at once, in all; more
+    /// are answered 503. Default 1,000.
+    pub max_event_streams: usize,
+    /// Event streams one user may hold open at once; more are answered 503.
+    /// Default 4.
+    pub max_event_streams_per_user: usize,
+    /// How often an idle event stream gets a comment line, so that proxies
+    /// keep it open. Default 15 s.
+    pub event_heartbeat: Duration,
 }
 
 impl Default for ServerConfig {
@@ -90,6 +99,9 @@ impl Default for ServerConfig {
             max_headers: 64,
             max_header_bytes: 64 << 10,
             throttle: ThrottleConfig::default(),
+            max_event_streams: 1000,
+            max_event_streams_per_user: 4,
+            event_heartbeat: Duration::from_secs(15),
         }
     }
 }

@@ -73,6 +73,7 @@
 mod auth;
 mod body;
 mod config;
+mod events;
 mod log;
 mod rpc;
 mod serve;
@@ -84,7 +85,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode};
-use axum::routing::post;
+use axum::routing::{get, post};
 use pbx_xmlrpc::Handler;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::SizeAbove;
@@ -109,6 +110,8 @@ pub struct AppState {
     /// last login from their address succeeded, one for everyone else, so that a
     /// flood of strangers does not hold up clients already logged in.
     verifications: Arc<[tokio::sync::Semaphore; 2]>,
+    /// The open event streams (`GET /events`).
+    streams: Arc<events::Streams>,
 }
 
 impl AppState {
@@ -127,7 +130,15 @@ impl AppState {
                 tokio::sync::Semaphore::new(config.throttle.max_concurrent_verifications.max(1))
             })),
             config: Arc::new(config),
+            streams: Arc::new(events::Streams::new()),
         }
+    }
+
+    /// Ends every open event stream (`GET /events`), and any opened later:
+    /// graceful shutdown waits for open responses, and a stream never ends
+    /// by itself. [`serve`] calls it when it stops.
+    pub fn stop_event_streams(&self) {
+        self.streams.stop();
     }
 
     /// The configuration this state was made with.
@@ -156,10 +167,12 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/RPC2", post(rpc::post))
         .route("/", post(rpc::post))
-        .with_state(state)
+        .with_state(state.clone())
         // Every answer is XML (the stock predicate's content-type checks are moot),
         // and gzip does not pay for itself on a fault or a single value.
         .layer(CompressionLayer::new().compress_when(SizeAbove::new(GZIP_FROM_BYTES)))
+        // Outside the compression: a compressed stream would hold events back.
+        .route("/events", get(events::get).with_state(state))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,

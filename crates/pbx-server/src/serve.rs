@@ -133,6 +133,7 @@ async fn run(
         .max_headers(config.max_headers)
         .max_buf_size(config.max_header_bytes.max(8192))
         .keep_alive(true);
+    let streams = state.clone();
     let app = router(state);
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(config.max_connections));
@@ -219,6 +220,8 @@ async fn run(
     }
     drop(listener);
     tracing::info!("shutting down: finishing requests in flight");
+    // Event streams never finish by themselves: end them, or this waits forever.
+    streams.stop_event_streams();
     graceful.shutdown().await;
     Ok(())
 }

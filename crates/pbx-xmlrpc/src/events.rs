@@ -62,10 +62,70 @@ pub fn events_answer(cursor: &str, reset: bool, events: &[Event]) -> Value {
     Value::Struct(s)
 }
 
+/// A wire value as JSON, the mapping SPEC.md gives for every JSON transport
+/// (SSE, JSON-RPC): int → number, string → string, boolean → true/false,
+/// struct → object (members in order), array → array, dateTime → its text,
+/// base64 → base64 string, nil → null.
+pub fn to_json(value: &Value) -> serde_json::Value {
+    use base64::Engine as _;
+    use serde_json::Value as J;
+    match value {
+        Value::Int(i) => J::from(*i),
+        Value::Bool(b) => J::Bool(*b),
+        Value::String(t) => J::String(t.clone()),
+        Value::Double(d) => serde_json::Number::from_f64(*d).map_or(J::Null, J::Number),
+        Value::DateTime(t) => J::String(t.to_string()),
+        Value::Base64(bytes) => J::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        Value::Struct(members) => J::Object(
+            members
+                .iter()
+                .map(|(name, item)| (name.to_owned(), to_json(item)))
+                .collect(),
+        ),
+        Value::Array(items) => J::Array(items.iter().map(to_json).collect()),
+        _ => J::Null,
+    }
+}
+
+/// The SSE snapshot: `{"calls": [...], "extensions": [...], "parking": [...],
+/// "favorites": [...]}`, each as its method returns it.
+pub fn snapshot_json(
+    calls: &[pbx_model::Call],
+    extensions: &[pbx_model::Entity],
+    parking: &pbx_model::ParkingInfo,
+    favorites: &[pbx_model::Favorite],
+) -> serde_json::Value {
+    let mut s = serde_json::Map::new();
+    s.insert("calls".into(), to_json(&records_to_value(calls)));
+    s.insert("extensions".into(), to_json(&records_to_value(extensions)));
+    s.insert("parking".into(), to_json(&parking.to_value()));
+    s.insert("favorites".into(), to_json(&records_to_value(favorites)));
+    serde_json::Value::Object(s)
+}
+
+/// An event's record as JSON (the `data:` of an SSE message).
+pub fn event_data_json(data: &EventData) -> serde_json::Value {
+    to_json(&event_data_to_value(data))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn json_keeps_wire_types_and_escapes_text() {
+        let mut s = Struct::new();
+        s.insert("qcall", Value::Int(1));
+        s.insert("name", Value::String("A \"b\"\n\u{1}".into()));
+        s.insert("ok", Value::Bool(true));
+        s.insert("list", Value::Array(vec![Value::Int(-2)]));
+        let out = to_json(&Value::Struct(s)).to_string();
+        assert_eq!(
+            out,
+            r#"{"qcall":1,"name":"A \"b\"\n\u0001","ok":true,"list":[-2]}"#
+        );
+    }
 
     #[test]
     fn times_are_rfc3339_utc_to_the_second() {
