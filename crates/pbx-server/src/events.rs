@@ -227,3 +227,36 @@ async fn pump(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pbx_backend_memory::MemoryPbx;
+
+    /// Paused time: the heartbeat comes after its period without waiting.
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_stream_gets_a_comment_every_heartbeat_and_ends_on_stop() {
+        let pbx: Arc<dyn PbxBackend> = Arc::new(MemoryPbx::demo());
+        let caller = pbx.authenticate("203", "203").await.unwrap().unwrap();
+        let sub = pbx.events(&caller, None).await.unwrap();
+        let streams = Arc::new(Streams::new());
+        let permit = streams.admit("203", 1, 1).unwrap();
+        assert!(streams.admit("203", 1, 1).is_none(), "the cap holds");
+        let (tx, mut rx) = mpsc::channel(4);
+        let heartbeat = std::time::Duration::from_secs(15);
+        let stop = streams.stop.subscribe();
+        let task = tokio::spawn(pump(pbx, caller, sub, tx, heartbeat, stop, permit));
+        let first = rx.recv().await.unwrap();
+        assert!(first.starts_with(b"id: "), "{first:?}");
+        let started = tokio::time::Instant::now();
+        assert_eq!(rx.recv().await.unwrap(), &b": keep-alive\n\n"[..]);
+        assert_eq!(started.elapsed(), heartbeat);
+        streams.stop();
+        assert!(rx.recv().await.is_none(), "the stream ends");
+        task.await.unwrap();
+        assert!(
+            streams.admit("203", 1, 1).is_some(),
+            "its slot is free again"
+        );
+    }
+}
