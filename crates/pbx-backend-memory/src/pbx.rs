@@ -7,6 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Instant, SystemTime};
 
 use async_trait::async_trait;
+use pbx_backend::events::{EventData, EventId, EventKind, EventLog, EventWindow, Subscription};
 use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend, Simulator};
 use pbx_model::{Call, CallId, Entity, EntityRef, Favorite, ParkingInfo, Presence};
 use pbx_user_data::UserData;
@@ -42,6 +43,36 @@ pub struct MemoryPbx {
     next_call: Vec<AtomicU64>,
     /// Checks passwords, and remembers successes.
     verifier: Arc<Verifier>,
+    /// Each group's events, by group index.
+    events: Vec<GroupEvents>,
+    /// What `events` keep.
+    event_window: EventWindow,
+}
+
+/// One group's event log and what its subscribers were last told, to tell
+/// what a change changed. Locked only under the group's live write lock
+/// (or with no live lock for favorites), never across an `.await`.
+struct GroupEvents {
+    log: EventLog,
+    /// `None` until someone subscribes: nobody listening costs nothing.
+    seen: std::sync::Mutex<Option<View>>,
+}
+
+/// A group's state as its events describe it.
+#[derive(Clone)]
+struct View {
+    calls: std::collections::BTreeMap<CallId, Call>,
+    entities: Vec<Entity>,
+    parking: ParkingInfo,
+}
+
+/// Whether two records of one call differ in more than their duration, which
+/// changes every second and is no event.
+fn call_changed(old: &Call, new: &Call) -> bool {
+    Call {
+        duration: new.duration,
+        ..old.clone()
+    } != *new
 }
 
 impl std::fmt::Debug for MemoryPbx {
@@ -96,9 +127,10 @@ impl MemoryPbx {
     }
 
     /// Uses `clock` for call durations and attendants' activity periods
-    /// (default: the system clock).
+    /// (default: the system clock). Call before anyone subscribes to events: the event logs start anew on it.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self.events = Self::event_logs(&self.dir, self.event_window, &*self.clock);
         self
     }
 
@@ -175,14 +207,102 @@ impl MemoryPbx {
         let verifier = Arc::new(Self::verifier_for(&dir, CacheLimits::default()));
         let next_call = dir.groups.iter().map(|_| AtomicU64::new(1)).collect();
         let user_data = UserData::in_memory(dir.limits);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let events = Self::event_logs(&dir, EventWindow::default(), &*clock);
         Self {
             dir,
             live,
-            clock: Arc::new(SystemClock),
+            clock,
             user_data,
             next_call,
             verifier,
+            events,
+            event_window: EventWindow::default(),
         }
+    }
+
+    /// Fresh event logs, their ids marked with the PBX's start time on
+    /// `clock`: cursors of an earlier run are resets, and a test's manual
+    /// clock gives reproducible ids.
+    fn event_logs(dir: &Directory, window: EventWindow, clock: &dyn Clock) -> Vec<GroupEvents> {
+        let start = clock
+            .now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let epoch = format!("{start:x}");
+        dir.groups
+            .iter()
+            .map(|_| GroupEvents {
+                log: EventLog::with_epoch(window, &epoch),
+                seen: std::sync::Mutex::new(None),
+            })
+            .collect()
+    }
+
+    /// Keeps `window` of each group's events for replay (default
+    /// [`EventWindow::default`]: 1,000 events or 5 minutes). Call before
+    /// anyone subscribes: the logs start empty.
+    pub fn with_event_window(mut self, window: EventWindow) -> Self {
+        self.event_window = window;
+        self.events = Self::event_logs(&self.dir, window, &*self.clock);
+        self
+    }
+
+    /// The group's state as events describe it, read under its live lock.
+    fn view(&self, group: &Group, live: &Live) -> View {
+        let now = self.clock.now();
+        View {
+            calls: live
+                .calls()
+                .map(|(no, r)| (live::call_id(no), r.render(no, group, now)))
+                .collect(),
+            entities: self.entity_records(group, live.online(), &live.busy(), now),
+            parking: Self::parking_info(group, live),
+        }
+    }
+
+    /// Publishes what changed in group `g` since its subscribers were last
+    /// told. Called under the group's live write lock, so events follow the
+    /// order of the changes; does nothing while nobody has subscribed.
+    fn publish_changes(&self, group: &Group, live: &Live) {
+        let events = &self.events[group.index];
+        let mut seen = events.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(old) = seen.as_mut() else { return };
+        let new = self.view(group, live);
+        let time = self.clock.now();
+        let log = &events.log;
+        for (id, call) in &new.calls {
+            match old.calls.get(id) {
+                None => log.publish(EventKind::CallCreated, EventData::Call(call.clone()), time),
+                Some(was) if call_changed(was, call) => {
+                    log.publish(EventKind::CallUpdated, EventData::Call(call.clone()), time)
+                }
+                Some(_) => None,
+            };
+        }
+        for (id, call) in &old.calls {
+            if !new.calls.contains_key(id) {
+                log.publish(EventKind::CallEnded, EventData::Call(call.clone()), time);
+            }
+        }
+        for (i, entity) in new.entities.iter().enumerate() {
+            if old.entities.get(i) != Some(entity) {
+                log.publish(
+                    EventKind::EntityUpdated,
+                    EventData::Entity(entity.clone()),
+                    time,
+                );
+            }
+        }
+        if old.parking != new.parking {
+            log.publish(
+                EventKind::ParkingUpdated,
+                EventData::Parking(new.parking.clone()),
+                time,
+            );
+        }
+        *old = new;
     }
 
     fn verifier_for(dir: &Directory, limits: CacheLimits) -> Verifier {
@@ -316,7 +436,70 @@ impl MemoryPbx {
     ) -> BackendResult<T> {
         let (g, group) = self.group(caller)?;
         let mut live = self.write(g);
-        op(self, group, &mut live)
+        let result = op(self, group, &mut live);
+        if result.is_ok() {
+            self.publish_changes(group, &live);
+        }
+        result
+    }
+
+    /// The group's extension, queue and attendant records with their presence.
+    fn entity_records(
+        &self,
+        group: &Group,
+        online: &[bool],
+        busy: &[bool],
+        now: SystemTime,
+    ) -> Vec<Entity> {
+        let local_time = self.local_time(now);
+        let presence = |on: bool| {
+            if on {
+                Presence::Online
+            } else {
+                Presence::Offline
+            }
+        };
+        let mut records = group.records.clone();
+        // The records are the extensions, then the queues, then the attendants,
+        // each in configuration order.
+        let (extensions, queues) = (group.extensions.len(), group.queues.len());
+        let is = |flags: &[bool], e: usize| flags.get(e).copied().unwrap_or(false);
+        for (i, entity) in records.iter_mut().enumerate() {
+            let on = if i < extensions {
+                is(online, i)
+            } else if i < extensions + queues {
+                group
+                    .queues
+                    .get(i - extensions)
+                    .is_some_and(|q| q.members.iter().any(|&m| is(online, m) && !is(busy, m)))
+            } else {
+                group
+                    .attendants
+                    .get(i - extensions - queues)
+                    .zip(local_time)
+                    .is_some_and(|(a, (day, time))| a.active.is_active(day, time))
+            };
+            entity.presence = presence(on);
+        }
+        records
+    }
+
+    /// The group's parking lot as `get_parking_info` shows it.
+    fn parking_info(group: &Group, live: &Live) -> ParkingInfo {
+        let parked_calls = live
+            .parked()
+            .map(|(slot, no)| {
+                (
+                    u32::try_from(slot + 1).unwrap_or(u32::MAX),
+                    live::call_id(no),
+                )
+            })
+            .collect();
+        ParkingInfo {
+            parking_extension: group.parking.first_number.clone(),
+            slots: u32::try_from(group.slots()).unwrap_or(u32::MAX),
+            parked_calls,
+        }
     }
 
     /// The weekday and time of day at `now` in the PBX's time zone.
@@ -394,37 +577,7 @@ impl PbxBackend for MemoryPbx {
             let live = self.read(g);
             (live.online().to_vec(), live.busy())
         };
-        let local_time = self.local_time(now);
-        let presence = |on: bool| {
-            if on {
-                Presence::Online
-            } else {
-                Presence::Offline
-            }
-        };
-        let mut records = group.records.clone();
-        // The records are the extensions, then the queues, then the attendants,
-        // each in configuration order.
-        let (extensions, queues) = (group.extensions.len(), group.queues.len());
-        let is = |flags: &[bool], e: usize| flags.get(e).copied().unwrap_or(false);
-        for (i, entity) in records.iter_mut().enumerate() {
-            let on = if i < extensions {
-                is(&online, i)
-            } else if i < extensions + queues {
-                group
-                    .queues
-                    .get(i - extensions)
-                    .is_some_and(|q| q.members.iter().any(|&m| is(&online, m) && !is(&busy, m)))
-            } else {
-                group
-                    .attendants
-                    .get(i - extensions - queues)
-                    .zip(local_time)
-                    .is_some_and(|(a, (day, time))| a.active.is_active(day, time))
-            };
-            entity.presence = presence(on);
-        }
-        Ok(records)
+        Ok(self.entity_records(group, &online, &busy, now))
     }
 
     async fn get_favorites(&self, caller: &Caller) -> BackendResult<Vec<Favorite>> {
@@ -438,13 +591,23 @@ impl PbxBackend for MemoryPbx {
     }
 
     async fn set_favorites(&self, caller: &Caller, favorites: Vec<Favorite>) -> BackendResult<()> {
-        let (_, group) = self.group(caller)?;
-        Ok(self
-            .user_data
+        let (g, group) = self.group(caller)?;
+        self.user_data
             .set_favorites(&group.id, favorites, |e: EntityRef| {
                 group.contains(e.kind, e.id)
             })
-            .await?)
+            .await?;
+        let log = &self.events[g].log;
+        if log.is_wanted() {
+            // The list as `get_favorites` shows it (by slot), read after the write.
+            let list = self.get_favorites(caller).await?;
+            log.publish(
+                EventKind::FavoritesUpdated,
+                EventData::Favorites(list),
+                self.clock.now(),
+            );
+        }
+        Ok(())
     }
 
     async fn transfer(
@@ -480,21 +643,7 @@ impl PbxBackend for MemoryPbx {
 
     async fn get_parking_info(&self, caller: &Caller) -> BackendResult<ParkingInfo> {
         let (g, group) = self.group(caller)?;
-        let parked_calls = self
-            .read(g)
-            .parked()
-            .map(|(slot, no)| {
-                (
-                    u32::try_from(slot + 1).unwrap_or(u32::MAX),
-                    live::call_id(no),
-                )
-            })
-            .collect();
-        Ok(ParkingInfo {
-            parking_extension: group.parking.first_number.clone(),
-            slots: u32::try_from(group.slots()).unwrap_or(u32::MAX),
-            parked_calls,
-        })
+        Ok(Self::parking_info(group, &self.read(g)))
     }
 
     async fn park(&self, caller: &Caller, call: &CallId, slot: Option<u32>) -> BackendResult<u32> {
@@ -559,6 +708,23 @@ impl PbxBackend for MemoryPbx {
 
     async fn health(&self) -> BackendResult<()> {
         Ok(self.user_data.health().await?)
+    }
+
+    async fn events(
+        &self,
+        caller: &Caller,
+        after: Option<&EventId>,
+    ) -> BackendResult<Subscription> {
+        let (g, group) = self.group(caller)?;
+        // Under the live lock, so that no change falls between the view the
+        // next diff starts from and the subscription.
+        let live = self.write(g);
+        let events = &self.events[g];
+        let mut seen = events.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if seen.is_none() {
+            *seen = Some(self.view(group, &live));
+        }
+        Ok(events.log.subscribe(after))
     }
 }
 

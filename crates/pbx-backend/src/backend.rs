@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo};
 
+use crate::events::{EventId, Subscription};
 use crate::{BackendError, Caller};
 
 /// The result of a backend operation.
@@ -98,6 +99,22 @@ pub trait PbxBackend: Send + Sync + 'static {
     /// By default always `Ok`.
     async fn health(&self) -> BackendResult<()> {
         Ok(())
+    }
+
+    /// Live events of the caller's group (SPEC.md, "Events"): a
+    /// [`Subscription`] resuming after `after` (a cursor the caller was
+    /// given), with a reset when there is none or it can no longer be
+    /// resumed, then every later change the caller could read, in order.
+    ///
+    /// By default a backend offers no events: [`BackendError::Unsupported`].
+    /// One that does keeps an [`EventLog`](crate::events::EventLog) per group.
+    async fn events(
+        &self,
+        caller: &Caller,
+        after: Option<&EventId>,
+    ) -> BackendResult<Subscription> {
+        let _ = (caller, after);
+        Err(BackendError::unsupported("this PBX offers no live events"))
     }
 }
 

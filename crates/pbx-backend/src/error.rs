@@ -26,6 +26,9 @@ pub enum BackendError {
     /// An argument is malformed (a slot of 0, duplicate favorite slots, an empty key).
     #[error("{0}")]
     InvalidInput(String),
+    /// The backend does not offer this feature (e.g. live events).
+    #[error("{0}")]
+    Unsupported(String),
     /// A bug or an I/O failure. The detail is for the log, never for the client.
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -55,6 +58,11 @@ impl BackendError {
     /// An invalid-input error with a message safe for the caller.
     pub fn invalid_input(message: impl Into<String>) -> Self {
         Self::InvalidInput(message.into())
+    }
+
+    /// An unsupported-feature error with a message safe for the caller.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::Unsupported(message.into())
     }
 
     /// An internal error wrapping its cause (logged, not shown).

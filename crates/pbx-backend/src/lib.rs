@@ -10,6 +10,8 @@
 //!   [`pbx_user_data::UserData`] in a line each.
 //! - [`Caller`]: the user's identity and the admin-group scoping rule.
 //! - [`Simulator`]: the controls of a simulated PBX (`sim.*`), separate from the API.
+//! - [`events`]: live events ([`Event`], [`Subscription`], and the
+//!   per-group [`EventLog`] a backend may publish into).
 //! - [`kit`]: a conformance suite any backend runs in its own tests.
 //!
 //! ```
@@ -25,11 +27,15 @@
 mod backend;
 mod caller;
 mod error;
+pub mod events;
 pub mod kit;
 
 pub use backend::{BackendResult, PbxBackend, PlayOptions, Simulator};
 pub use caller::Caller;
 pub use error::BackendError;
+pub use events::{
+    Batch, Delivery, Event, EventData, EventId, EventKind, EventLog, EventWindow, Subscription,
+};
 
 /// The README's example, compiled and run as a doc test.
 #[doc = include_str!("../README.md")]

@@ -34,7 +34,9 @@ pub struct ServerConfig {
     /// give it this value to accept what HTTP lets through (see [`AppState::new`](crate::AppState::new)).
     pub max_decompressed_bytes: usize,
     /// How long one request may take from the end of its headers to its answer
-    /// (reading the body included); beyond it, 408. Default 30 s.
+    /// (reading the body included); beyond it, 408. Default 75 s: above the
+    /// longest `get_events` long poll (60 s) with room for the answer, while
+    /// `body_timeout` still bounds a slow body on its own.
     pub request_timeout: Duration,
     /// How long a connection may take to deliver the complete headers of its next
     /// request: the keep-alive idle timeout and the guard against clients that send
@@ -70,6 +72,15 @@ pub struct ServerConfig {
     pub max_header_bytes: usize,
     /// How failed logins are slowed down and refused (429).
     pub throttle: ThrottleConfig,
+    /// Server-Sent Event streams (`GET /events`) open at once, in all; more
+    /// are answered 503. Default 1,000.
+    pub max_event_streams: usize,
+    /// Event streams one user may hold open at once; more are answered 503.
+    /// Default 4.
+    pub max_event_streams_per_user: usize,
+    /// How often an idle event stream gets a comment line, so that proxies
+    /// keep it open. Default 15 s.
+    pub event_heartbeat: Duration,
 }
 
 impl Default for ServerConfig {
@@ -78,7 +89,7 @@ impl Default for ServerConfig {
             realm: "PBXpress".to_owned(),
             max_body_bytes: 1 << 20,
             max_decompressed_bytes: 20 << 20,
-            request_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(75),
             idle_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(20),
             write_timeout: Duration::from_secs(30),
@@ -88,6 +99,9 @@ impl Default for ServerConfig {
             max_headers: 64,
             max_header_bytes: 64 << 10,
             throttle: ThrottleConfig::default(),
+            max_event_streams: 1000,
+            max_event_streams_per_user: 4,
+            event_heartbeat: Duration::from_secs(15),
         }
     }
 }

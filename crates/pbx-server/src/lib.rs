@@ -77,6 +77,7 @@
 mod auth;
 mod body;
 mod config;
+mod events;
 mod log;
 mod metrics;
 mod rpc;
@@ -117,6 +118,8 @@ pub struct AppState {
     verifications: Arc<[tokio::sync::Semaphore; 2]>,
     /// What is counted for `GET /metrics`, when the operator asked for it.
     metrics: Option<Arc<Metrics>>,
+    /// The open event streams (`GET /events`).
+    streams: Arc<events::Streams>,
 }
 
 impl AppState {
@@ -136,6 +139,7 @@ impl AppState {
             })),
             config: Arc::new(config),
             metrics: None,
+            streams: Arc::new(events::Streams::new()),
         }
     }
 
@@ -149,6 +153,13 @@ impl AppState {
     /// The metrics given to [`with_metrics`](Self::with_metrics), if any.
     pub fn metrics(&self) -> Option<&Arc<Metrics>> {
         self.metrics.as_ref()
+    }
+
+    /// Ends every open event stream (`GET /events`), and any opened later:
+    /// graceful shutdown waits for open responses, and a stream never ends
+    /// by itself. [`serve`] calls it when it stops.
+    pub fn stop_event_streams(&self) {
+        self.streams.stop();
     }
 
     /// The configuration this state was made with.
@@ -184,6 +195,8 @@ pub fn router(state: AppState) -> Router {
         // Every answer is XML (the stock predicate's content-type checks are moot),
         // and gzip does not pay for itself on a fault or a single value.
         .layer(CompressionLayer::new().compress_when(SizeAbove::new(GZIP_FROM_BYTES)))
+        // Outside the compression: a compressed stream would hold events back.
+        .route("/events", get(events::get).with_state(state.clone()))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,

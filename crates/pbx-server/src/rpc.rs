@@ -87,7 +87,7 @@ async fn write(answer: Answer) -> Option<Outcome> {
     }
 }
 
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<IpAddr>,
@@ -186,7 +186,7 @@ fn unauthorized(state: &AppState, failure: AuthFailure) -> Response {
 }
 
 /// 503 with `Retry-After`: the server cannot check a password now.
-fn busy(why: &'static str) -> Response {
+pub(crate) fn busy(why: &'static str) -> Response {
     let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
         [

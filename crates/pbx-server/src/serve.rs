@@ -184,6 +184,7 @@ async fn run(
         .max_buf_size(config.max_header_bytes.max(8192))
         .keep_alive(true);
     let metrics = state.metrics.clone();
+    let streams = state.clone();
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(config.max_connections));
     let per_address = Arc::new(PerAddress {
@@ -299,6 +300,8 @@ async fn run(
     }
     drop(listener);
     tracing::info!("shutting down: finishing requests in flight");
+    // Event streams never finish by themselves: end them, or this waits forever.
+    streams.stop_event_streams();
     graceful.shutdown().await;
     Ok(())
 }

@@ -126,6 +126,7 @@ impl std::fmt::Display for FaultCode {
 /// | `Conflict` | -3 |
 /// | `LimitReached` | -4 |
 /// | `InvalidInput` | -32602 (an argument value is wrong: slot 0, duplicate slots) |
+/// | `Unsupported` | -32601 (the backend does not offer it, e.g. live events) |
 /// | `Internal` | 1, message [`INTERNAL_MESSAGE`]; the detail is logged with `tracing::error!` |
 ///
 /// The messages of the other variants are the backend's, which are safe to show.
@@ -136,6 +137,8 @@ pub fn fault_from_backend(error: &BackendError) -> Fault {
         BackendError::Conflict(m) => FaultCode::Conflict.fault(m.as_str()),
         BackendError::LimitReached(m) => FaultCode::LimitReached.fault(m.as_str()),
         BackendError::InvalidInput(m) => FaultCode::InvalidParams.fault(m.as_str()),
+        // What this PBX does not offer is, to the client, a method it lacks.
+        BackendError::Unsupported(m) => FaultCode::MethodNotFound.fault(m.as_str()),
         BackendError::Internal(cause) => {
             tracing::error!(error = %cause, "backend failed");
             FaultCode::Internal.fault(INTERNAL_MESSAGE)

@@ -353,6 +353,34 @@ impl Handler {
         Ok(results)
     }
 
+    /// `get_events`: what is pending after `cursor`, else the first event
+    /// within `timeout` seconds, else nothing. It only awaits (no worker, no
+    /// lock held while it waits); a reset answers at once.
+    async fn get_events(
+        &self,
+        caller: &Caller,
+        cursor: &str,
+        timeout: Option<u32>,
+    ) -> Result<Reply, Fault> {
+        use pbx_backend::EventId;
+        let after = (!cursor.is_empty()).then(|| EventId::new(cursor));
+        let mut sub = self
+            .backend
+            .events(caller, after.as_ref())
+            .await
+            .map_err(|e| fault_from_backend(&e))?;
+        let wait = timeout.unwrap_or(crate::events::DEFAULT_EVENTS_TIMEOUT);
+        let batch = sub
+            .batch(
+                crate::events::MAX_EVENTS_PER_ANSWER,
+                std::time::Duration::from_secs(u64::from(wait)),
+            )
+            .await;
+        let (reset, events) = (batch.reset, batch.events);
+        let value = crate::events::events_answer(sub.cursor().as_str(), reset, &events);
+        Ok(Reply::Object(value))
+    }
+
     /// Runs a decoded request (not a multicall, which [`Handler::call`] runs).
     async fn execute(&self, caller: &Caller, request: Request) -> Result<Reply, Fault> {
         let b = &*self.backend;
@@ -414,6 +442,9 @@ impl Handler {
                     Err(pbx_backend::BackendError::LimitReached(_)) => Err(too_large(max)),
                     Err(e) => Err(fault(e)),
                 }
+            }
+            Request::GetEvents { cursor, timeout } => {
+                self.get_events(caller, &cursor, timeout).await
             }
             Request::Sim(sim) => self.simulate(caller, sim).await,
             Request::ListMethods => Ok(Reply::MethodNames(

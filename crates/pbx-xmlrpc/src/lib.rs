@@ -58,6 +58,7 @@
 //! ```
 
 mod convert;
+pub mod events;
 mod fault;
 mod handler;
 mod methods;

@@ -199,6 +199,8 @@ pub enum Method {
     DictDelete,
     /// `get_all`.
     GetAll,
+    /// `get_events`.
+    GetEvents,
     /// `sim.call`.
     SimCall,
     /// `sim.answer`.
@@ -307,7 +309,7 @@ const SIM_OFF: (FaultCode, &str) = (
 );
 const DONE: &str = "`true`";
 
-const COUNT: usize = 30;
+const COUNT: usize = 31;
 
 static METHODS: [MethodSpec; COUNT] = [
     // ---- PBX (SPEC.md "Methods") ----
@@ -532,6 +534,30 @@ static METHODS: [MethodSpec; COUNT] = [
         result_doc: "A struct of all your keys → their string values.",
         help: "Reads all your personal keys and values.",
         faults: &[],
+    },
+    MethodSpec {
+        method: Method::GetEvents,
+        name: "get_events",
+        group: Group::Pbx,
+        params: &[
+            optional(
+                "cursor",
+                &[Str],
+                "`\"\"` (or left out) for \"from now\", else the `cursor` of the previous answer.",
+            ),
+            optional(
+                "timeout",
+                &[Int],
+                "Seconds to wait when no event is pending: 0 to 60, default 25.",
+            ),
+        ],
+        result: &[Struct],
+        result_doc: "A struct `{cursor: string, reset: boolean, events: array}`; each event is `{id, type, time, data}` (`type`: `call.created`, `call.updated`, `call.ended`, `entity.updated`, `parking.updated` or `favorites.updated`; `time`: RFC 3339 UTC; `data`: the whole record as `get_calls`, `get_extensions`, `get_parking_info` or `get_favorites` return it).",
+        help: "Long poll for what changes in your admin group: answers as soon as at least one event is pending (at most 500 per answer), else after `timeout` seconds with none. Call it again with the answer's `cursor`. When `reset` is true (no cursor, or one the server no longer holds) re-read what you show with the `get_*` methods and go on from the new cursor. Events are idempotent: each carries the object's whole current record.",
+        faults: &[
+            (InvalidParams, "`timeout` outside 0-60"),
+            (MethodNotFound, "this PBX offers no live events"),
+        ],
     },
     // ---- simulation (SPEC.md "Simulation") ----
     MethodSpec {

@@ -180,7 +180,9 @@ impl Reply {
             Method::Park => Reply::Slot(records::parse_slot(value)?),
             Method::DictGet | Method::MethodHelp => Reply::Text(records::parse_string(value)?),
             Method::GetAll => Reply::Entries(records::parse_entries(value)?),
-            Method::DictGetSerialized => Reply::Object(records::parse_object(value)?),
+            Method::DictGetSerialized | Method::GetEvents => {
+                Reply::Object(records::parse_object(value)?)
+            }
             Method::SimCall => Reply::CallId(records::parse_call_id(value)?),
             Method::ListMethods => Reply::MethodNames(records::parse_method_names(value)?),
             Method::MethodSignature => Reply::Signatures(records::parse_signatures(value)?),

@@ -38,6 +38,13 @@ pub enum Request {
     },
     /// `get_parking_info()`.
     GetParkingInfo,
+    /// `get_events(cursor?, timeout?)`.
+    GetEvents {
+        /// Where to resume: `""` for "from now".
+        cursor: String,
+        /// Seconds to wait when nothing is pending (0-60), or the default (25).
+        timeout: Option<u32>,
+    },
     /// `park(callid, slot?)`.
     Park {
         /// The call.
@@ -187,6 +194,7 @@ impl Request {
             Request::Transfer { .. } => Method::Transfer,
             Request::Drop { .. } => Method::Drop,
             Request::GetParkingInfo => Method::GetParkingInfo,
+            Request::GetEvents { .. } => Method::GetEvents,
             Request::Park { .. } => Method::Park,
             Request::DictSet { .. } => Method::DictSet,
             Request::DictSetMany(_) => Method::DictSetMany,
@@ -259,6 +267,10 @@ impl Request {
                 key: p.at(0, string)?,
             },
             Method::GetAll => Request::GetAll,
+            Method::GetEvents => Request::GetEvents {
+                cursor: p.optional(0, string)?.unwrap_or_default(),
+                timeout: p.optional(1, events_timeout)?,
+            },
             Method::SimCall => sim(SimRequest::Call {
                 from: p.at(0, string)?,
                 to: p.at(1, string)?,
@@ -320,6 +332,11 @@ impl Request {
             | Request::ListMethods
             | Request::GetCapabilities => vec![],
             Request::SetFavorites(favorites) => vec![records_to_value(favorites)],
+            Request::GetEvents { cursor, timeout } => {
+                let mut params = vec![s(cursor)];
+                params.extend(timeout.map(|t| Value::Int(i64::from(t))));
+                params
+            }
             Request::Transfer { call, destination } => vec![id(call), s(destination)],
             Request::Drop { call }
             | Request::Sim(
@@ -544,6 +561,21 @@ impl<'a> Params<'a> {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// A `get_events` timeout: an int of seconds from 0 to 60.
+fn events_timeout(value: &Value) -> Result<u32, ResultError> {
+    let max = crate::events::MAX_EVENTS_TIMEOUT;
+    match convert::u32(value) {
+        Ok(t) if t <= max => Ok(t),
+        _ => Err(ResultError::other(format!(
+            "expected seconds from 0 to {max}, got {}",
+            match value {
+                Value::Int(i) => i.to_string(),
+                other => other.type_name().to_owned(),
+            }
+        ))),
+    }
 }
 
 /// A `sim.play` speed: a double, or an int (`2` for double speed).

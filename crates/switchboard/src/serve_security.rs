@@ -37,6 +37,12 @@ pub(crate) struct SecurityArgs {
     /// more are answered 429.
     #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N", default_value_t = ServerConfig::default().max_connections_per_address)]
     max_connections_per_address: usize,
+    /// The most event streams (`GET /events`) open at once; more are answered 503.
+    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_event_streams)]
+    max_event_streams: usize,
+    /// The most event streams one user may hold open at once; more are answered 503.
+    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_event_streams_per_user)]
+    max_event_streams_per_user: usize,
     /// The most requests on one keep-alive connection.
     #[arg(long, env = "SWITCHBOARD_MAX_REQUESTS_PER_CONNECTION", value_name = "N", default_value_t = ServerConfig::default().max_requests_per_connection)]
     max_requests_per_connection: usize,
@@ -101,6 +107,8 @@ impl SecurityArgs {
         config.max_connections = self.max_connections.max(1);
         config.max_connections_per_address = self.max_connections_per_address.max(1);
         config.max_requests_per_connection = self.max_requests_per_connection.max(1);
+        config.max_event_streams = self.max_event_streams;
+        config.max_event_streams_per_user = self.max_event_streams_per_user;
         config.idle_timeout = self.idle_timeout;
         config.body_timeout = self.body_timeout;
         config.write_timeout = self.write_timeout;
@@ -181,6 +189,8 @@ mod tests {
             "serve",
             "--max-connections-per-address",
             "8",
+            "--max-event-streams-per-user",
+            "1",
             "--login-spray-after",
             "5",
             "--login-user-slow-after",
@@ -193,6 +203,7 @@ mod tests {
         .unwrap();
         let config = args.security.server_config();
         assert_eq!(config.max_connections_per_address, 8);
+        assert_eq!(config.max_event_streams_per_user, 1);
         assert_eq!(config.throttle.spray_after, 5);
         assert_eq!(config.throttle.user_slow_after, 50);
         assert_eq!(config.throttle.max_concurrent_verifications, 2);

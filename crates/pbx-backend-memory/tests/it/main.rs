@@ -3,6 +3,7 @@
 mod concurrency;
 mod config_errors;
 mod demo;
+mod events;
 mod isolation;
 mod presence;
 mod props;

@@ -11,6 +11,10 @@ use crate::{BackendError, BackendResult, Caller, PbxBackend, Simulator};
 /// What a check returns: `Err` holds the failure message.
 pub(super) type CheckResult = Result<(), String>;
 
+/// The start of an `Err` that means "skipped" (the backend lacks an optional
+/// feature, e.g. live events), followed by why.
+pub(crate) const SKIPPED: &str = "\u{0}skipped: ";
+
 /// Fails the check with a formatted message unless `cond` holds.
 macro_rules! ensure {
     ($cond:expr, $($msg:tt)+) => {
@@ -38,6 +42,7 @@ pub(super) enum Kind {
     LimitReached,
     PermissionDenied,
     InvalidInput,
+    Unsupported,
     Internal,
 }
 
@@ -49,6 +54,7 @@ impl Kind {
             BackendError::LimitReached(_) => Kind::LimitReached,
             BackendError::PermissionDenied(_) => Kind::PermissionDenied,
             BackendError::InvalidInput(_) => Kind::InvalidInput,
+            BackendError::Unsupported(_) => Kind::Unsupported,
             BackendError::Internal(_) => Kind::Internal,
         }
     }

@@ -95,7 +95,10 @@ impl Check {
         let ctx = Ctx::new(backend, simulator).with_more(targets.collect());
         match CatchUnwind((self.run)(ctx)).await {
             Ok(Ok(())) => Outcome::Passed,
-            Ok(Err(message)) => Outcome::Failed(message),
+            Ok(Err(message)) => match message.strip_prefix(super::ctx::SKIPPED) {
+                Some(why) => Outcome::Skipped(why.to_owned()),
+                None => Outcome::Failed(message),
+            },
             Err(panic) => Outcome::Failed(format!("panicked: {panic}")),
         }
     }

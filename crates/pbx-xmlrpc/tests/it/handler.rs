@@ -157,6 +157,13 @@ impl PbxBackend for Broken {
     async fn get_all(&self, _: &Caller, _: usize) -> BackendResult<Vec<(String, String)>> {
         broken()
     }
+    async fn events(
+        &self,
+        _: &Caller,
+        _: Option<&pbx_backend::EventId>,
+    ) -> BackendResult<pbx_backend::Subscription> {
+        broken()
+    }
 }
 
 #[tokio::test]
@@ -180,7 +187,7 @@ async fn internal_errors_are_fault_1_without_detail() {
         }
         seen += 1;
     }
-    assert_eq!(seen, 15);
+    assert_eq!(seen, 16);
 }
 
 /// Valid parameters for every PBX method.
@@ -613,4 +620,55 @@ fn the_size_hint_is_capped() {
     assert_eq!(entries(1_000).size_hint(), 256 + 1_000 * 128);
     // 200,000 entries would be 25 MB at 128 bytes each.
     assert_eq!(entries(200_000).size_hint(), Reply::MAX_SIZE_HINT);
+}
+
+/// A long poll answers after its timeout with no events when nothing
+/// happens, and at once with the event when one is pending (paused time: the
+/// timeout passes without waiting).
+#[tokio::test(start_paused = true)]
+async fn get_events_waits_its_timeout_and_answers_at_once_when_an_event_is_pending() {
+    use pbx_backend::{PbxBackend as _, Simulator as _};
+    let pbx = Arc::new(pbx_backend_memory::MemoryPbx::demo());
+    let handler = Handler::new(pbx.clone()).with_simulator(pbx.clone());
+    let user = pbx.authenticate("203", "203").await.unwrap().unwrap();
+    let call = |params: Vec<Value>| {
+        let body =
+            xmlrpc_codec::encode_method_call(&MethodCall::new("get_events", params)).unwrap();
+        let handler = &handler;
+        let user = &user;
+        async move {
+            let outcome = handler.handle(user, &body).await;
+            match decode_method_response(&outcome.body).unwrap() {
+                xmlrpc_codec::MethodResponse::Success(v) => v,
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    let first = call(vec![Value::String(String::new()), Value::Int(0)]).await;
+    let s = first.as_struct().unwrap();
+    assert_eq!(s.get("reset"), Some(&Value::Bool(true)));
+    let cursor = s.get("cursor").unwrap().clone();
+
+    let idle = call(vec![cursor.clone(), Value::Int(1)]).await;
+    let s = idle.as_struct().unwrap();
+    assert_eq!(s.get("reset"), Some(&Value::Bool(false)));
+    assert_eq!(s.get("events"), Some(&Value::Array(vec![])));
+    assert_eq!(
+        s.get("cursor"),
+        Some(&cursor),
+        "nothing came: the cursor stays"
+    );
+
+    pbx.call(&user, "+15550100", "203", None).await.unwrap();
+    let pending = call(vec![cursor, Value::Int(60)]).await;
+    let events = match pending.as_struct().unwrap().get("events") {
+        Some(Value::Array(events)) => events.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = events[0].as_struct().unwrap();
+    assert_eq!(
+        event.get("type"),
+        Some(&Value::String("call.created".into()))
+    );
 }

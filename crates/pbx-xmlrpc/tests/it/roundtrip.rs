@@ -170,6 +170,10 @@ fn request() -> impl Strategy<Value = Request> {
         Request::GetFavorites,
         Request::GetParkingInfo,
         Request::GetAll,
+        Request::GetEvents {
+            cursor: String::new(),
+            timeout: Some(0),
+        },
         Request::ListMethods,
         Request::GetCapabilities,
     ]);
@@ -343,6 +347,10 @@ fn every_method_has_a_request_variant() {
         Request::DictGetSerialized { key: "k".into() },
         Request::DictDelete { key: "k".into() },
         Request::GetAll,
+        Request::GetEvents {
+            cursor: String::new(),
+            timeout: Some(0),
+        },
         Request::ListMethods,
         Request::MethodHelp { method: "m".into() },
         Request::MethodSignature { method: "m".into() },

@@ -3,6 +3,7 @@
 mod auth;
 mod calls;
 mod drop_call;
+mod events;
 mod extensions;
 mod favorites;
 mod parking;
@@ -124,6 +125,16 @@ pub(super) static CHECKS: &[Check] = &[
         "get_all returns every key of the user's with its value, sorted by key"),
     check!("storage.get_all_bounded", sim: false, storage::get_all_bounded,
         "get_all within max_bytes answers when the keys and values (UTF-8 bytes) fit, and is LimitReached when they do not"),
+    check!("events.call_lifecycle", sim: true, events::call_lifecycle,
+        "a call's life gives call.created (the whole record get_calls lists), call.updated (connected) and call.ended, in order, with distinct ids; no cursor starts with a reset"),
+    check!("events.scoping", sim: true, events::scoping,
+        "another group's subscriber gets nothing of a group's changes, and its cursor still resumes with nothing to replay"),
+    check!("events.replay", sim: true, events::replay,
+        "resuming after a cursor replays exactly the later events, in order, with the same ids"),
+    check!("events.unknown_cursor", sim: true, events::unknown_cursor,
+        "an unknown cursor is a reset, followed by live events"),
+    check!("events.favorites", sim: false, events::favorites,
+        "set_favorites gives one favorites.updated carrying the list as get_favorites shows it"),
     check!("sim.scoping", sim: true, simulator::scoping,
         "simulation controls on numbers or calls of another group are NotFound exactly like nonexistent ones"),
     check!("sim.register", sim: true, simulator::register,
