@@ -16,6 +16,7 @@ use pbx_backend_memory::{MemoryPbx, fuzzing};
 static WORLD: LazyLock<(MemoryPbx, Caller)> = LazyLock::new(|| {
     let pbx = MemoryPbx::demo();
     let caller = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("a runtime")
         .block_on(pbx.authenticate("203", "203"))
