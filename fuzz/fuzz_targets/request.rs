@@ -1,7 +1,9 @@
 //! Fuzz target `request`: any bytes as the body of a request by demo user 203,
-//! through the binding (`pbx_xmlrpc::Handler`) on the in-memory demo PBX with its
-//! simulator, as the server runs it. Nothing may panic, and every answer must be a
-//! well-formed methodResponse (a result or a fault).
+//! through the binding on the in-memory demo PBX, built as the `switchboard`
+//! binary builds it (`pbx_server::AppState::builder` with the default
+//! `ServerConfig` and the binary's simulator, `pbx_backend_memory::Player`, so
+//! that `sim.play` reaches the scenario parser). Nothing may panic, and every
+//! answer must be a well-formed methodResponse (a result or a fault).
 
 #![no_main]
 
@@ -9,9 +11,9 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use pbx_backend::{Caller, PbxBackend as _};
-use pbx_backend_memory::MemoryPbx;
-use pbx_xmlrpc::Handler;
+use pbx_backend::Caller;
+use pbx_backend_memory::{MemoryPbx, Player};
+use pbx_server::{AppState, ServerConfig};
 use xmlrpc_codec::decode_method_response;
 
 /// A fresh PBX every so many inputs, so that calls and keys made by earlier
@@ -20,7 +22,7 @@ const INPUTS_PER_PBX: u32 = 256;
 
 struct World {
     runtime: tokio::runtime::Runtime,
-    handler: Handler,
+    state: AppState,
     caller: Caller,
     used: u32,
 }
@@ -31,14 +33,16 @@ fn world() -> World {
         .build()
         .expect("a runtime");
     let pbx = Arc::new(MemoryPbx::demo());
+    let state = AppState::builder(pbx.clone(), ServerConfig::default())
+        .simulator(Arc::new(Player::new(pbx)))
+        .build();
     let caller = runtime
-        .block_on(pbx.authenticate("203", "203"))
+        .block_on(state.backend().authenticate("203", "203"))
         .expect("authenticate")
         .expect("the demo user");
-    let handler = Handler::new(pbx.clone()).with_simulator(pbx);
     World {
         runtime,
-        handler,
+        state,
         caller,
         used: 0,
     }
@@ -58,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
         world.used += 1;
         let outcome = world
             .runtime
-            .block_on(world.handler.handle(&world.caller, data));
+            .block_on(world.state.handler().handle(&world.caller, data));
         if let Err(e) = decode_method_response(&outcome.body) {
             panic!(
                 "the answer is no methodResponse ({e}):\n{}",

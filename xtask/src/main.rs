@@ -16,7 +16,8 @@
 //! - `codegen`: regenerates `docs/api.md` from the method table of `pbx-xmlrpc` and the
 //!   example scripts in `fixtures/api` (a test in `pbx-xmlrpc` fails when it is stale).
 //! - `fuzz [SECONDS]`: every cargo-fuzz target for SECONDS each (default 60), seeded
-//!   from `fixtures/xmlrpc`, with `fuzz/<target>.dict` when present; needs
+//!   from its fixtures (`fixtures/xmlrpc`, `fixtures/api` and `fixtures/hostile`;
+//!   `fixtures/scenarios` for `scenario`, `fixtures/config` for `config`), with `fuzz/<target>.dict` when present; needs
 //!   `cargo install cargo-fuzz` and uses `RUSTC_BOOTSTRAP=1` so that the stable
 //!   toolchain accepts cargo-fuzz's nightly flags.
 
@@ -91,17 +92,12 @@ fn fuzz(root: &Path, seconds: Option<&str>) -> Result<()> {
     {
         let corpus = fuzz_dir.join("corpus").join(target);
         std::fs::create_dir_all(&corpus)?;
-        // libFuzzer reads seed directories recursively: good/, bad/, encode/, validator/;
-        // the API samples (`request` bodies) and the hostile corpus's documents.
-        let seeds = root.join("fixtures/xmlrpc");
         let mut cmd = Command::new("cargo");
         cmd.env("RUSTC_BOOTSTRAP", "1")
             .current_dir(&fuzz_dir)
             .args(["fuzz", "run", target])
             .arg(&corpus)
-            .arg(&seeds)
-            .arg(root.join("fixtures/api"))
-            .arg(root.join("fixtures/hostile"))
+            .args(fuzz_seeds(root, target))
             .arg("--")
             .arg(format!("-max_total_time={seconds}"));
         let dict = fuzz_dir.join(format!("{target}.dict"));
@@ -111,6 +107,20 @@ fn fuzz(root: &Path, seconds: Option<&str>) -> Result<()> {
         run(&mut cmd)?;
     }
     Ok(())
+}
+
+/// The seed directories of fuzz target `target` (libFuzzer reads them recursively).
+fn fuzz_seeds(root: &Path, target: &str) -> Vec<PathBuf> {
+    let dirs: &[&str] = match target {
+        // The shipped scenarios and the bad ones (bad/).
+        "scenario" => &["fixtures/scenarios"],
+        // The bad configurations (bad/).
+        "config" => &["fixtures/config"],
+        // XML-RPC documents: good/, bad/, encode/, validator/; the API samples
+        // (`request` bodies) and the hostile corpus's documents.
+        _ => &["fixtures/xmlrpc", "fixtures/api", "fixtures/hostile"],
+    };
+    dirs.iter().map(|d| root.join(d)).collect()
 }
 
 fn run(cmd: &mut Command) -> Result<()> {
@@ -127,4 +137,42 @@ fn project_root() -> PathBuf {
         .parent()
         .expect("xtask sits inside the workspace")
         .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every target in fuzz/Cargo.toml starts from seeds that exist: a target
+    /// seeded with another's documents (XML for scenario text) wastes its time.
+    #[test]
+    fn every_fuzz_target_is_seeded_with_fixtures_that_exist() {
+        let root = project_root();
+        let manifest = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();
+        let targets: Vec<&str> = manifest
+            .split("[[bin]]")
+            .skip(1)
+            .filter_map(|bin| {
+                bin.lines()
+                    .find_map(|l| l.trim().strip_prefix("name = "))
+                    .map(|n| n.trim_matches('"'))
+            })
+            .collect();
+        for target in ["decode", "request", "scenario", "config"] {
+            assert!(targets.contains(&target), "{target} in {targets:?}");
+        }
+        for target in targets {
+            let seeds = fuzz_seeds(&root, target);
+            assert!(!seeds.is_empty(), "{target}");
+            for dir in seeds {
+                let entries = std::fs::read_dir(&dir)
+                    .unwrap_or_else(|e| panic!("{target}: {}: {e}", dir.display()));
+                assert!(entries.count() > 0, "{target}: {} is empty", dir.display());
+            }
+        }
+        assert_eq!(
+            fuzz_seeds(&root, "scenario"),
+            [root.join("fixtures/scenarios")]
+        );
+    }
 }

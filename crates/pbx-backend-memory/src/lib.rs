@@ -62,6 +62,7 @@ mod clock;
 mod config;
 mod credentials;
 mod directory;
+pub mod fuzzing;
 pub mod kit;
 mod live;
 mod pbx;

@@ -30,9 +30,15 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// The largest document a gzip request body may inflate to; beyond it, 413.
     /// Default 20 MiB, as Python's `SimpleXMLRPCServer`. The binding's decoder
-    /// refuses documents above its own `Limits::max_document_bytes` with a fault:
-    /// give it this value to accept what HTTP lets through (see [`AppState::new`](crate::AppState::new)).
+    /// refuses documents above its own `Limits::max_document_bytes` with a fault;
+    /// [`AppState`](crate::AppState) gives it this value, so that it accepts what
+    /// HTTP lets through.
     pub max_decompressed_bytes: usize,
+    /// The most bytes one answer may take; beyond, the call is fault -4
+    /// (`pbx_xmlrpc::Handler::with_max_response_bytes`, which
+    /// [`AppState`](crate::AppState) gives this value). Default
+    /// `pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES` (16 MiB).
+    pub max_response_bytes: usize,
     /// How long one request may take from the end of its headers to its answer
     /// (reading the body included); beyond it, 408. Default 75 s: above the
     /// longest `get_events` long poll (60 s) with room for the answer, while
@@ -89,6 +95,7 @@ impl Default for ServerConfig {
             realm: "PBXpress".to_owned(),
             max_body_bytes: 1 << 20,
             max_decompressed_bytes: 20 << 20,
+            max_response_bytes: pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES,
             request_timeout: Duration::from_secs(75),
             idle_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(20),

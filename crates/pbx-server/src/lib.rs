@@ -29,23 +29,24 @@
 //!   or [`serve_ops`] on a listener of their own, never on the API's.
 //!
 //! It knows no XML-RPC (the binding decodes, dispatches and maps faults) and no
-//! particular PBX: the binding's backend is an `Arc<dyn PbxBackend>`, and `sim.*`
-//! exists only on a handler given a `Simulator`. It never depends on the in-memory
+//! particular PBX: the backend is an `Arc<dyn PbxBackend>`, and `sim.*`
+//! exists only on a state given a `Simulator` ([`AppStateBuilder::simulator`]).
+//! It never depends on the in-memory
 //! PBX except in tests.
 //!
 //! Run it on its own:
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use pbx_backend_memory::MemoryPbx;
+//! use pbx_backend_memory::{MemoryPbx, Player};
 //! use pbx_server::{AppState, ServerConfig};
-//! use pbx_xmlrpc::Handler;
 //!
 //! # async fn run() -> std::io::Result<()> {
 //! let pbx = Arc::new(MemoryPbx::demo());
-//! // A real PBX has no simulator: leave out `with_simulator` and `sim.*` does not exist.
-//! let handler = Handler::new(pbx.clone()).with_simulator(pbx);
-//! let state = AppState::new(handler, ServerConfig::default());
+//! // A real PBX has no simulator: leave out `simulator` and `sim.*` does not exist.
+//! let state = AppState::builder(pbx.clone(), ServerConfig::default())
+//!     .simulator(Arc::new(Player::new(pbx)))
+//!     .build();
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3339").await?;
 //! pbx_server::serve(listener, state, async {
 //!     let _ = tokio::signal::ctrl_c().await;
@@ -62,10 +63,9 @@
 //! use axum::routing::get;
 //! use pbx_backend::PbxBackend;
 //! use pbx_server::{AppState, ServerConfig};
-//! use pbx_xmlrpc::Handler;
 //!
 //! # async fn run(backend: Arc<dyn PbxBackend>) -> std::io::Result<()> {
-//! let api = pbx_server::router(AppState::new(Handler::new(backend), ServerConfig::default()));
+//! let api = pbx_server::router(AppState::new(backend, ServerConfig::default()));
 //! let app = axum::Router::new()
 //!     .route("/health", get(|| async { "ok" }))
 //!     .nest_service("/pbx", api); // the API at /pbx/RPC2
@@ -91,10 +91,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode};
 use axum::routing::{get, post};
+use pbx_backend::{PbxBackend, Simulator};
 use pbx_xmlrpc::Handler;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::SizeAbove;
 use tower_http::timeout::TimeoutLayer;
+use xmlrpc_codec::Limits;
 
 pub use config::ServerConfig;
 pub use metrics::{Metrics, ops_router};
@@ -102,10 +104,20 @@ pub use serve::{serve, serve_ops, serve_tls};
 pub use throttle::ThrottleConfig;
 pub use tls::TlsConfig;
 
-/// What every request needs: the binding (which holds the backend) and the
-/// configuration. Cheap to clone.
+/// What every request needs: the backend (which authenticates callers and
+/// answers `GET /health`), the binding built over it, and the configuration.
+/// Cheap to clone.
+///
+/// Built one way, by the `switchboard` binary, the tests and the fuzz targets
+/// alike: [`AppState::new`] or [`AppState::builder`], which derive every limit
+/// of the binding from [`ServerConfig`] (the decoder's
+/// `Limits::max_document_bytes` from [`ServerConfig::max_decompressed_bytes`],
+/// the answer bound from [`ServerConfig::max_response_bytes`]), so that no
+/// caller copies a limit by hand. An embedder that only wants the binding uses
+/// `pbx_xmlrpc::Handler` on its own.
 #[derive(Clone)]
 pub struct AppState {
+    backend: Arc<dyn PbxBackend>,
     handler: Arc<Handler>,
     config: Arc<ServerConfig>,
     /// The `WWW-Authenticate` value, made once.
@@ -122,15 +134,69 @@ pub struct AppState {
     streams: Arc<events::Streams>,
 }
 
-impl AppState {
-    /// The state serving `handler` under `config`. The handler's backend also
-    /// authenticates the callers.
-    ///
-    /// The handler's decoder limit (`Limits::max_document_bytes`) refuses larger
-    /// documents with a fault; to accept gzip bodies that inflate beyond 1 MiB, give
-    /// it [`ServerConfig::max_decompressed_bytes`] (the `switchboard` binary does).
-    pub fn new(handler: Handler, config: ServerConfig) -> Self {
-        Self {
+/// Whether and how the `sim.*` methods are offered.
+enum Simulation {
+    /// They do not exist (a real PBX).
+    Absent,
+    /// They drive this simulator.
+    On(Arc<dyn Simulator>),
+    /// They are listed but every call is fault -2.
+    SwitchedOff,
+}
+
+/// Builds an [`AppState`]: from [`AppState::builder`].
+#[must_use = "call `build` to get the state"]
+pub struct AppStateBuilder {
+    backend: Arc<dyn PbxBackend>,
+    config: ServerConfig,
+    simulation: Simulation,
+    metrics: Option<Arc<Metrics>>,
+}
+
+impl AppStateBuilder {
+    /// Offers the `sim.*` methods, driving `simulator` (for the in-memory PBX,
+    /// `pbx_backend_memory::Player`, which also plays scenarios). Without it
+    /// `sim.*` does not exist.
+    pub fn simulator(mut self, simulator: Arc<dyn Simulator>) -> Self {
+        self.simulation = Simulation::On(simulator);
+        self
+    }
+
+    /// Lists the `sim.*` methods but answers every call of them with fault -2: a
+    /// simulated PBX whose simulation is switched off.
+    pub fn simulation_switched_off(mut self) -> Self {
+        self.simulation = Simulation::SwitchedOff;
+        self
+    }
+
+    /// Counts requests, logins and connections into `metrics` (as
+    /// [`AppState::with_metrics`]).
+    pub fn metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The state, with the binding's limits taken from the configuration.
+    pub fn build(self) -> AppState {
+        let Self {
+            backend,
+            config,
+            simulation,
+            metrics,
+        } = self;
+        // The HTTP layer bounds documents (413); the decoder takes what it lets through.
+        let mut limits = Limits::default();
+        limits.max_document_bytes = config.max_decompressed_bytes;
+        let handler = Handler::new(backend.clone())
+            .with_limits(limits)
+            .with_max_response_bytes(config.max_response_bytes);
+        let handler = match simulation {
+            Simulation::Absent => handler,
+            Simulation::On(simulator) => handler.with_simulator(simulator),
+            Simulation::SwitchedOff => handler.with_simulation_switched_off(),
+        };
+        AppState {
+            backend,
             handler: Arc::new(handler),
             challenge: auth::challenge(&config.realm),
             throttle: Arc::new(throttle::Throttle::new(config.throttle.clone())),
@@ -138,8 +204,36 @@ impl AppState {
                 tokio::sync::Semaphore::new(config.throttle.max_concurrent_verifications.max(1))
             })),
             config: Arc::new(config),
-            metrics: None,
+            metrics,
             streams: Arc::new(events::Streams::new()),
+        }
+    }
+}
+
+impl std::fmt::Debug for AppStateBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppStateBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The state serving `backend` under `config`, without simulation (`sim.*`
+    /// does not exist) and without metrics. The backend also authenticates the
+    /// callers.
+    pub fn new(backend: Arc<dyn PbxBackend>, config: ServerConfig) -> Self {
+        Self::builder(backend, config).build()
+    }
+
+    /// A builder for the state serving `backend` under `config`, to add a
+    /// simulator or metrics.
+    pub fn builder(backend: Arc<dyn PbxBackend>, config: ServerConfig) -> AppStateBuilder {
+        AppStateBuilder {
+            backend,
+            config,
+            simulation: Simulation::Absent,
+            metrics: None,
         }
     }
 
@@ -165,6 +259,17 @@ impl AppState {
     /// The configuration this state was made with.
     pub fn config(&self) -> &ServerConfig {
         &self.config
+    }
+
+    /// The backend: it authenticates callers and answers `GET /health`.
+    pub fn backend(&self) -> &Arc<dyn PbxBackend> {
+        &self.backend
+    }
+
+    /// The binding the state answers with, its limits taken from the
+    /// configuration (for a fuzz target or a test that calls it without HTTP).
+    pub fn handler(&self) -> &Handler {
+        &self.handler
     }
 }
 

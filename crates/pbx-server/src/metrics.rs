@@ -66,7 +66,8 @@ fn latency_histogram() -> Histogram {
 
 /// The server's counters, gauges and histograms, and their registry.
 ///
-/// Give one to [`AppState::with_metrics`](crate::AppState::with_metrics); serve
+/// Give one to [`AppState::with_metrics`](crate::AppState::with_metrics) (or
+/// [`AppStateBuilder::metrics`](crate::AppStateBuilder::metrics)); serve
 /// [`Metrics::encode`] (or [`ops_router`]) where Prometheus scrapes.
 pub struct Metrics {
     registry: Registry,
@@ -270,7 +271,7 @@ impl Drop for OpenConnection {
 /// write, else 503 `{"status":"unavailable","reason":...}`. No authentication,
 /// and nothing of any group: only the backend's reason, which names no user data.
 pub(crate) async fn health(State(state): State<AppState>) -> Response {
-    let (status, body) = match state.handler.backend().health().await {
+    let (status, body) = match state.backend.health().await {
         Ok(()) => (StatusCode::OK, serde_json::json!({ "status": "ok" })),
         Err(error) => {
             tracing::warn!(%error, "health check: unavailable");

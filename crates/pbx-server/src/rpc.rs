@@ -135,8 +135,7 @@ pub(crate) async fn authenticate(
     };
     attempt.checking();
     let checked = state
-        .handler
-        .backend()
+        .backend
         .authenticate(&credentials.user, &credentials.password)
         .await;
     drop(permit);

@@ -112,8 +112,10 @@ impl Handler {
         }
     }
 
-    /// Offers the `sim.*` methods, driving `simulator` (usually the same object as
-    /// the backend, e.g. the in-memory PBX).
+    /// Offers the `sim.*` methods, driving `simulator` (for the in-memory PBX,
+    /// `pbx_backend_memory::Player` over it, which also plays scenarios; the PBX
+    /// itself refuses `sim.play`). A server gets it from
+    /// `pbx_server::AppStateBuilder::simulator`.
     pub fn with_simulator(mut self, simulator: Arc<dyn Simulator>) -> Self {
         self.simulation = Simulation::On(simulator);
         self

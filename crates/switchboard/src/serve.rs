@@ -10,7 +10,6 @@ use clap::builder::BoolishValueParser;
 use pbx_backend_memory::{Config, DEMO_CONFIG, MemoryPbx, Player, Scenario};
 use pbx_server::{AppState, Metrics};
 use pbx_storage_sqlite::SqliteStorage;
-use pbx_xmlrpc::Handler;
 
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -133,24 +132,20 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
 
     let server_config = args.security.server_config();
     let tls = args.security.tls()?;
-    // The HTTP layer bounds documents (413); the decoder takes what it lets through.
-    let mut limits = xmlrpc_codec::Limits::default();
-    limits.max_document_bytes = server_config.max_decompressed_bytes;
     let simulation = !args.no_simulation && pbx.simulation_enabled();
     let scenario = scenario(&args, &pbx, simulation)?;
     let player = Arc::new(Player::new(pbx.clone()));
-    let handler = Handler::new(pbx.clone())
-        .with_limits(limits)
-        .with_max_response_bytes(args.security.max_response_bytes());
-    let handler = if simulation {
-        handler.with_simulator(player.clone())
+    let state = AppState::builder(pbx.clone(), server_config);
+    let state = if simulation {
+        state.simulator(player.clone())
     } else {
-        handler.with_simulation_switched_off()
+        state.simulation_switched_off()
     };
-    let mut state = AppState::new(handler, server_config);
-    if args.metrics_listen.is_some() {
-        state = state.with_metrics(Arc::new(Metrics::new()));
-    }
+    let state = match args.metrics_listen {
+        Some(_) => state.metrics(Arc::new(Metrics::new())),
+        None => state,
+    };
+    let state = state.build();
 
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {

@@ -112,6 +112,7 @@ impl SecurityArgs {
         config.idle_timeout = self.idle_timeout;
         config.body_timeout = self.body_timeout;
         config.write_timeout = self.write_timeout;
+        config.max_response_bytes = usize::try_from(self.max_response_bytes).unwrap_or(usize::MAX);
         config.throttle.slow_after = self.login_slow_after;
         config.throttle.lock_after = self.login_lock_after;
         config.throttle.lockout = self.login_lockout;
@@ -120,11 +121,6 @@ impl SecurityArgs {
         config.throttle.max_concurrent_verifications = self.max_concurrent_logins.max(1);
         config.throttle.verification_wait = self.login_wait;
         config
-    }
-
-    /// The binding's bound on an answer's size (`Handler::with_max_response_bytes`).
-    pub(crate) fn max_response_bytes(&self) -> usize {
-        usize::try_from(self.max_response_bytes).unwrap_or(usize::MAX)
     }
 
     /// The certificate to serve HTTPS with, if asked for.
@@ -214,7 +210,7 @@ mod tests {
     fn the_answer_size_and_write_timeout_flags_reach_their_settings() {
         let defaults = Args::try_parse_from(["serve"]).unwrap().security;
         assert_eq!(
-            defaults.max_response_bytes(),
+            defaults.server_config().max_response_bytes,
             pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES
         );
         assert_eq!(
@@ -231,7 +227,7 @@ mod tests {
         ])
         .unwrap()
         .security;
-        assert_eq!(given.max_response_bytes(), 4096);
+        assert_eq!(given.server_config().max_response_bytes, 4096);
         assert_eq!(
             given.server_config().write_timeout,
             Duration::from_millis(500)

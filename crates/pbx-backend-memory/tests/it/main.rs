@@ -3,7 +3,7 @@
 mod concurrency;
 mod config_errors;
 mod demo;
-mod events;
+mod fuzz_corpora;
 mod isolation;
 mod presence;
 mod props;

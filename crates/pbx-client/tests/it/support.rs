@@ -3,10 +3,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use pbx_backend_memory::MemoryPbx;
+use pbx_backend_memory::{MemoryPbx, Player};
 use pbx_client::{Client, ClientError};
 use pbx_server::{AppState, ServerConfig};
-use pbx_xmlrpc::Handler;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -21,8 +20,9 @@ pub(crate) struct Server {
 impl Server {
     pub(crate) async fn start() -> Server {
         let pbx = Arc::new(MemoryPbx::demo());
-        let handler = Handler::new(pbx.clone()).with_simulator(pbx);
-        let state = AppState::new(handler, ServerConfig::default());
+        let state = AppState::builder(pbx.clone(), ServerConfig::default())
+            .simulator(Arc::new(Player::new(pbx)))
+            .build();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

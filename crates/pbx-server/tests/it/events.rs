@@ -5,13 +5,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use pbx_backend_memory::MemoryPbx;
+use pbx_backend_memory::{MemoryPbx, Player};
 use pbx_server::{AppState, ServerConfig};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use xmlrpc_codec::{MethodResponse, Value, decode_method_response};
 
-use crate::support::{basic, handler, method_call, string};
+use crate::support::{basic, method_call, string};
 
 async fn start() -> SocketAddr {
     start_with(ServerConfig::default(), std::future::pending())
@@ -26,10 +26,9 @@ async fn start_with(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let pbx = Arc::new(MemoryPbx::demo());
-    let state = AppState::new(
-        handler(pbx.clone(), config.clone()).with_simulator(pbx),
-        config,
-    );
+    let state = AppState::builder(pbx.clone(), config)
+        .simulator(Arc::new(Player::new(pbx)))
+        .build();
     (
         addr,
         tokio::spawn(pbx_server::serve(listener, state, shutdown)),

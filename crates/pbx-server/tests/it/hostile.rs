@@ -14,17 +14,15 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pbx_backend_memory::MemoryPbx;
-use pbx_server::{AppState, ServerConfig, ThrottleConfig};
+use pbx_server::{ServerConfig, ThrottleConfig};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use xmlrpc_codec::{MethodResponse, decode_method_response};
 
-use crate::support::handler;
+use crate::support::demo_state_with;
 
 /// Every case must be answered within this; a hang fails the test.
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -338,11 +336,7 @@ async fn every_hostile_input_gets_its_answer_and_the_server_keeps_answering() {
     config.max_body_bytes = 8 << 20;
     config.max_decompressed_bytes = 64 << 20;
     config.throttle = ThrottleConfig::off();
-    let pbx = Arc::new(MemoryPbx::demo());
-    let state = AppState::new(
-        handler(pbx.clone(), config.clone()).with_simulator(pbx),
-        config,
-    );
+    let state = demo_state_with(config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -209,6 +209,26 @@ async fn gzip_request_bodies_are_inflated_within_their_own_limit() {
     assert_eq!(answer.header(ACCEPT_ENCODING.as_str()), Some("gzip"));
 }
 
+/// The decoder's own limit (1 MiB by default) used to be copied from
+/// `max_decompressed_bytes` by every caller that built a server; one that forgot
+/// answered a fault to a gzip body that HTTP had let through.
+#[tokio::test]
+async fn the_decoder_limit_follows_max_decompressed_bytes_without_copying() {
+    let document = 2 << 20;
+    assert!(document > xmlrpc_codec::Limits::default().max_document_bytes);
+    let config = ServerConfig::default();
+    assert!(document <= config.max_decompressed_bytes);
+    let router = pbx_server::router(pbx_server::AppState::new(
+        std::sync::Arc::new(pbx_backend_memory::MemoryPbx::demo()),
+        config,
+    ));
+    let plain = send(&router, post("203", get_extensions())).await;
+    let padded = send(&router, gzip_post("203", &call_of_len(document))).await;
+    assert_eq!(padded.status, StatusCode::OK);
+    assert_eq!(padded.fault_code(), None, "{}", padded.text());
+    assert_eq!(padded.body, plain.body);
+}
+
 #[tokio::test]
 async fn responses_are_gzipped_when_the_client_asks() {
     let router = demo();

@@ -11,7 +11,6 @@ use async_trait::async_trait;
 use pbx_backend_memory::{MemoryPbx, MemoryStorage, Storage, StorageError};
 use pbx_model::Favorite;
 use pbx_server::{AppState, Metrics, ServerConfig, TlsConfig};
-use pbx_xmlrpc::Handler;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -164,7 +163,7 @@ impl Storage for RefusingStorage {
 #[tokio::test]
 async fn health_is_503_with_the_reason_when_the_storage_refuses_writes() {
     let pbx = Arc::new(MemoryPbx::demo().with_storage(Arc::new(RefusingStorage::default())));
-    let state = AppState::new(Handler::new(pbx), ServerConfig::default());
+    let state = AppState::new(pbx, ServerConfig::default());
     let server = start(state, None).await;
     let answer = exchange(server.addr, &get("/health")).await;
     assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");

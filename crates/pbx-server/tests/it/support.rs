@@ -13,15 +13,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use http_body_util::BodyExt as _;
 use pbx_backend::{BackendResult, Caller, PbxBackend};
-use pbx_backend_memory::MemoryPbx;
+use pbx_backend_memory::{MemoryPbx, Player};
 use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo};
 use pbx_server::{AppState, ServerConfig};
-use pbx_xmlrpc::Handler;
 use tokio::sync::{Notify, Semaphore};
 use tower::ServiceExt as _;
-use xmlrpc_codec::{
-    Limits, MethodCall, MethodResponse, Value, decode_method_response, encode_method_call,
-};
+use xmlrpc_codec::{MethodCall, MethodResponse, Value, decode_method_response, encode_method_call};
 
 /// The demo router with the simulator on and the default configuration.
 pub(crate) fn demo() -> Router {
@@ -30,18 +27,17 @@ pub(crate) fn demo() -> Router {
 
 /// The demo router under `config`.
 pub(crate) fn demo_with(config: ServerConfig) -> Router {
-    let pbx = Arc::new(MemoryPbx::demo());
-    pbx_server::router(AppState::new(
-        handler(pbx.clone(), config.clone()).with_simulator(pbx),
-        config,
-    ))
+    pbx_server::router(demo_state_with(config))
 }
 
-/// A handler for `backend` whose decoder accepts what `config` lets through.
-pub(crate) fn handler(backend: Arc<dyn PbxBackend>, config: ServerConfig) -> Handler {
-    let mut limits = Limits::default();
-    limits.max_document_bytes = config.max_decompressed_bytes;
-    Handler::new(backend).with_limits(limits)
+/// The demo PBX's state under `config`, built as the `switchboard` binary builds
+/// it: the simulator is the binary's `Player` (nothing is played unless a test
+/// asks `sim.play`).
+pub(crate) fn demo_state_with(config: ServerConfig) -> AppState {
+    let pbx = Arc::new(MemoryPbx::demo());
+    AppState::builder(pbx.clone(), config)
+        .simulator(Arc::new(Player::new(pbx)))
+        .build()
 }
 
 /// `Basic` credentials for `user:password`.
@@ -198,8 +194,9 @@ impl HookedPbx {
     }
 
     pub(crate) fn state(self: &Arc<Self>, config: ServerConfig) -> AppState {
-        let handler = handler(self.clone(), config.clone()).with_simulator(self.inner.clone());
-        AppState::new(handler, config)
+        AppState::builder(self.clone(), config)
+            .simulator(Arc::new(Player::new(self.inner.clone())))
+            .build()
     }
 }
 

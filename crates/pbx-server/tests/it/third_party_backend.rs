@@ -19,7 +19,7 @@ use pbx_model::{
 };
 use pbx_server::{AppState, ServerConfig};
 use pbx_user_data::UserData;
-use pbx_xmlrpc::{FaultCode, Handler, Request};
+use pbx_xmlrpc::{FaultCode, Request};
 use xmlrpc_codec::{MethodResponse, Value, encode_method_call};
 
 use crate::support::{basic, send};
@@ -228,7 +228,7 @@ struct OverHttp {
 impl OverHttp {
     fn serving(backend: Arc<dyn PbxBackend>) -> Self {
         let config = ServerConfig::default();
-        let router = pbx_server::router(AppState::new(Handler::new(backend), config));
+        let router = pbx_server::router(AppState::new(backend, config));
         Self {
             router,
             fixture: Fixture::standard(),
@@ -384,8 +384,9 @@ async fn a_third_party_backends_get_all_is_bounded_by_the_servers_answer_size() 
     pbx.dict_set_many(&alice, entries).await.unwrap();
 
     let max = 128 << 10;
-    let handler = Handler::new(pbx.clone()).with_max_response_bytes(max);
-    let router = pbx_server::router(AppState::new(handler, ServerConfig::default()));
+    let mut config = ServerConfig::default();
+    config.max_response_bytes = max;
+    let router = pbx_server::router(AppState::new(pbx.clone(), config));
     let server = OverHttp {
         router,
         fixture: fixture.clone(),

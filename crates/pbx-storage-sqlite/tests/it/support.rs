@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pbx_backend::{Caller, PbxBackend};
-use pbx_backend_memory::MemoryPbx;
+use pbx_backend_memory::{MemoryPbx, Player};
 use pbx_storage_sqlite::{Options, SqliteStorage};
 use pbx_xmlrpc::Handler;
 use tempfile::TempDir;
@@ -60,7 +60,7 @@ impl Demo {
             }
         };
         Demo {
-            handler: Handler::new(pbx.clone()).with_simulator(pbx.clone()),
+            handler: Handler::new(pbx.clone()).with_simulator(Arc::new(Player::new(pbx.clone()))),
             carol: user("203").await,
             hank: user("301").await,
         }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend};
-use pbx_backend_memory::{DEMO_CONFIG, MemoryPbx};
+use pbx_backend_memory::{DEMO_CONFIG, MemoryPbx, Player};
 use pbx_model::{AdminGroupId, Call, CallId, Entity, EntityId, Favorite, ParkingInfo};
 use pbx_xmlrpc::{FaultCode, Group, Handler, INTERNAL_MESSAGE, Method, methods};
 use xmlrpc_codec::{
@@ -99,7 +99,7 @@ async fn simulation_switched_off_answers_permission_denied() {
     let config = DEMO_CONFIG.replace("simulation = true", "simulation = false");
     let pbx = Arc::new(MemoryPbx::from_toml_str(&config, "demo-off.toml").unwrap());
     let user = pbx.authenticate("203", "203").await.unwrap().unwrap();
-    let handler = Handler::new(pbx.clone()).with_simulator(pbx);
+    let handler = Handler::new(pbx.clone()).with_simulator(Arc::new(Player::new(pbx)));
     let fault = call_bytes(&handler, &user, &sim_call).await.unwrap_err();
     assert_eq!(fault.code, -2, "{fault}");
 }

@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use pbx_backend::{Caller, PbxBackend as _};
-use pbx_backend_memory::MemoryPbx;
+use pbx_backend_memory::{MemoryPbx, Player};
 use pbx_model::EntityKind;
 use pbx_xmlrpc::Handler;
 use proptest::prelude::*;
@@ -97,7 +97,7 @@ struct World {
 impl World {
     async fn new() -> World {
         let pbx = Arc::new(MemoryPbx::demo());
-        let handler = Handler::new(pbx.clone()).with_simulator(pbx.clone());
+        let handler = Handler::new(pbx.clone()).with_simulator(Arc::new(Player::new(pbx.clone())));
         let mut callers = Vec::new();
         for (user, _) in USERS {
             callers.push(pbx.authenticate(user, user).await.unwrap().unwrap());
