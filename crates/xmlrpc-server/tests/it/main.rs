@@ -3,7 +3,7 @@
 //! (`python`) and the examples (`examples`).
 
 // The examples' code, built here so that their routers and clients are tested.
-#[path = "../../examples/multicall.rs"]
+#[path = "../../examples/calculator_multicall.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod multicall;
 

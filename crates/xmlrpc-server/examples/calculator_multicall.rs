@@ -3,8 +3,8 @@
 //! result or fault in its place.
 //!
 //! ```text
-//! cargo run -p xmlrpc-server --example multicall                  # its own server on a free port
-//! cargo run -p xmlrpc-server --example multicall 127.0.0.1:8080   # a running calculator
+//! cargo run -p xmlrpc-server --example calculator_multicall                  # its own server on a free port
+//! cargo run -p xmlrpc-server --example calculator_multicall 127.0.0.1:8080   # a running calculator
 //! ```
 //!
 //! It runs to completion, so the crate's tests run it ([`run`]) as CI does.
