@@ -2,41 +2,20 @@
 //! answer is cut off at the write timeout, and writing a large answer does not
 //! hold up other groups' requests.
 
-use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use pbx_backend::PbxBackend as _;
-use pbx_server::{AppState, ServerConfig};
+use pbx_server::ServerConfig;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{Notify, oneshot};
-use tokio::task::JoinHandle;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::Notify;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
 
-use crate::support::{HookedPbx, SECRET, basic, method_call};
-
-/// A guard against a hung test; never reached when things work.
-const PATIENCE: Duration = Duration::from_secs(20);
-
-struct Running {
-    addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    done: JoinHandle<io::Result<()>>,
-}
-
-async fn start(state: AppState) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let done = tokio::spawn(pbx_server::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
-    Running { addr, stop, done }
-}
+use crate::support::{HookedPbx, PATIENCE, SECRET, basic, method_call, start};
 
 /// Stores `keys` values of 64 KiB for demo user `user`.
 async fn fill(pbx: &HookedPbx, user: &str, keys: usize) {

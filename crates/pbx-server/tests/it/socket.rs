@@ -9,28 +9,8 @@ use pbx_server::{AppState, ServerConfig};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-use crate::support::{HookedPbx, SECRET, basic, method_call};
-
-/// A guard against a hung test; never reached when things work.
-const PATIENCE: Duration = Duration::from_secs(20);
-
-struct Running {
-    addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    done: JoinHandle<io::Result<()>>,
-}
-
-async fn start(state: AppState) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let done = tokio::spawn(pbx_server::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
-    Running { addr, stop, done }
-}
+use crate::support::{HookedPbx, PATIENCE, Running, SECRET, basic, method_call, start};
 
 fn demo_state(config: ServerConfig) -> AppState {
     HookedPbx::new(false).state(config)

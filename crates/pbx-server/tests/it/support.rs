@@ -20,6 +20,27 @@ use tokio::sync::{Notify, Semaphore};
 use tower::ServiceExt as _;
 use xmlrpc_codec::{MethodCall, MethodResponse, Value, decode_method_response, encode_method_call};
 
+/// A guard against a hung socket test; never reached when things work.
+pub(crate) const PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// A server serving on a free loopback port until `stop` is sent; `done` is `serve`'s end.
+pub(crate) struct Running {
+    pub(crate) addr: std::net::SocketAddr,
+    pub(crate) stop: tokio::sync::oneshot::Sender<()>,
+    pub(crate) done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Serves `state` on `127.0.0.1:0`.
+pub(crate) async fn start(state: AppState) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(pbx_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Running { addr, stop, done }
+}
+
 /// The demo router with the simulator on and the default configuration.
 pub(crate) fn demo() -> Router {
     demo_with(ServerConfig::default())
