@@ -13,111 +13,11 @@
 //! are built on [`Subscription`] and know nothing of how a backend emits.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use pbx_model::{Call, Entity, Favorite, ParkingInfo};
+pub use pbx_model::{Event, EventData, EventId, EventKind};
 use tokio::sync::broadcast;
-
-/// What kind of change an [`Event`] reports (its SPEC.md `type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EventKind {
-    /// `call.created`: a call record appeared.
-    CallCreated,
-    /// `call.updated`: a call record changed (state, parties, `via`, `qcall`).
-    CallUpdated,
-    /// `call.ended`: a call record is gone; the data is the record as it last was.
-    CallEnded,
-    /// `entity.updated`: an extension, queue or attendant record changed.
-    EntityUpdated,
-    /// `parking.updated`: the group's parking lot changed.
-    ParkingUpdated,
-    /// `favorites.updated`: the group's favorites list changed.
-    FavoritesUpdated,
-}
-
-impl EventKind {
-    /// Every kind, in SPEC.md's order.
-    pub const ALL: [EventKind; 6] = [
-        Self::CallCreated,
-        Self::CallUpdated,
-        Self::CallEnded,
-        Self::EntityUpdated,
-        Self::ParkingUpdated,
-        Self::FavoritesUpdated,
-    ];
-
-    /// The wire name, e.g. `"call.created"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::CallCreated => "call.created",
-            Self::CallUpdated => "call.updated",
-            Self::CallEnded => "call.ended",
-            Self::EntityUpdated => "entity.updated",
-            Self::ParkingUpdated => "parking.updated",
-            Self::FavoritesUpdated => "favorites.updated",
-        }
-    }
-}
-
-impl fmt::Display for EventKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The record an [`Event`] carries: the whole object as the methods return it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum EventData {
-    /// A call record (as in `get_calls`).
-    Call(Call),
-    /// An extension, queue or attendant record (as in `get_extensions`).
-    Entity(Entity),
-    /// The parking lot (as `get_parking_info`).
-    Parking(ParkingInfo),
-    /// The favorites list (as `get_favorites`).
-    Favorites(Vec<Favorite>),
-}
-
-/// An event's id: an opaque cursor, meaningful only within its admin group
-/// and to the backend that gave it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct EventId(String);
-
-impl EventId {
-    /// An id from its text (as a client sends it back).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self(id.into())
-    }
-
-    /// The id's text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for EventId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// One change in an admin group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Event {
-    /// Its id: the cursor to resume after it.
-    pub id: EventId,
-    /// What changed.
-    pub kind: EventKind,
-    /// When, on the backend's clock.
-    pub time: SystemTime,
-    /// The whole record after the change.
-    pub data: EventData,
-}
 
 /// How much of a group's past an [`EventLog`] keeps for replay, and how far a
 /// live subscriber may fall behind.
@@ -254,11 +154,11 @@ impl EventLog {
     }
 
     fn id(&self, seq: u64) -> EventId {
-        EventId(format!("{}-{seq}", self.shared.epoch))
+        EventId::new(format!("{}-{seq}", self.shared.epoch))
     }
 
     fn seq_of(&self, id: &EventId) -> Option<u64> {
-        let (epoch, seq) = id.0.split_once('-')?;
+        let (epoch, seq) = id.as_str().split_once('-')?;
         if epoch != self.shared.epoch || seq.starts_with('+') {
             return None;
         }
@@ -279,12 +179,7 @@ impl EventLog {
         }
         inner.head += 1;
         let seq = inner.head;
-        let event = Event {
-            id: self.id(seq),
-            kind,
-            time,
-            data,
-        };
+        let event = Event::new(self.id(seq), kind, time, data);
         inner.recent.push_back((seq, event.clone()));
         let window = self.shared.window;
         while inner.recent.len() > window.max_events
@@ -497,6 +392,7 @@ impl Subscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pbx_model::ParkingInfo;
     use std::collections::BTreeMap;
 
     fn lot(slots: u32) -> EventData {

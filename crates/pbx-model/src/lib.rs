@@ -34,11 +34,13 @@
 
 mod call;
 mod entity;
+mod event;
 mod favorite;
 mod parking;
 
 pub use call::{Call, CallId, CallState, Party, PartyKind};
 pub use entity::{AdminGroupId, CallerId, Entity, EntityId, EntityKind, EntityRef, Presence};
+pub use event::{Event, EventData, EventId, EventKind};
 pub use favorite::{Favorite, FavoriteSize};
 pub use parking::ParkingInfo;
 
