@@ -185,7 +185,7 @@ pub(crate) async fn answer(state: &AppState, caller: &Caller, bytes: &[u8]) -> A
                 };
             };
             let fault_code = result.as_ref().err().map(|f| f.code);
-            let mut body = response_bytes(id.clone(), result);
+            let mut body = write(id.clone(), result).await;
             let mut too_large = false;
             if body.len() > max_bytes {
                 body = response_bytes(id, Err(too_large_fault(max_bytes)));
@@ -222,7 +222,7 @@ async fn batch(state: &AppState, caller: &Caller, entries: Vec<Json>, max_bytes:
             }
         };
         let Some(id) = id else { continue };
-        let mut one = response_bytes(id.clone(), result);
+        let mut one = write(id.clone(), result).await;
         // The comma and the closing bracket count too.
         if body.len() + one.len() + 2 > max_bytes {
             one = response_bytes(id, Err(too_large_fault(max_bytes)));
@@ -366,9 +366,17 @@ fn check(entry: Json) -> Result<Call, Box<Invalid>> {
     Ok(Call { id, method, params })
 }
 
+/// A result still to be written.
+enum Output {
+    /// From the binding: mapped to JSON as it is written.
+    Value(Value),
+    /// JSON already (`rpc.discover`).
+    Json(Json),
+}
+
 /// Runs one checked request: `rpc.discover` here, everything else through the
 /// binding's handler.
-async fn run(state: &AppState, caller: &Caller, call: &Call) -> Result<Json, Fault> {
+async fn run(state: &AppState, caller: &Caller, call: &Call) -> Result<Output, Fault> {
     let handler: &Handler = &state.handler;
     if call.method == DISCOVER {
         if !call.params.is_empty() {
@@ -377,7 +385,7 @@ async fn run(state: &AppState, caller: &Caller, call: &Call) -> Result<Json, Fau
                 call.params.len()
             )));
         }
-        return Ok(openrpc::document(handler));
+        return Ok(Output::Json(openrpc::document(handler)));
     }
     let spec = method(&call.method).filter(|spec| handler.offers(spec));
     let params = match spec {
@@ -406,7 +414,63 @@ async fn run(state: &AppState, caller: &Caller, call: &Call) -> Result<Json, Fau
     handler
         .call(caller, &MethodCall::new(call.method.clone(), params))
         .await
-        .map(|value| to_json(&value, Notation::Plain))
+        .map(Output::Value)
+}
+
+/// Writes one response object: a large result on a blocking thread, since
+/// mapping and writing it is long CPU work that would hold an async worker
+/// (and every request queued behind it), as XML-RPC's large answers are; a
+/// small one in place, without the hop.
+async fn write(id: Json, result: Result<Output, Fault>) -> Vec<u8> {
+    let result = match result {
+        Ok(Output::Value(value)) if is_large(&value) => {
+            let written = tokio::task::spawn_blocking(move || {
+                response_bytes(id, Ok(to_json(&value, Notation::Plain)))
+            })
+            .await;
+            return written.unwrap_or_else(|error| {
+                tracing::error!(%error, "writing an answer failed");
+                Vec::new()
+            });
+        }
+        Ok(Output::Value(value)) => Ok(to_json(&value, Notation::Plain)),
+        Ok(Output::Json(json)) => Ok(json),
+        Err(fault) => Err(fault),
+    };
+    response_bytes(id, result)
+}
+
+/// Whether `value` takes at least `pbx_xmlrpc::LARGE_ANSWER_BYTES` as JSON,
+/// about: a walk that stops as soon as it has seen that much.
+fn is_large(value: &Value) -> bool {
+    fn exhausts(value: &Value, left: &mut usize) -> bool {
+        let own = match value {
+            Value::String(text) => text.len() + 2,
+            Value::Base64(bytes) => bytes.len() / 3 * 4 + 6,
+            Value::Struct(members) => {
+                for (name, member) in members.iter() {
+                    *left = left.saturating_sub(name.len() + 4);
+                    if *left == 0 || exhausts(member, left) {
+                        return true;
+                    }
+                }
+                2
+            }
+            Value::Array(items) => {
+                for item in items {
+                    if exhausts(item, left) {
+                        return true;
+                    }
+                }
+                2
+            }
+            _ => 8,
+        };
+        *left = left.saturating_sub(own);
+        *left == 0
+    }
+    let mut left = pbx_xmlrpc::LARGE_ANSWER_BYTES;
+    exhausts(value, &mut left)
 }
 
 /// One response object, written.
@@ -457,6 +521,18 @@ mod tests {
         // Stops once past a bound.
         let deep = "[".repeat(1000);
         assert_eq!(shape(deep.as_bytes(), 10, 100_000).0, 11);
+    }
+
+    #[test]
+    fn large_results_are_told_from_small_ones_by_their_text() {
+        let big = pbx_xmlrpc::LARGE_ANSWER_BYTES;
+        assert!(!is_large(&Value::String("x".repeat(big / 2))));
+        assert!(is_large(&Value::String("x".repeat(big))));
+        // Many small items add up.
+        let items = vec![Value::String("x".repeat(98)); big / 100 + 1];
+        assert!(is_large(&Value::Array(items)));
+        let items = vec![Value::Int(1); 10];
+        assert!(!is_large(&Value::Array(items)));
     }
 
     #[test]

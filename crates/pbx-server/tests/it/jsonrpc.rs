@@ -1024,3 +1024,20 @@ async fn requests_count_under_the_same_metrics_as_xml_rpc() {
     );
     demo.stop().await;
 }
+
+#[tokio::test]
+async fn a_large_answer_comes_whole() {
+    let demo = Demo::start(ServerConfig::default()).await;
+    // Above the 256 KiB from which an answer is written off the async workers.
+    let value = "é".repeat(30_000);
+    let keys: Vec<String> = (0..5).map(|i| format!("big.{i}")).collect();
+    let mut pairs = serde_json::Map::new();
+    for key in &keys {
+        pairs.insert(key.clone(), json!(value));
+    }
+    let answer = call(demo.addr(), "203", "dict_set_many", json!([pairs])).await;
+    assert_eq!(result(&answer), true);
+    let answer = call(demo.addr(), "203", "get_all", json!([])).await;
+    assert_eq!(result(&answer), &Json::Object(pairs));
+    demo.stop().await;
+}
