@@ -79,6 +79,15 @@ pub enum JsonError {
         /// The number as written.
         number: String,
     },
+    /// A string or member name holding a character XML 1.0 cannot carry (most
+    /// C0 controls, U+FFFE, U+FFFF), in [`Notation::Plain`]: a value stored
+    /// from JSON must read back over XML-RPC too.
+    NotXmlText {
+        /// Where.
+        at: String,
+        /// The character.
+        ch: char,
+    },
     /// A tag (`$base64`, `$datetime`, `$struct`) whose content does not read.
     BadTag {
         /// Where.
@@ -91,7 +100,10 @@ pub enum JsonError {
 impl std::fmt::Display for JsonError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let at = match self {
-            Self::Null { at } | Self::IntOutOfRange { at, .. } | Self::BadTag { at, .. } => at,
+            Self::Null { at }
+            | Self::IntOutOfRange { at, .. }
+            | Self::NotXmlText { at, .. }
+            | Self::BadTag { at, .. } => at,
         };
         if !at.is_empty() {
             write!(f, "at {at}: ")?;
@@ -105,6 +117,11 @@ impl std::fmt::Display for JsonError {
                 "integer {number} is outside the int range ({}..={}); write a fraction (`{number}.0`) for a double",
                 i32::MIN,
                 i32::MAX
+            ),
+            Self::NotXmlText { ch, .. } => write!(
+                f,
+                "text holds {ch:?} (U+{:04X}), which XML-RPC cannot carry",
+                u32::from(*ch)
             ),
             Self::BadTag { message, .. } => f.write_str(message),
         }
@@ -156,7 +173,12 @@ fn from_json_at(json: &Json, notation: Notation, at: &mut String) -> Result<Valu
         Json::Null => return Err(JsonError::Null { at: at.clone() }),
         Json::Bool(b) => Value::Bool(*b),
         Json::Number(n) => number(n, notation, at)?,
-        Json::String(s) => Value::String(s.clone()),
+        Json::String(s) => {
+            if notation == Notation::Plain {
+                xml_text(s, at)?;
+            }
+            Value::String(s.clone())
+        }
         Json::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
@@ -202,6 +224,19 @@ fn out_of_range(n: &Number, at: &str) -> JsonError {
     JsonError::IntOutOfRange {
         at: at.to_owned(),
         number: n.to_string(),
+    }
+}
+
+/// Refuses text with a character XML 1.0 cannot carry: JSON can say
+/// `"\u0001"`, and what one protocol stores every protocol must read back.
+fn xml_text(text: &str, at: &str) -> Result<(), JsonError> {
+    let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | ' '..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+    match text.chars().find(|c| !allowed(*c)) {
+        None => Ok(()),
+        Some(ch) => Err(JsonError::NotXmlText {
+            at: at.to_owned(),
+            ch,
+        }),
     }
 }
 
@@ -264,6 +299,9 @@ fn plain_struct(
             at.push('.');
         }
         at.push_str(name);
+        if notation == Notation::Plain {
+            xml_text(name, at)?;
+        }
         out.insert(name.clone(), from_json_at(member, notation, at)?);
         at.truncate(len);
     }
@@ -352,6 +390,22 @@ mod tests {
         assert_eq!(err, JsonError::Null { at: "a[1]".into() });
         assert!(err.to_string().starts_with("at a[1]: null"), "{err}");
         assert_eq!(from_json(&json!(null), Notation::Tagged), Ok(Value::Nil));
+    }
+
+    #[test]
+    fn text_xml_cannot_carry_is_refused_in_plain() {
+        assert_eq!(
+            plain(json!({"a": ["ok", "x\u{1}"]})),
+            Err(JsonError::NotXmlText {
+                at: "a[1]".into(),
+                ch: '\u{1}'
+            })
+        );
+        assert!(matches!(
+            plain(json!({"k\u{FFFE}": 1})),
+            Err(JsonError::NotXmlText { .. })
+        ));
+        assert!(plain(json!("tab\tnew\nline\r \u{10FFFF} é")).is_ok());
     }
 
     #[test]

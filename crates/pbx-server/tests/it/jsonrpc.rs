@@ -1041,3 +1041,29 @@ async fn a_large_answer_comes_whole() {
     assert_eq!(result(&answer), &Json::Object(pairs));
     demo.stop().await;
 }
+
+#[tokio::test]
+async fn a_control_character_json_can_say_is_refused_so_xml_rpc_readers_still_read() {
+    let demo = Demo::start(ServerConfig::default()).await;
+    // JSON can say "\u0001"; XML 1.0 cannot. Stored, it made every XML-RPC
+    // `get_all` and `dict_get` of the key an internal error.
+    let answer = call(demo.addr(), "203", "dict_set", json!(["k", "a\u{1}b"])).await;
+    assert_eq!(error_code(&answer), -32602, "{answer}");
+    assert!(
+        error_message(&answer).starts_with("dict_set: parameter 2 (value): text holds"),
+        "{answer}"
+    );
+    let answer = call(
+        demo.addr(),
+        "203",
+        "dict_set_many",
+        json!([{"k\u{FFFF}": "v"}]),
+    )
+    .await;
+    assert_eq!(error_code(&answer), -32602, "{answer}");
+    let MethodResponse::Success(all) = xml_call(demo.addr(), "203", "get_all", vec![]).await else {
+        panic!("get_all over XML-RPC failed");
+    };
+    assert_eq!(all, Value::Struct(xmlrpc_codec::Struct::new()));
+    demo.stop().await;
+}
