@@ -1067,3 +1067,46 @@ async fn a_control_character_json_can_say_is_refused_so_xml_rpc_readers_still_re
     assert_eq!(all, Value::Struct(xmlrpc_codec::Struct::new()));
     demo.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_call_beyond_the_request_timeout_gets_408() {
+    // `get_calls` waits at the gate, which this test never opens.
+    let pbx = crate::support::HookedPbx::new(true);
+    let mut config = ServerConfig::default();
+    config.request_timeout = Duration::from_secs(5);
+    let router = pbx_server::router(pbx.state(config));
+    let request = Request::post("/jsonrpc")
+        .header(AUTHORIZATION, basic("203", crate::support::SECRET))
+        .header(CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(
+            json!({"jsonrpc": "2.0", "method": "get_calls", "id": 1}).to_string(),
+        ))
+        .unwrap();
+    let answer = crate::support::send(&router, request).await;
+    assert_eq!(answer.status, StatusCode::REQUEST_TIMEOUT);
+}
+
+#[tokio::test]
+async fn simulation_switched_off_is_minus_2_and_absent_is_minus_32601() {
+    let pbx = Arc::new(MemoryPbx::demo());
+    let off = AppState::builder(pbx.clone(), ServerConfig::default())
+        .simulation_switched_off()
+        .build();
+    let running = start(off).await;
+    let answer = call(running.addr, "203", "sim.call", json!(["+15550100", "201"])).await;
+    assert_eq!(error_code(&answer), -2, "{answer}");
+    let document = call(running.addr, "203", "rpc.discover", json!([])).await;
+    assert!(
+        openrpc_methods(result(&document))
+            .iter()
+            .any(|n| n == "sim.call")
+    );
+    let _ = running.stop.send(());
+    let _ = running.done.await;
+
+    let running = start(AppState::new(pbx, ServerConfig::default())).await;
+    let answer = call(running.addr, "203", "sim.call", json!(["+15550100", "201"])).await;
+    assert_eq!(error_code(&answer), -32601, "{answer}");
+    let _ = running.stop.send(());
+    let _ = running.done.await;
+}
