@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pbx_backend::Caller;
 use pbx_xmlrpc::json::{Notation, from_json, to_json};
-use pbx_xmlrpc::{FaultCode, Handler, method};
+use pbx_xmlrpc::{FaultCode, Group, Handler, XmlRpcType, method};
 use serde_json::{Map, Value as Json};
 use xmlrpc_codec::{Fault, MethodCall, Value};
 
@@ -216,15 +216,27 @@ async fn batch(state: &AppState, caller: &Caller, entries: Vec<Json>, max_bytes:
     for entry in entries {
         let (id, result) = match check(entry) {
             Err(invalid) => (Some(invalid.id), Err(invalid.fault)),
+            // Once a result did not fit, later reads are not run, as in a
+            // multicall: a thousand `get_all`s of a full quota would each copy
+            // the user's data only to be refused. Changes still run.
+            Ok(call) if too_large && reads_data(&call.method) => {
+                let fault = FaultCode::LimitReached.fault(format!(
+                    "not run: {} with the earlier results",
+                    too_large_fault(max_bytes).string
+                ));
+                (call.id, Err(fault))
+            }
             Ok(call) => {
                 let result = run(state, caller, &call).await;
                 (call.id, result)
             }
         };
         let Some(id) = id else { continue };
+        let is_result = result.is_ok();
         let mut one = write(id.clone(), result).await;
-        // The comma and the closing bracket count too.
-        if body.len() + one.len() + 2 > max_bytes {
+        // The comma and the closing bracket count too. Errors always go out
+        // (small, and bounded by the request): only results are replaced.
+        if is_result && body.len() + one.len() + 2 > max_bytes {
             one = response_bytes(id, Err(too_large_fault(max_bytes)));
             too_large = true;
         }
@@ -242,6 +254,22 @@ async fn batch(state: &AppState, caller: &Caller, entries: Vec<Json>, max_bytes:
         fault_code: None,
         too_large,
     }
+}
+
+/// Whether `name` is one of the API's methods whose result carries data of
+/// any size (lists, stored values, events), told from the method table: its
+/// result may be an array, a struct or a string. `rpc.discover`, too.
+fn reads_data(name: &str) -> bool {
+    name == DISCOVER
+        || method(name).is_some_and(|spec| {
+            spec.group == Group::Pbx
+                && spec.result.iter().any(|t| {
+                    matches!(
+                        t,
+                        XmlRpcType::Array | XmlRpcType::Struct | XmlRpcType::String
+                    )
+                })
+        })
 }
 
 /// How many calls `entry` asks for: one, or a `system.multicall`'s sub-calls.
@@ -533,6 +561,30 @@ mod tests {
         assert!(is_large(&Value::Array(items)));
         let items = vec![Value::Int(1); 10];
         assert!(!is_large(&Value::Array(items)));
+    }
+
+    #[test]
+    fn reads_are_told_from_changes_by_the_method_table() {
+        for read in [
+            "get_calls",
+            "get_all",
+            "dict_get",
+            "dict_get_serialized",
+            "get_events",
+            DISCOVER,
+        ] {
+            assert!(reads_data(read), "{read}");
+        }
+        for change in [
+            "dict_set",
+            "park",
+            "transfer",
+            "sim.call",
+            "system.listMethods",
+            "nope",
+        ] {
+            assert!(!reads_data(change), "{change}");
+        }
     }
 
     #[test]

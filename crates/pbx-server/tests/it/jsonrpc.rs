@@ -1110,3 +1110,33 @@ async fn simulation_switched_off_is_minus_2_and_absent_is_minus_32601() {
     let _ = running.stop.send(());
     let _ = running.done.await;
 }
+
+#[tokio::test]
+async fn once_a_batchs_answer_is_full_later_reads_are_not_run_but_changes_are() {
+    let mut config = ServerConfig::default();
+    config.max_response_bytes = 700;
+    let demo = Demo::start(config).await;
+    let value = "v".repeat(200);
+    let request = |method: &str, params: Json, id: i64| json!({"jsonrpc": "2.0", "method": method, "params": params, "id": id});
+    let batch = json!([
+        request("dict_set", json!(["k", value]), 0),
+        request("dict_get", json!(["k"]), 1),
+        request("dict_get", json!(["k"]), 2),
+        request("dict_get", json!(["k"]), 3),
+        request("dict_set", json!(["k2", "changed"]), 4),
+        request("dict_get", json!(["k2"]), 5),
+    ]);
+    let answers = post(demo.addr(), "203", &batch).await.json();
+    let answers = answers.as_array().unwrap();
+    assert_eq!(answers.len(), 6);
+    assert_eq!(answers[2]["result"], json!(value));
+    assert_eq!(error_code(&answers[3]), -4, "{}", answers[3]);
+    assert!(!error_message(&answers[3]).contains("not run"));
+    assert_eq!(answers[4]["result"], true, "{}", answers[4]);
+    assert_eq!(error_code(&answers[5]), -4);
+    assert!(error_message(&answers[5]).starts_with("not run: the answer would exceed 700 bytes"));
+    // The change ran.
+    let answer = call(demo.addr(), "203", "dict_get", json!(["k2"])).await;
+    assert_eq!(result(&answer), "changed");
+    demo.stop().await;
+}
