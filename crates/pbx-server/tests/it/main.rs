@@ -8,6 +8,7 @@ mod answers;
 mod events;
 mod hostile;
 mod http;
+mod jsonrpc;
 mod logins;
 mod logs;
 mod ops;
