@@ -129,7 +129,8 @@ impl Metrics {
         let login_failures = Counter::default();
         registry.register(
             "login_failures",
-            "Logins with a wrong user name or password, or a malformed Authorization header",
+            "Logins with a wrong user name or password (or metrics token), or a malformed \
+             Authorization header",
             login_failures.clone(),
         );
         let logins_refused = Family::<ReasonLabels, Counter>::default();

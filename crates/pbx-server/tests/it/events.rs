@@ -458,3 +458,31 @@ async fn metrics_count_event_streams_long_polls_and_the_events_they_deliver() {
         "{text}"
     );
 }
+
+/// Paused time: a poll the metrics listener's stop had ended would answer
+/// at once instead of after its timeout.
+#[tokio::test(start_paused = true)]
+async fn stopping_the_metrics_listener_leaves_the_apis_long_polls_waiting() {
+    use crate::support::rpc;
+    let pbx = Arc::new(MemoryPbx::demo());
+    let state = AppState::builder(pbx, ServerConfig::default())
+        .metrics(Arc::new(pbx_server::Metrics::new()))
+        .build();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    pbx_server::serve_ops(listener, state.clone(), std::future::ready(()))
+        .await
+        .unwrap();
+    let router = pbx_server::router(state);
+    let first = rpc(
+        &router,
+        "203",
+        "get_events",
+        vec![string(""), Value::Int(0)],
+    )
+    .await;
+    let cursor = member(&first.result(), "cursor").clone();
+    let started = tokio::time::Instant::now();
+    let idle = rpc(&router, "203", "get_events", vec![cursor, Value::Int(5)]).await;
+    assert!(events(&idle.result()).is_empty());
+    assert_eq!(started.elapsed(), std::time::Duration::from_secs(5));
+}
