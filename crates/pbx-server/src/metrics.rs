@@ -228,13 +228,17 @@ impl Metrics {
         self.storage_writes.inc_by(writes as u64);
     }
 
-    /// Reads the event streams and long polls of a state at each scrape.
+    /// Reads the event streams and long polls of a state at each scrape
+    /// (once per state, however often it is given these metrics).
     pub(crate) fn watch_events(&self, streams: Arc<Streams>, long_polls: LongPolls) {
-        self.events
+        let mut sources = self
+            .events
             .sources
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((streams, long_polls));
+            .unwrap_or_else(PoisonError::into_inner);
+        if !sources.iter().any(|(s, _)| Arc::ptr_eq(s, &streams)) {
+            sources.push((streams, long_polls));
+        }
     }
 
     /// Everything in the Prometheus text exposition format (OpenMetrics 1.0 text).

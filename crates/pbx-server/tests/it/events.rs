@@ -486,3 +486,27 @@ async fn stopping_the_metrics_listener_leaves_the_apis_long_polls_waiting() {
     assert!(events(&idle.result()).is_empty());
     assert_eq!(started.elapsed(), std::time::Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn a_state_given_its_metrics_twice_counts_its_events_once() {
+    let metrics = Arc::new(pbx_server::Metrics::new());
+    let state = AppState::builder(Arc::new(MemoryPbx::demo()), ServerConfig::default())
+        .metrics(metrics.clone())
+        .build()
+        .with_metrics(metrics.clone());
+    let router = pbx_server::router(state);
+    crate::support::rpc(
+        &router,
+        "203",
+        "get_events",
+        vec![string(""), Value::Int(0)],
+    )
+    .await;
+    assert_eq!(
+        sample(
+            &metrics.encode(),
+            "switchboard_event_resets_total{transport=\"long_poll\"}"
+        ),
+        Some(1.0)
+    );
+}
