@@ -19,6 +19,9 @@ use std::time::{Duration, SystemTime};
 pub use pbx_model::{Event, EventData, EventId, EventKind};
 use tokio::sync::broadcast;
 
+mod long_polls;
+pub use long_polls::LongPolls;
+
 /// How much of a group's past an [`EventLog`] keeps for replay, and how far a
 /// live subscriber may fall behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
@@ -33,6 +34,11 @@ const MAX_EVENT_ID_BYTES: usize = 128;
 pub(crate) struct Streams {
     open: Mutex<HashMap<String, usize>>,
     stop: watch::Sender<bool>,
+    /// Events sent on every stream so far (snapshots not included).
+    delivered: AtomicU64,
+    /// Snapshots sent so far: a stream's first, and one each time its
+    /// subscriber fell behind.
+    resets: AtomicU64,
 }
 
 impl Streams {
@@ -40,7 +46,28 @@ impl Streams {
         Self {
             open: Mutex::new(HashMap::new()),
             stop: watch::channel(false).0,
+            delivered: AtomicU64::new(0),
+            resets: AtomicU64::new(0),
         }
+    }
+
+    /// Streams open now.
+    pub(crate) fn open(&self) -> usize {
+        self.open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .sum()
+    }
+
+    /// Events sent so far, in all.
+    pub(crate) fn delivered(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
+    }
+
+    /// Snapshots sent so far, in all.
+    pub(crate) fn resets(&self) -> u64 {
+        self.resets.load(Ordering::Relaxed)
     }
 
     /// Ends every stream, now and from now on.
@@ -195,12 +222,14 @@ async fn pump(
     tx: mpsc::Sender<Bytes>,
     heartbeat: std::time::Duration,
     mut stop: watch::Receiver<bool>,
-    _permit: Permit,
+    permit: Permit,
 ) {
+    let streams = permit.streams.clone();
     if sub.is_reset() {
         let Some(first) = snapshot(&*backend, &caller, sub.cursor()).await else {
             return;
         };
+        streams.resets.fetch_add(1, Ordering::Relaxed);
         if tx.send(first).await.is_err() {
             return;
         }
@@ -213,8 +242,14 @@ async fn pump(
         }
         let next = tokio::select! {
             d = sub.next() => match d {
-                Some(Delivery::Event(event)) => Some(frame(&event)),
-                Some(_) => snapshot(&*backend, &caller, sub.cursor()).await,
+                Some(Delivery::Event(event)) => {
+                    streams.delivered.fetch_add(1, Ordering::Relaxed);
+                    Some(frame(&event))
+                }
+                Some(_) => {
+                    streams.resets.fetch_add(1, Ordering::Relaxed);
+                    snapshot(&*backend, &caller, sub.cursor()).await
+                }
                 None => None,
             },
             _ = tick.tick() => Some(Bytes::from_static(b": keep-alive\n\n")),

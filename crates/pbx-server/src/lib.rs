@@ -29,7 +29,8 @@
 //! - `GET /health` without authentication (the backend's `PbxBackend::health`:
 //!   200 or 503 with the reason), and, when given a [`Metrics`]
 //!   ([`AppState::with_metrics`]), Prometheus counters served by [`ops_router`]
-//!   or [`serve_ops`] on a listener of their own, never on the API's.
+//!   or [`serve_ops`] on a listener of their own, and on the API's only
+//!   behind a bearer token ([`AppStateBuilder::metrics_token`]).
 //!
 //! It knows no XML-RPC (the binding decodes, dispatches and maps faults) and no
 //! particular PBX: the backend is an `Arc<dyn PbxBackend>`, and `sim.*`
@@ -84,6 +85,7 @@ mod events;
 mod jsonrpc;
 mod log;
 mod metrics;
+mod metrics_auth;
 mod rpc;
 mod serve;
 mod throttle;
@@ -104,6 +106,9 @@ use xmlrpc_codec::Limits;
 
 pub use config::ServerConfig;
 pub use metrics::{Metrics, ops_router};
+pub use metrics_auth::{
+    MAX_METRICS_TOKEN_CHARS, MIN_METRICS_TOKEN_CHARS, MetricsToken, MetricsTokenError,
+};
 pub use serve::{serve, serve_ops, serve_tls};
 pub use throttle::ThrottleConfig;
 pub use tls::TlsConfig;
@@ -136,6 +141,10 @@ pub struct AppState {
     metrics: Option<Arc<Metrics>>,
     /// The open event streams (`GET /events`).
     streams: Arc<events::Streams>,
+    /// The `get_events` long polls, ended with the streams at shutdown.
+    long_polls: pbx_backend::events::LongPolls,
+    /// What opens `GET /metrics` on the API's listener; none: it is not there.
+    metrics_token: Option<Arc<MetricsToken>>,
 }
 
 /// Whether and how the `sim.*` methods are offered.
@@ -155,6 +164,7 @@ pub struct AppStateBuilder {
     config: ServerConfig,
     simulation: Simulation,
     metrics: Option<Arc<Metrics>>,
+    metrics_token: Option<MetricsToken>,
 }
 
 impl AppStateBuilder {
@@ -180,6 +190,15 @@ impl AppStateBuilder {
         self
     }
 
+    /// Serves the [`metrics`](Self::metrics) at `GET /metrics` on the API's
+    /// listener too, to a scraper that sends `Authorization: Bearer TOKEN`
+    /// (wrong tokens are throttled as failed logins). Without it, and without
+    /// metrics, the API's listener has no `/metrics`.
+    pub fn metrics_token(mut self, token: MetricsToken) -> Self {
+        self.metrics_token = Some(token);
+        self
+    }
+
     /// The state, with the binding's limits taken from the configuration.
     pub fn build(self) -> AppState {
         let Self {
@@ -187,11 +206,18 @@ impl AppStateBuilder {
             config,
             simulation,
             metrics,
+            metrics_token,
         } = self;
         // The HTTP layer bounds documents (413); the decoder takes what it lets through.
         let mut limits = Limits::default();
         limits.max_document_bytes = config.max_decompressed_bytes;
+        let long_polls = pbx_backend::events::LongPolls::new();
+        let streams = Arc::new(events::Streams::new());
+        if let Some(metrics) = &metrics {
+            metrics.watch_events(streams.clone(), long_polls.clone());
+        }
         let handler = Handler::new(backend.clone())
+            .with_long_polls(long_polls.clone())
             .with_limits(limits)
             .with_max_response_bytes(config.max_response_bytes)
             .with_max_multicall(config.max_multicall);
@@ -210,7 +236,9 @@ impl AppStateBuilder {
             })),
             config: Arc::new(config),
             metrics,
-            streams: Arc::new(events::Streams::new()),
+            streams,
+            long_polls,
+            metrics_token: metrics_token.map(Arc::new),
         }
     }
 }
@@ -239,12 +267,14 @@ impl AppState {
             config,
             simulation: Simulation::Absent,
             metrics: None,
+            metrics_token: None,
         }
     }
 
     /// Counts requests, logins and connections into `metrics` (served by
     /// [`ops_router`] or [`Metrics::encode`]). Without it nothing is counted.
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        metrics.watch_events(self.streams.clone(), self.long_polls.clone());
         self.metrics = Some(metrics);
         self
     }
@@ -254,11 +284,14 @@ impl AppState {
         self.metrics.as_ref()
     }
 
-    /// Ends every open event stream (`GET /events`), and any opened later:
-    /// graceful shutdown waits for open responses, and a stream never ends
-    /// by itself. [`serve`] calls it when it stops.
+    /// Ends every open event stream (`GET /events`), and any opened later,
+    /// and answers every waiting `get_events` long poll at once with what it
+    /// has (no events, its cursor): graceful shutdown waits for open
+    /// responses, and a stream never ends by itself (a long poll only after
+    /// up to a minute). [`serve`] calls it when it stops.
     pub fn stop_event_streams(&self) {
         self.streams.stop();
+        self.long_polls.stop();
     }
 
     /// The configuration this state was made with.
@@ -294,8 +327,9 @@ pub const GZIP_FROM_BYTES: u64 = 1024;
 /// /jsonrpc` (JSON-RPC 2.0), with authentication,
 /// limits, gzip, the request timeout and request logs, and `GET /health`
 /// (SPEC.md, "Operations endpoints": no authentication, no group's data).
-/// Serve it with [`serve`], or mount it in a larger app. `/metrics` is not
-/// here: serve [`ops_router`] on an address of its own.
+/// Serve it with [`serve`], or mount it in a larger app. `/metrics` is here
+/// only behind a bearer token ([`AppStateBuilder::metrics_token`]); else
+/// serve [`ops_router`] on an address of its own.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     Router::new()
@@ -303,6 +337,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", post(rpc::post))
         .route("/jsonrpc", post(jsonrpc::post))
         .route("/health", get(metrics::health))
+        .route("/metrics", get(metrics_auth::get))
         .with_state(state.clone())
         // Every answer is XML (the stock predicate's content-type checks are moot),
         // and gzip does not pay for itself on a fault or a single value.

@@ -12,7 +12,7 @@
 //! label space.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
@@ -29,6 +29,12 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::AppState;
+use crate::events::Streams;
+use pbx_backend::events::LongPolls;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
 
 /// The method label of a request that named no method (a 401, a 404, a body
 /// that was not a methodCall).
@@ -86,6 +92,10 @@ pub struct Metrics {
     connections_refused: Family<ReasonLabels, Counter>,
     tls_handshake_failures: Counter,
     answers_too_large: Counter,
+    // Live events and storage (issue 19's dashboard).
+    events: Arc<EventCollector>,
+    storage_commits: Histogram,
+    storage_writes: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -125,7 +135,8 @@ impl Metrics {
         let login_failures = Counter::default();
         registry.register(
             "login_failures",
-            "Logins with a wrong user name or password, or a malformed Authorization header",
+            "Logins with a wrong user name or password (or metrics token), or a malformed \
+             Authorization header",
             login_failures.clone(),
         );
         let logins_refused = Family::<ReasonLabels, Counter>::default();
@@ -161,6 +172,21 @@ impl Metrics {
             "Answers refused with fault -4 for exceeding max_response_bytes",
             answers_too_large.clone(),
         );
+        let events = Arc::new(EventCollector::default());
+        registry.register_collector(Box::new(events.clone()));
+        let storage_commits = Histogram::new(LATENCY_BUCKETS);
+        registry.register(
+            "storage_commit_duration_seconds",
+            "Time the storage took to commit (and fsync) one group of writes; \
+             counted only when the server's storage reports its commits",
+            storage_commits.clone(),
+        );
+        let storage_writes = Counter::default();
+        registry.register(
+            "storage_writes",
+            "Writes committed or refused by the storage, in all its commits",
+            storage_writes.clone(),
+        );
         let methods: HashMap<&'static str, &'static str> = pbx_xmlrpc::methods()
             .iter()
             .map(|spec| (spec.name, spec.name))
@@ -195,6 +221,30 @@ impl Metrics {
             connections_refused,
             tls_handshake_failures,
             answers_too_large,
+            events,
+            storage_commits,
+            storage_writes,
+        }
+    }
+
+    /// Counts one commit of the storage: `writes` writes committed together
+    /// in `duration`. A storage reports its commits through its own hook
+    /// (`pbx_storage_sqlite::Options::on_commit`); call this from it.
+    pub fn storage_committed(&self, writes: usize, duration: Duration) {
+        self.storage_commits.observe(duration.as_secs_f64());
+        self.storage_writes.inc_by(writes as u64);
+    }
+
+    /// Reads the event streams and long polls of a state at each scrape
+    /// (once per state, however often it is given these metrics).
+    pub(crate) fn watch_events(&self, streams: Arc<Streams>, long_polls: LongPolls) {
+        let mut sources = self
+            .events
+            .sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !sources.iter().any(|(s, _)| Arc::ptr_eq(s, &streams)) {
+            sources.push((streams, long_polls));
         }
     }
 
@@ -274,6 +324,85 @@ impl Drop for OpenConnection {
     }
 }
 
+/// The live-event metrics, read from the streams and long polls at each
+/// scrape: they keep their own counts (the long polls' live in the binding's
+/// path, which knows nothing of Prometheus).
+#[derive(Debug, Default)]
+struct EventCollector {
+    /// Every state given these metrics (usually one).
+    sources: Mutex<Vec<(Arc<Streams>, LongPolls)>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct TransportLabels {
+    transport: &'static str,
+}
+
+impl Collector for EventCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let (mut streams, mut polls) = (0_i64, 0_i64);
+        let (mut sse_delivered, mut sse_resets) = (0_u64, 0_u64);
+        let (mut poll_delivered, mut poll_resets) = (0_u64, 0_u64);
+        for (s, p) in self
+            .sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            streams += i64::try_from(s.open()).unwrap_or(i64::MAX);
+            polls += i64::try_from(p.in_flight()).unwrap_or(i64::MAX);
+            sse_delivered += s.delivered();
+            sse_resets += s.resets();
+            poll_delivered += p.delivered();
+            poll_resets += p.resets();
+        }
+        let gauge = ConstGauge::new(streams);
+        gauge.encode(encoder.encode_descriptor(
+            "event_streams",
+            "Server-Sent Event streams (GET /events) open now",
+            None,
+            gauge.metric_type(),
+        )?)?;
+        let gauge = ConstGauge::new(polls);
+        gauge.encode(encoder.encode_descriptor(
+            "long_polls",
+            "get_events long polls being answered now (most waiting for an event)",
+            None,
+            gauge.metric_type(),
+        )?)?;
+        let counters = [
+            (
+                "events_delivered",
+                "Events sent to subscribers, by transport (`sse`: GET /events, \
+                 `long_poll`: get_events)",
+                sse_delivered,
+                poll_delivered,
+            ),
+            (
+                "event_resets",
+                "Resets sent to subscribers (re-read the state: a snapshot on a \
+                 stream, `reset` in a get_events answer), by transport: a start \
+                 without a cursor the server can resume, or a subscriber that fell behind",
+                sse_resets,
+                poll_resets,
+            ),
+        ];
+        for (name, help, sse, long_poll) in counters {
+            let mut family = encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                prometheus_client::metrics::MetricType::Counter,
+            )?;
+            for (transport, value) in [("sse", sse), ("long_poll", long_poll)] {
+                ConstCounter::new(value)
+                    .encode(family.encode_family(&TransportLabels { transport })?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `GET /health`: 200 `{"status":"ok"}` when the backend says it can serve and
 /// write, else 503 `{"status":"unavailable","reason":...}`. No authentication,
 /// and nothing of any group: only the backend's reason, which names no user data.
@@ -299,7 +428,7 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-fn exposition(metrics: &Metrics) -> Response {
+pub(crate) fn exposition(metrics: &Metrics) -> Response {
     (
         [(
             CONTENT_TYPE,

@@ -207,7 +207,7 @@ pub(crate) fn busy(why: &'static str) -> Response {
 }
 
 /// 429 with `Retry-After` in whole seconds (rounded up).
-fn too_many_attempts(retry_after: Duration) -> Response {
+pub(crate) fn too_many_attempts(retry_after: Duration) -> Response {
     let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,

@@ -63,6 +63,9 @@ pub async fn serve_ops(
     let app = crate::ops_router(state.clone());
     let mut state = state;
     state.metrics = None;
+    // It serves no events: its stop must not end the API's streams and polls.
+    state.streams = Arc::new(crate::events::Streams::new());
+    state.long_polls = pbx_backend::events::LongPolls::new();
     run(listener, state, app, None, shutdown).await
 }
 

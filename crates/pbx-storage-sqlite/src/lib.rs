@@ -67,6 +67,7 @@
 
 mod error;
 mod lock;
+mod observe;
 mod open;
 mod ops;
 mod schema;
@@ -75,6 +76,7 @@ mod threads;
 mod witness;
 
 pub use error::OpenError;
+pub use observe::{Commit, CommitObserver};
 pub use open::{DATABASE_FILE, LOCK_FILE, MARKER_FILE, Options};
 pub use schema::SCHEMA_VERSION;
 pub use storage::SqliteStorage;

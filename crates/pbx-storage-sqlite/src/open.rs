@@ -54,6 +54,9 @@ pub struct Options {
     /// [`OpenError::EmptyDatabase`] (default off: data lost outside the server
     /// must be noticed, not served as an empty PBX).
     pub accept_empty_database: bool,
+    /// Called after every commit with its size and duration, on the writer
+    /// thread (default: none), for a server's metrics.
+    pub on_commit: Option<crate::CommitObserver>,
 }
 
 impl Default for Options {
@@ -66,6 +69,7 @@ impl Default for Options {
             verify_on_open: true,
             min_free_bytes: 1024 * 1024,
             accept_empty_database: false,
+            on_commit: None,
         }
     }
 }

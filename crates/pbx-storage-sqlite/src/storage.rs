@@ -69,11 +69,14 @@ impl SqliteStorage {
         let max_batch = options.max_batch.max(1);
         let refusing = Arc::new(OnceLock::new());
         let latch = refusing.clone();
+        let observer = options.on_commit.clone();
         threads.push(
             std::thread::Builder::new()
                 .name("storage-writer".into())
                 .spawn(move || {
-                    threads::write_loop(writer, write_jobs, max_batch, shown, witness, latch)
+                    threads::write_loop(
+                        writer, write_jobs, max_batch, shown, witness, latch, observer,
+                    )
                 })
                 .map_err(spawn_failed)?,
         );

@@ -4,6 +4,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Instant;
 
 use pbx_user_data::StorageError;
 use rusqlite::Connection;
@@ -12,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::open::one_line;
 use crate::ops::{ApplyError, WriteOp};
 use crate::witness::{Fault, Witness};
+use crate::{Commit, CommitObserver};
 
 /// A write and where its outcome goes.
 pub(crate) struct WriteJob {
@@ -53,6 +55,7 @@ pub(crate) fn write_loop(
     path: String,
     witness: Witness,
     refusing: Arc<OnceLock<String>>,
+    observer: Option<CommitObserver>,
 ) {
     let mut lost: Option<String> = None;
     let mut batch = Vec::with_capacity(max_batch);
@@ -72,7 +75,15 @@ pub(crate) fn write_loop(
         let outcomes = if let Some(reason) = refusal {
             refuse(&ops, &path, &reason)
         } else {
-            match catch_unwind(AssertUnwindSafe(|| commit(&mut conn, &ops, &path))) {
+            let started = Instant::now();
+            let committed = catch_unwind(AssertUnwindSafe(|| commit(&mut conn, &ops, &path)));
+            if let (Some(observer), Ok(_)) = (&observer, &committed) {
+                observer.committed(&Commit {
+                    writes: ops.len(),
+                    duration: started.elapsed(),
+                });
+            }
+            match committed {
                 // Gone between the check and the commit: not acknowledged either.
                 Ok(outcomes) => match noticed(&witness, &mut lost, &refusing) {
                     None => outcomes,

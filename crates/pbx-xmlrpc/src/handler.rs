@@ -52,6 +52,7 @@ pub struct Handler {
     limits: Limits,
     max_multicall: usize,
     max_response_bytes: usize,
+    long_polls: pbx_backend::events::LongPolls,
 }
 
 /// Whether the `sim.*` methods exist on this server, and whether they are open.
@@ -109,7 +110,15 @@ impl Handler {
             limits: Limits::default(),
             max_multicall: DEFAULT_MAX_MULTICALL,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            long_polls: pbx_backend::events::LongPolls::new(),
         }
+    }
+
+    /// Answers `get_events` long polls through `long_polls`: the server's
+    /// `LongPolls::stop` at shutdown ends those waiting, and it counts them.
+    pub fn with_long_polls(mut self, long_polls: pbx_backend::events::LongPolls) -> Self {
+        self.long_polls = long_polls;
+        self
     }
 
     /// Offers the `sim.*` methods, driving `simulator` (for the in-memory PBX,
@@ -372,8 +381,10 @@ impl Handler {
             .await
             .map_err(|e| fault_from_backend(&e))?;
         let wait = timeout.unwrap_or(crate::events::DEFAULT_EVENTS_TIMEOUT);
-        let batch = sub
+        let batch = self
+            .long_polls
             .batch(
+                &mut sub,
                 crate::events::MAX_EVENTS_PER_ANSWER,
                 std::time::Duration::from_secs(u64::from(wait)),
             )

@@ -25,6 +25,7 @@ mod hash_password;
 mod json;
 mod log_format;
 mod manual;
+mod metrics_token;
 mod output;
 mod profile;
 mod remote;

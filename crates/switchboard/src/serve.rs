@@ -88,6 +88,12 @@ pub(crate) struct ServeArgs {
     /// the scraper reaches (docs/deploy.md). Default: no metrics.
     #[arg(long, env = "SWITCHBOARD_METRICS_LISTEN", value_name = "ADDR")]
     metrics_listen: Option<String>,
+    /// Also serve Prometheus metrics at /metrics on the API's own listener, to
+    /// a scraper sending `Authorization: Bearer TOKEN` with the token in FILE
+    /// (at least 16 characters; the file readable by its owner only). Wrong
+    /// tokens count as failed logins. Default: no /metrics there.
+    #[arg(long, env = "SWITCHBOARD_METRICS_TOKEN_FILE", value_name = "FILE")]
+    metrics_token_file: Option<PathBuf>,
     /// The log lines on stderr: `text` (one line per event, for people) or
     /// `json` (one JSON object per line, for log collectors).
     #[arg(
@@ -127,7 +133,14 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
     if args.config.is_some() {
         warn_about_users(&config);
     }
-    let (pbx, data_dir) = with_storage(pbx, &args)?;
+    let metrics_token = args
+        .metrics_token_file
+        .as_deref()
+        .map(crate::metrics_token::read)
+        .transpose()?;
+    let metrics = (args.metrics_listen.is_some() || metrics_token.is_some())
+        .then(|| Arc::new(Metrics::new()));
+    let (pbx, data_dir) = with_storage(pbx, &args, metrics.as_ref())?;
     let pbx = Arc::new(pbx);
 
     let server_config = args.security.server_config();
@@ -141,8 +154,12 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
     } else {
         state.simulation_switched_off()
     };
-    let state = match args.metrics_listen {
-        Some(_) => state.metrics(Arc::new(Metrics::new())),
+    let state = match metrics {
+        Some(metrics) => state.metrics(metrics),
+        None => state,
+    };
+    let state = match metrics_token {
+        Some(token) => state.metrics_token(token),
         None => state,
     };
     let state = state.build();
@@ -179,6 +196,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
             tls: tls.is_some(),
             try_user: try_user(&config),
             metrics: metrics_addr,
+            metrics_on_api: args.metrics_token_file.is_some(),
         };
         banner.print();
         let (stop_ops, ops_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -249,6 +267,11 @@ fn check(args: &ServeArgs) -> Result<()> {
         problems.push(format!(
             "--metrics-listen {at:?}: not an address (HOST:PORT)"
         ));
+    }
+    if let Some(path) = &args.metrics_token_file
+        && let Err(error) = crate::metrics_token::read(path)
+    {
+        problems.push(format!("{error:#}"));
     }
     if args.listen.parse::<SocketAddr>().is_err() && !args.listen.contains(':') {
         problems.push(format!(
@@ -345,7 +368,11 @@ fn try_user(config: &Config) -> String {
 
 /// Plugs the data directory's durable storage into `pbx`, unless `--ephemeral`;
 /// returns the directory.
-fn with_storage(pbx: MemoryPbx, args: &ServeArgs) -> Result<(MemoryPbx, Option<PathBuf>)> {
+fn with_storage(
+    pbx: MemoryPbx,
+    args: &ServeArgs,
+    metrics: Option<&Arc<Metrics>>,
+) -> Result<(MemoryPbx, Option<PathBuf>)> {
     if args.ephemeral {
         return Ok((pbx, None));
     }
@@ -360,6 +387,11 @@ fn with_storage(pbx: MemoryPbx, args: &ServeArgs) -> Result<(MemoryPbx, Option<P
     let dir = std::path::absolute(&dir).unwrap_or(dir);
     let mut options = pbx_storage_sqlite::Options::default();
     options.accept_empty_database = args.accept_empty_database;
+    if let Some(metrics) = metrics.cloned() {
+        options.on_commit = Some(pbx_storage_sqlite::CommitObserver::new(move |commit| {
+            metrics.storage_committed(commit.writes, commit.duration);
+        }));
+    }
     // Its message names the directory or file and the cause already.
     let storage = SqliteStorage::open_with(&dir, options).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((pbx.with_storage(Arc::new(storage)), Some(dir)))
@@ -440,6 +472,8 @@ struct Banner<'a> {
     try_user: String,
     /// Where `--metrics-listen` serves.
     metrics: Option<SocketAddr>,
+    /// Whether `/metrics` is on the API's listener too (`--metrics-token-file`).
+    metrics_on_api: bool,
 }
 
 impl Banner<'_> {
@@ -509,6 +543,12 @@ impl Banner<'_> {
         if let Some(metrics) = self.metrics {
             writeln!(out, "Metrics: http://{metrics}/metrics (health: /health)")?;
         }
+        if self.metrics_on_api {
+            writeln!(
+                out,
+                "Metrics: {scheme}://{reachable}/metrics with the bearer token of --metrics-token-file"
+            )?;
+        }
         writeln!(out, "Try it:")?;
         // A private CA (or a self-signed certificate) must be named to curl.
         let cacert = if self.tls { " --cacert CA.pem" } else { "" };
@@ -577,6 +617,7 @@ mod tests {
             tls,
             try_user,
             metrics: None,
+            metrics_on_api: false,
         };
         let mut out = Vec::new();
         banner.details(&mut out).expect("written");

@@ -303,3 +303,210 @@ async fn event_streams_are_capped_per_user_and_end_when_the_server_stops() {
     }
     assert!(!rest.contains("event:"), "{rest}");
 }
+
+/// The value of the sample `series` (name and labels as written), if present.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Paused time: had the poll waited out its minute, the clock would show it
+/// (the runtime jumps to the poll's deadline as soon as nothing else runs).
+#[tokio::test(start_paused = true)]
+async fn a_waiting_long_poll_does_not_hold_up_shutdown() {
+    use crate::support::{post, rpc, send};
+    let metrics = Arc::new(pbx_server::Metrics::new());
+    let pbx = Arc::new(MemoryPbx::demo());
+    let state = AppState::builder(pbx, ServerConfig::default())
+        .metrics(metrics.clone())
+        .build();
+    let router = pbx_server::router(state.clone());
+    let first = rpc(
+        &router,
+        "203",
+        "get_events",
+        vec![string(""), Value::Int(0)],
+    )
+    .await;
+    let cursor = member(&first.result(), "cursor").clone();
+
+    let started = tokio::time::Instant::now();
+    let poll = {
+        let router = router.clone();
+        let body = method_call("get_events", vec![cursor.clone(), Value::Int(60)]);
+        tokio::spawn(async move { send(&router, post("203", body)).await })
+    };
+    while sample(&metrics.encode(), "switchboard_long_polls") != Some(1.0) {
+        tokio::task::yield_now().await;
+    }
+    // What `serve` does when it stops.
+    state.stop_event_streams();
+    let answer = poll.await.unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "the poll waited {:?}",
+        started.elapsed()
+    );
+    let value = answer.result();
+    assert_eq!(member(&value, "reset"), &Value::Bool(false));
+    assert!(events(&value).is_empty(), "{value:?}");
+    assert_eq!(
+        member(&value, "cursor"),
+        &cursor,
+        "the client misses nothing"
+    );
+    assert_eq!(
+        sample(&metrics.encode(), "switchboard_long_polls"),
+        Some(0.0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_event_streams_long_polls_and_the_events_they_deliver() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let metrics = Arc::new(pbx_server::Metrics::new());
+    let pbx = Arc::new(MemoryPbx::demo());
+    let state = AppState::builder(pbx.clone(), ServerConfig::default())
+        .simulator(Arc::new(Player::new(pbx)))
+        .metrics(metrics.clone())
+        .build();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(pbx_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let until = |series: &'static str, value: f64| {
+        let metrics = metrics.clone();
+        async move {
+            let reached = async {
+                while sample(&metrics.encode(), series) != Some(value) {
+                    tokio::task::yield_now().await;
+                }
+            };
+            tokio::time::timeout(crate::support::PATIENCE, reached)
+                .await
+                .unwrap_or_else(|_| panic!("{series} never reached {value}"));
+        }
+    };
+
+    let mut stream = Sse::open(addr, "203", None).await;
+    assert_eq!(stream.next().await.event, "snapshot");
+    until("switchboard_event_streams", 1.0).await;
+    let first = call(addr, "203", "get_events", vec![string(""), Value::Int(0)]).await;
+    let cursor = member(&first, "cursor").clone();
+    call(
+        addr,
+        "203",
+        "sim.call",
+        vec![string("+15550100"), string("203")],
+    )
+    .await;
+    assert_eq!(stream.next().await.event, "call.created");
+    let pending = call(
+        addr,
+        "203",
+        "get_events",
+        vec![cursor.clone(), Value::Int(0)],
+    )
+    .await;
+    let delivered = events(&pending).len();
+    assert!(delivered >= 1, "{pending:?}");
+
+    // A poll that waits is in flight until the server stops, which answers it.
+    let waiting = {
+        let cursor = member(&pending, "cursor").clone();
+        tokio::spawn(
+            async move { call(addr, "203", "get_events", vec![cursor, Value::Int(60)]).await },
+        )
+    };
+    until("switchboard_long_polls", 1.0).await;
+    let text = metrics.encode();
+    assert_eq!(
+        sample(
+            &text,
+            "switchboard_events_delivered_total{transport=\"long_poll\"}"
+        ),
+        Some(delivered as f64),
+        "{text}"
+    );
+    assert!(
+        sample(
+            &text,
+            "switchboard_events_delivered_total{transport=\"sse\"}"
+        ) >= Some(1.0),
+        "{text}"
+    );
+    for transport in ["sse", "long_poll"] {
+        assert_eq!(
+            sample(
+                &text,
+                &format!("switchboard_event_resets_total{{transport=\"{transport}\"}}")
+            ),
+            Some(1.0),
+            "the first of each started without a cursor: {text}"
+        );
+    }
+    stop.send(()).unwrap();
+    let answered = waiting.await.unwrap();
+    assert!(events(&answered).is_empty(), "{answered:?}");
+    done.await.unwrap().unwrap();
+    let text = metrics.encode();
+    assert_eq!(sample(&text, "switchboard_long_polls"), Some(0.0), "{text}");
+    assert_eq!(
+        sample(&text, "switchboard_event_streams"),
+        Some(0.0),
+        "{text}"
+    );
+}
+
+/// Paused time: a poll the metrics listener's stop had ended would answer
+/// at once instead of after its timeout.
+#[tokio::test(start_paused = true)]
+async fn stopping_the_metrics_listener_leaves_the_apis_long_polls_waiting() {
+    use crate::support::rpc;
+    let pbx = Arc::new(MemoryPbx::demo());
+    let state = AppState::builder(pbx, ServerConfig::default())
+        .metrics(Arc::new(pbx_server::Metrics::new()))
+        .build();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    pbx_server::serve_ops(listener, state.clone(), std::future::ready(()))
+        .await
+        .unwrap();
+    let router = pbx_server::router(state);
+    let first = rpc(
+        &router,
+        "203",
+        "get_events",
+        vec![string(""), Value::Int(0)],
+    )
+    .await;
+    let cursor = member(&first.result(), "cursor").clone();
+    let started = tokio::time::Instant::now();
+    let idle = rpc(&router, "203", "get_events", vec![cursor, Value::Int(5)]).await;
+    assert!(events(&idle.result()).is_empty());
+    assert_eq!(started.elapsed(), std::time::Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_state_given_its_metrics_twice_counts_its_events_once() {
+    let metrics = Arc::new(pbx_server::Metrics::new());
+    let state = AppState::builder(Arc::new(MemoryPbx::demo()), ServerConfig::default())
+        .metrics(metrics.clone())
+        .build()
+        .with_metrics(metrics.clone());
+    let router = pbx_server::router(state);
+    crate::support::rpc(
+        &router,
+        "203",
+        "get_events",
+        vec![string(""), Value::Int(0)],
+    )
+    .await;
+    assert_eq!(
+        sample(
+            &metrics.encode(),
+            "switchboard_event_resets_total{transport=\"long_poll\"}"
+        ),
+        Some(1.0)
+    );
+}

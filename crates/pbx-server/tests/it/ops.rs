@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use pbx_backend_memory::{MemoryPbx, MemoryStorage, Storage, StorageError};
 use pbx_model::Favorite;
-use pbx_server::{AppState, Metrics, ServerConfig, TlsConfig};
+use pbx_server::{AppState, Metrics, MetricsToken, ServerConfig, TlsConfig};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -281,8 +281,74 @@ async fn client_chosen_method_names_do_not_grow_the_metrics() {
     assert_eq!(text.lines().count(), before + 1, "{text}");
 }
 
+const METRICS_TOKEN: &str = "scrape-me-if-you-can-0123";
+
+fn scrape(token: &str) -> String {
+    format!(
+        "GET /metrics HTTP/1.1\r\nHost: localhost\r\nAuthorization: {token}\r\n\
+         Connection: close\r\n\r\n"
+    )
+}
+
 #[tokio::test]
-async fn metrics_are_not_served_on_the_api_listener() {
+async fn metrics_on_the_api_listener_need_the_token_and_wrong_ones_are_throttled() {
+    let mut config = ServerConfig::default();
+    // Locked at the second failure, with no slowing down before (no waiting here).
+    config.throttle.slow_after = 10;
+    config.throttle.lock_after = 2;
+    let metrics = Arc::new(Metrics::new());
+    let state = AppState::builder(Arc::new(MemoryPbx::demo()), config)
+        .metrics(metrics.clone())
+        .metrics_token(MetricsToken::new(METRICS_TOKEN).unwrap())
+        .build();
+    let server = start(state, None).await;
+
+    let answer = exchange(server.addr, &scrape(&format!("Bearer {METRICS_TOKEN}"))).await;
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+    assert!(
+        answer.contains("content-type: application/openmetrics-text"),
+        "{answer}"
+    );
+    assert!(
+        body(&answer).contains("switchboard_requests_total"),
+        "{answer}"
+    );
+
+    let answer = exchange(server.addr, &get("/metrics")).await;
+    assert!(answer.starts_with("HTTP/1.1 401 "), "{answer}");
+    assert!(
+        answer.contains("www-authenticate: Bearer realm=\"metrics\""),
+        "{answer}"
+    );
+    // A PBX user's password is no metrics token, nor is a wrong token.
+    for wrong in [basic("203", "203"), format!("Bearer {METRICS_TOKEN}x")] {
+        let answer = exchange(server.addr, &scrape(&wrong)).await;
+        assert!(answer.starts_with("HTTP/1.1 401 "), "{wrong}: {answer}");
+        assert!(!answer.contains("switchboard_"), "{answer}");
+    }
+    let answer = exchange(server.addr, &scrape(&format!("Bearer {METRICS_TOKEN}"))).await;
+    assert!(answer.starts_with("HTTP/1.1 429 "), "locked out: {answer}");
+    let text = metrics.encode();
+    assert_eq!(
+        sample(&text, "switchboard_login_failures_total"),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "switchboard_logins_refused_total{reason=\"throttled\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    // The lockout is the scraper's: the users on that address log in.
+    let answer = exchange(server.addr, &rpc_request("203", "203", "get_calls")).await;
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+}
+
+#[tokio::test]
+async fn metrics_are_not_served_on_the_api_listener_without_a_token() {
     let state = demo_state().with_metrics(Arc::new(Metrics::new()));
     let server = start(state, None).await;
     let answer = exchange(server.addr, &get("/metrics")).await;

@@ -76,3 +76,61 @@ async fn the_quota_holds_when_writers_race_for_the_last_keys() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_commit_observer_sees_every_write_and_a_panicking_one_costs_none() {
+    use pbx_storage_sqlite::{CommitObserver, Options};
+    use std::sync::Mutex;
+
+    let scratch = Scratch::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let observed = seen.clone();
+    let mut options = Options::default();
+    options.on_commit = Some(CommitObserver::new(move |commit| {
+        observed.lock().unwrap().push(*commit);
+    }));
+    let storage = Arc::new(crate::support::open(&scratch.dir, options));
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let storage = storage.clone();
+            tokio::spawn(async move {
+                storage
+                    .set("u".into(), format!("k{i}"), "v".into(), 100)
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().expect("acknowledged");
+    }
+    let commits = seen.lock().unwrap().clone();
+    assert!(!commits.is_empty());
+    // The open's own first write is no commit of the writer's: only these 20.
+    assert_eq!(
+        commits.iter().map(|c| c.writes).sum::<usize>(),
+        20,
+        "{commits:?}"
+    );
+    assert!(commits.iter().all(|c| !c.duration.is_zero()), "{commits:?}");
+    drop(storage);
+
+    let mut options = Options::default();
+    options.on_commit = Some(CommitObserver::new(|_| panic!("a broken observer")));
+    let storage = crate::support::open(&scratch.dir, options);
+    storage
+        .set("u".into(), "after".into(), "1".into(), 100)
+        .await
+        .expect("the write stands");
+    storage
+        .set("u".into(), "again".into(), "1".into(), 100)
+        .await
+        .expect("and the writer goes on");
+    assert_eq!(
+        storage
+            .get("u".into(), "after".into())
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("1")
+    );
+}

@@ -5,7 +5,7 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::process::Stdio;
 
-use xmlrpc_codec::MethodResponse;
+use xmlrpc_codec::{MethodCall, MethodResponse, Value, decode_method_response, encode_method_call};
 
 use crate::{PATIENCE, Server, call, collect, root, switchboard, wait};
 
@@ -162,6 +162,247 @@ fn a_scrape_during_a_scenario_shows_requests_and_their_latency() {
     server.stop();
 }
 
+/// One XML-RPC call with `params` over a fresh connection, as user 203.
+fn call_with(authority: &str, method: &str, params: Vec<Value>) -> Value {
+    let body = encode_method_call(&MethodCall::new(method, params)).unwrap();
+    let mut stream = TcpStream::connect(authority).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(
+        stream,
+        "POST /RPC2 HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Basic MjAzOjIwMw==\r\n\
+         Connection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(&body).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("a whole response");
+    assert!(head.starts_with("HTTP/1.1 200 "), "{response}");
+    match decode_method_response(body.as_bytes()).expect("a methodResponse") {
+        MethodResponse::Success(value) => value,
+        MethodResponse::Fault(fault) => panic!("{method}: {fault}"),
+    }
+}
+
+fn member<'a>(value: &'a Value, name: &str) -> &'a Value {
+    value
+        .as_struct()
+        .and_then(|s| s.get(name))
+        .unwrap_or_else(|| panic!("no {name} in {value:?}"))
+}
+
+/// One sample line of the exposition: name, labels (as written), value.
+fn samples(text: &str) -> Vec<(String, String, f64)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|line| {
+            let (series, value) = line.rsplit_once(' ').expect("a sample: SERIES VALUE");
+            let (name, labels) = match series.split_once('{') {
+                Some((name, labels)) => {
+                    (name, labels.strip_suffix('}').expect("labels end with }"))
+                }
+                None => (series, ""),
+            };
+            let value = value.parse().unwrap_or_else(|_| panic!("a number: {line}"));
+            (name.to_owned(), labels.to_owned(), value)
+        })
+        .collect()
+}
+
+/// The value of `name` whose labels hold every `label="value"` of `labels`,
+/// summed over the series that match (none: `None`).
+fn value(samples: &[(String, String, f64)], name: &str, labels: &[&str]) -> Option<f64> {
+    let matching: Vec<f64> = samples
+        .iter()
+        .filter(|(n, l, _)| {
+            n == name
+                && labels
+                    .iter()
+                    .all(|want| l.split(',').any(|have| have == *want))
+        })
+        .map(|(_, _, v)| *v)
+        .collect();
+    (!matching.is_empty()).then(|| matching.iter().sum())
+}
+
+/// What a dashboard charts, scraped while a scenario runs and clients follow
+/// it: requests, latency, live events (both transports) and storage commits
+/// all move, on the metrics listener and on the API's behind the token.
+#[test]
+fn a_dashboard_scrape_during_a_scenario_shows_requests_events_and_storage_commits() {
+    let data = tempfile::tempdir().unwrap();
+    let token_file = data.path().join("metrics.token");
+    std::fs::write(&token_file, "dashboard-token-0123456789\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let dir = data.path().join("data");
+    let (server, banner) = start(
+        &[(
+            "SWITCHBOARD_METRICS_TOKEN_FILE",
+            token_file.to_str().unwrap(),
+        )],
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--scenario",
+            "office-day",
+            "--speed",
+            "50",
+            "--loop",
+        ],
+    );
+    let metrics = metrics_authority(&banner);
+    let authority = server
+        .url
+        .strip_prefix("http://")
+        .and_then(|u| u.strip_suffix("/RPC2"))
+        .unwrap()
+        .to_owned();
+    assert!(
+        banner
+            .iter()
+            .any(|l| l.contains(&format!("http://{authority}/metrics with the bearer token"))),
+        "{banner:?}"
+    );
+
+    // A console follows the events on a stream, an integration by long polls.
+    let mut stream = TcpStream::connect(&authority).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(
+        stream,
+        "GET /events HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Basic MjAzOjIwMw==\r\n\r\n"
+    )
+    .unwrap();
+    let mut sse = BufReader::new(stream);
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let mut line = String::new();
+        assert!(sse.read_line(&mut line).unwrap() > 0, "the stream goes on");
+        if let Some(kind) = line.trim_end().strip_prefix("event: ") {
+            kinds.push(kind.to_owned());
+        }
+    }
+    assert_eq!(kinds[0], "snapshot", "{kinds:?}");
+    let first = call_with(
+        &authority,
+        "get_events",
+        vec![Value::String(String::new()), Value::Int(0)],
+    );
+    let polled = call_with(
+        &authority,
+        "get_events",
+        vec![member(&first, "cursor").clone(), Value::Int(30)],
+    );
+    assert!(
+        matches!(member(&polled, "events"), Value::Array(events) if !events.is_empty()),
+        "the scenario's events: {polled:?}"
+    );
+    for _ in 0..5 {
+        call_with(&authority, "get_calls", vec![]);
+    }
+    // Durable writes, for the storage's commits.
+    for i in 0..3 {
+        call_with(
+            &authority,
+            "dict_set",
+            vec![
+                Value::String(format!("crm.k{i}")),
+                Value::String("v".into()),
+            ],
+        );
+    }
+
+    let (status, text) = get(&metrics, "/metrics");
+    assert!(status.contains(" 200 "), "{status}");
+    let scraped = samples(&text);
+    let at_least_one = |name: &str, labels: &[&str]| {
+        let v =
+            value(&scraped, name, labels).unwrap_or_else(|| panic!("no {name}{labels:?}: {text}"));
+        assert!(v >= 1.0, "{name}{labels:?} = {v}: {text}");
+        v
+    };
+    assert_eq!(
+        value(
+            &scraped,
+            "switchboard_requests_total",
+            &["method=\"get_calls\"", "status=\"200\""]
+        ),
+        Some(5.0),
+        "{text}"
+    );
+    at_least_one(
+        "switchboard_request_duration_seconds_count",
+        &["method=\"get_events\""],
+    );
+    assert!(
+        value(
+            &scraped,
+            "switchboard_request_duration_seconds_sum",
+            &["method=\"get_calls\""]
+        ) > Some(0.0),
+        "{text}"
+    );
+    at_least_one("switchboard_event_streams", &[]);
+    at_least_one("switchboard_events_delivered_total", &["transport=\"sse\""]);
+    at_least_one(
+        "switchboard_events_delivered_total",
+        &["transport=\"long_poll\""],
+    );
+    at_least_one("switchboard_event_resets_total", &["transport=\"sse\""]);
+    at_least_one("switchboard_storage_commit_duration_seconds_count", &[]);
+    assert!(
+        value(
+            &scraped,
+            "switchboard_storage_commit_duration_seconds_sum",
+            &[]
+        ) > Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(&scraped, "switchboard_storage_writes_total", &[]),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(&scraped, "switchboard_long_polls", &[]),
+        Some(0.0),
+        "{text}"
+    );
+
+    // The same on the API's listener, with the token and only with it.
+    let scrape = |authorization: &str| {
+        let mut stream = TcpStream::connect(&authority).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        write!(
+            stream,
+            "GET /metrics HTTP/1.1\r\nHost: {authority}\r\nAuthorization: {authorization}\r\n\
+             Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    let answer = scrape("Bearer dashboard-token-0123456789");
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+    assert!(
+        answer.contains("switchboard_storage_writes_total 3"),
+        "{answer}"
+    );
+    let answer = scrape("Basic MjAzOjIwMw==");
+    assert!(answer.starts_with("HTTP/1.1 401 "), "{answer}");
+    drop(sse);
+    server.stop();
+}
+
 #[test]
 fn log_format_json_writes_one_object_per_line_without_credentials() {
     let (server, _) = start(
@@ -310,5 +551,25 @@ fn a_configuration_without_users_starts_with_a_warning() {
     assert!(
         log.contains("WARN") && log.contains("nobody can log in"),
         "{log}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_check_refuses_a_metrics_token_file_open_to_others() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("metrics.token");
+    std::fs::write(&token, "dashboard-token-0123456789\n").unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, _, stderr) = check(&["--metrics-token-file", token.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--metrics-token-file") && stderr.contains("chmod 600"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("dashboard-token"),
+        "the token stays out: {stderr}"
     );
 }
