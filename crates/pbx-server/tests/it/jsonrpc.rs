@@ -907,9 +907,26 @@ async fn another_groups_user_sees_nothing_of_the_first() {
     assert_eq!(error_code(&answer), -1, "{answer}");
     let extensions = call(demo.addr(), "301", "get_extensions", json!([])).await;
     assert!(!extensions.to_string().contains("\"203\""), "{extensions}");
+    for method in ["sim.answer", "sim.hold", "sim.hangup"] {
+        let answer = call(demo.addr(), "301", method, json!([id])).await;
+        assert_eq!(error_code(&answer), -1, "{method}: {answer}");
+    }
+    let parking = call(demo.addr(), "301", "get_parking_info", json!([])).await;
+    assert_eq!(result(&parking)[0], "750", "Globex's own lot: {parking}");
+    // Acme's favorites and events stay Acme's.
+    let acme = json!([{"id": 1, "slot": 1, "type": "extension", "size": "single"}]);
+    let set = call(demo.addr(), "203", "set_favorites", json!([acme])).await;
+    assert_eq!(result(&set), true, "{set}");
+    let favorites = call(demo.addr(), "301", "get_favorites", json!([])).await;
+    assert_eq!(result(&favorites), &json!([]), "{favorites}");
+    let events = call(demo.addr(), "301", "get_events", json!(["", 0])).await;
+    let cursor = result(&events)["cursor"].clone();
+    call(demo.addr(), "203", "sim.call", json!(["+15550101", "202"])).await;
+    let events = call(demo.addr(), "301", "get_events", json!([cursor, 0])).await;
+    assert_eq!(result(&events)["events"], json!([]), "{events}");
     // Another user of the same group shares the calls, not the keys.
     let calls = call(demo.addr(), "201", "get_calls", json!([])).await;
-    assert_eq!(result(&calls).as_array().map(Vec::len), Some(1));
+    assert_eq!(result(&calls).as_array().map(Vec::len), Some(2));
     let answer = call(demo.addr(), "201", "dict_get", json!(["secret"])).await;
     assert_eq!(error_code(&answer), -1);
     demo.stop().await;
