@@ -1157,3 +1157,52 @@ async fn once_a_batchs_answer_is_full_later_reads_are_not_run_but_changes_are() 
     assert_eq!(result(&answer), "changed");
     demo.stop().await;
 }
+
+#[tokio::test]
+async fn max_multicall_bounds_xml_rpcs_multicall_too() {
+    let mut config = ServerConfig::default();
+    config.max_multicall = 2;
+    let demo = Demo::start(config).await;
+    let entry = |key: &str| {
+        let mut s = xmlrpc_codec::Struct::new();
+        s.insert("methodName", Value::String("dict_get".into()));
+        s.insert("params", Value::Array(vec![Value::String(key.into())]));
+        Value::Struct(s)
+    };
+    let calls = Value::Array(vec![entry("a"), entry("b"), entry("c")]);
+    let MethodResponse::Fault(fault) =
+        xml_call(demo.addr(), "203", "system.multicall", vec![calls]).await
+    else {
+        panic!("a multicall of 3 passed max_multicall 2");
+    };
+    assert_eq!(fault.code, -32602, "{fault}");
+    assert!(fault.string.contains("at most 2 calls"), "{fault}");
+    demo.stop().await;
+}
+
+#[tokio::test]
+async fn large_json_answers_are_gzipped_when_asked() {
+    let demo = Demo::start(ServerConfig::default()).await;
+    let reply = exchange(
+        demo.addr(),
+        Method::POST,
+        "/jsonrpc",
+        &[
+            (AUTHORIZATION.as_str(), basic("203", "203")),
+            (CONTENT_TYPE.as_str(), "application/json".into()),
+            ("accept-encoding", "gzip".into()),
+        ],
+        json!({"jsonrpc": "2.0", "method": "rpc.discover", "id": 1})
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.headers.get(CONTENT_ENCODING).map(|v| v.as_bytes()),
+        Some(&b"gzip"[..])
+    );
+    let answer: Json = serde_json::from_slice(&crate::support::gunzip(&reply.body)).unwrap();
+    assert!(answer["result"]["methods"].is_array());
+    demo.stop().await;
+}
