@@ -156,6 +156,12 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for HoldLargeAnswers {
 /// out of patience.
 #[test]
 fn a_heavy_request_does_not_hold_up_another_group() {
+    // With a single dispatcher ever created, tracing takes a callsite's interest
+    // from the default of whichever thread reaches it first: a test answering
+    // XML-RPC on another thread at the same time (without a subscriber) switched
+    // "writing a large answer" off for good, and the hold never saw it. A second
+    // dispatcher makes tracing ask every live one (as `logs.rs` does).
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let writing = Arc::new(Notify::new());
     let released = Arc::new(AtomicBool::new(false));
     let (release, held) = mpsc::channel();

@@ -907,9 +907,26 @@ async fn another_groups_user_sees_nothing_of_the_first() {
     assert_eq!(error_code(&answer), -1, "{answer}");
     let extensions = call(demo.addr(), "301", "get_extensions", json!([])).await;
     assert!(!extensions.to_string().contains("\"203\""), "{extensions}");
+    for method in ["sim.answer", "sim.hold", "sim.hangup"] {
+        let answer = call(demo.addr(), "301", method, json!([id])).await;
+        assert_eq!(error_code(&answer), -1, "{method}: {answer}");
+    }
+    let parking = call(demo.addr(), "301", "get_parking_info", json!([])).await;
+    assert_eq!(result(&parking)[0], "750", "Globex's own lot: {parking}");
+    // Acme's favorites and events stay Acme's.
+    let acme = json!([{"id": 1, "slot": 1, "type": "extension", "size": "single"}]);
+    let set = call(demo.addr(), "203", "set_favorites", json!([acme])).await;
+    assert_eq!(result(&set), true, "{set}");
+    let favorites = call(demo.addr(), "301", "get_favorites", json!([])).await;
+    assert_eq!(result(&favorites), &json!([]), "{favorites}");
+    let events = call(demo.addr(), "301", "get_events", json!(["", 0])).await;
+    let cursor = result(&events)["cursor"].clone();
+    call(demo.addr(), "203", "sim.call", json!(["+15550101", "202"])).await;
+    let events = call(demo.addr(), "301", "get_events", json!([cursor, 0])).await;
+    assert_eq!(result(&events)["events"], json!([]), "{events}");
     // Another user of the same group shares the calls, not the keys.
     let calls = call(demo.addr(), "201", "get_calls", json!([])).await;
-    assert_eq!(result(&calls).as_array().map(Vec::len), Some(1));
+    assert_eq!(result(&calls).as_array().map(Vec::len), Some(2));
     let answer = call(demo.addr(), "201", "dict_get", json!(["secret"])).await;
     assert_eq!(error_code(&answer), -1);
     demo.stop().await;
@@ -1138,5 +1155,54 @@ async fn once_a_batchs_answer_is_full_later_reads_are_not_run_but_changes_are() 
     // The change ran.
     let answer = call(demo.addr(), "203", "dict_get", json!(["k2"])).await;
     assert_eq!(result(&answer), "changed");
+    demo.stop().await;
+}
+
+#[tokio::test]
+async fn max_multicall_bounds_xml_rpcs_multicall_too() {
+    let mut config = ServerConfig::default();
+    config.max_multicall = 2;
+    let demo = Demo::start(config).await;
+    let entry = |key: &str| {
+        let mut s = xmlrpc_codec::Struct::new();
+        s.insert("methodName", Value::String("dict_get".into()));
+        s.insert("params", Value::Array(vec![Value::String(key.into())]));
+        Value::Struct(s)
+    };
+    let calls = Value::Array(vec![entry("a"), entry("b"), entry("c")]);
+    let MethodResponse::Fault(fault) =
+        xml_call(demo.addr(), "203", "system.multicall", vec![calls]).await
+    else {
+        panic!("a multicall of 3 passed max_multicall 2");
+    };
+    assert_eq!(fault.code, -32602, "{fault}");
+    assert!(fault.string.contains("at most 2 calls"), "{fault}");
+    demo.stop().await;
+}
+
+#[tokio::test]
+async fn large_json_answers_are_gzipped_when_asked() {
+    let demo = Demo::start(ServerConfig::default()).await;
+    let reply = exchange(
+        demo.addr(),
+        Method::POST,
+        "/jsonrpc",
+        &[
+            (AUTHORIZATION.as_str(), basic("203", "203")),
+            (CONTENT_TYPE.as_str(), "application/json".into()),
+            ("accept-encoding", "gzip".into()),
+        ],
+        json!({"jsonrpc": "2.0", "method": "rpc.discover", "id": 1})
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.headers.get(CONTENT_ENCODING).map(|v| v.as_bytes()),
+        Some(&b"gzip"[..])
+    );
+    let answer: Json = serde_json::from_slice(&crate::support::gunzip(&reply.body)).unwrap();
+    assert!(answer["result"]["methods"].is_array());
     demo.stop().await;
 }
