@@ -9,9 +9,7 @@ use std::time::{Instant, SystemTime};
 use async_trait::async_trait;
 use pbx_backend::events::{EventData, EventId, EventKind, EventLog, EventWindow, Subscription};
 use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend, Simulator};
-use pbx_model::{
-    AdminGroupId, Call, CallId, Entity, EntityRef, Favorite, ParkingInfo, Presence,
-};
+use pbx_model::{AdminGroupId, Call, CallId, Entity, EntityRef, Favorite, ParkingInfo, Presence};
 use pbx_user_data::UserData;
 
 use crate::config::{SourceMap, file};

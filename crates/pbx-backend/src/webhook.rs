@@ -212,7 +212,10 @@ mod tests {
     fn an_unknown_event_type_names_the_closest() {
         assert_eq!(parse_event_kind("call.ended"), Ok(EventKind::CallEnded));
         let message = parse_event_kind("call.create").unwrap_err();
-        assert!(message.contains("did you mean \"call.created\""), "{message}");
+        assert!(
+            message.contains("did you mean \"call.created\""),
+            "{message}"
+        );
         let message = parse_event_kind("zzz").unwrap_err();
         assert!(!message.contains("did you mean"), "{message}");
         let message = parse_event_kind("call.ringing").unwrap_err();

@@ -646,10 +646,9 @@ impl RawWebhook {
                 map.record(Loc::WebhookSecret(g, w), &file);
                 let origin = map.origin.clone();
                 read_secret_file(file.get_ref(), &origin).unwrap_or_else(|why| {
-                    problems.push(map.problem(
-                        Loc::WebhookSecret(g, w),
-                        format!("group {group:?}: {why}"),
-                    ));
+                    problems.push(
+                        map.problem(Loc::WebhookSecret(g, w), format!("group {group:?}: {why}")),
+                    );
                     // Long enough not to add a second problem about its length.
                     WebhookSecret::new(vec![0; WebhookConfig::MIN_SECRET_BYTES])
                 })
@@ -662,7 +661,9 @@ impl RawWebhook {
                 problems.push(map.problem(
                     Loc::WebhookSecret(g, w),
                     if both {
-                        format!("group {group:?}: a webhook has `secret` or `secret_file`, not both")
+                        format!(
+                            "group {group:?}: a webhook has `secret` or `secret_file`, not both"
+                        )
                     } else {
                         format!(
                             "group {group:?}: a webhook needs `secret` or `secret_file` \
