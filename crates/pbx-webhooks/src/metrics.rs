@@ -6,7 +6,7 @@
 //! nothing of any group. The log names each endpoint's group and origin
 //! once, at start.
 
-use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -14,7 +14,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 /// How one POST ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Outcome {
     /// A 2xx answer: the event is delivered.
@@ -27,14 +27,36 @@ pub enum Outcome {
     Error,
 }
 
+impl Outcome {
+    /// Its label value: `acknowledged`, `refused`, `timeout`, `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Acknowledged => "acknowledged",
+            Self::Refused => "refused",
+            Self::Timeout => "timeout",
+            Self::Error => "error",
+        }
+    }
+}
+
 /// Why an event was given up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DropReason {
     /// The endpoint's queue was full: its oldest event made room.
     QueueFull,
     /// It was retried for the whole `give_up_after` without an acknowledgement.
     GaveUp,
+}
+
+impl DropReason {
+    /// Its label value: `queue_full`, `gave_up`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::QueueFull => "queue_full",
+            Self::GaveUp => "gave_up",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -45,13 +67,13 @@ struct EndpointLabels {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct OutcomeLabels {
     endpoint: u64,
-    outcome: Outcome,
+    outcome: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct DropLabels {
     endpoint: u64,
-    reason: DropReason,
+    reason: &'static str,
 }
 
 /// Delivery latency buckets, in seconds: 1 ms to an hour (retries included).
@@ -149,7 +171,7 @@ impl WebhookMetrics {
         self.attempts
             .get_or_create(&OutcomeLabels {
                 endpoint: endpoint as u64,
-                outcome,
+                outcome: outcome.as_str(),
             })
             .inc();
     }
@@ -162,7 +184,7 @@ impl WebhookMetrics {
         self.dropped
             .get_or_create(&DropLabels {
                 endpoint: endpoint as u64,
-                reason,
+                reason: reason.as_str(),
             })
             .inc();
     }
@@ -188,7 +210,7 @@ impl WebhookMetrics {
         self.attempts
             .get_or_create(&OutcomeLabels {
                 endpoint: endpoint as u64,
-                outcome,
+                outcome: outcome.as_str(),
             })
             .get()
     }
@@ -203,7 +225,7 @@ impl WebhookMetrics {
         self.dropped
             .get_or_create(&DropLabels {
                 endpoint: endpoint as u64,
-                reason,
+                reason: reason.as_str(),
             })
             .get()
     }
@@ -216,5 +238,37 @@ impl WebhookMetrics {
     /// Events waiting for `endpoint` now, the one in flight included.
     pub fn queue_depth(&self, endpoint: usize) -> i64 {
         self.queue_depth.get_or_create(&labels(endpoint)).get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_is_exposed_under_the_registry_prefix_by_endpoint_position() {
+        let metrics = WebhookMetrics::new();
+        let mut registry = Registry::with_prefix("switchboard");
+        metrics.register(&mut registry);
+        metrics.attempt(0, Outcome::Acknowledged);
+        metrics.attempt(1, Outcome::Timeout);
+        metrics.retry(1);
+        metrics.drop_event(1, DropReason::QueueFull);
+        metrics.reset(1);
+        metrics.set_queue_depth(1, 7);
+        metrics.delivered_after(0, 0.2);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        for line in [
+            "switchboard_webhook_deliveries_total{endpoint=\"0\",outcome=\"acknowledged\"} 1",
+            "switchboard_webhook_deliveries_total{endpoint=\"1\",outcome=\"timeout\"} 1",
+            "switchboard_webhook_retries_total{endpoint=\"1\"} 1",
+            "switchboard_webhook_dropped_total{endpoint=\"1\",reason=\"queue_full\"} 1",
+            "switchboard_webhook_resets_total{endpoint=\"1\"} 1",
+            "switchboard_webhook_queue_depth{endpoint=\"1\"} 7",
+            "switchboard_webhook_delivery_seconds_count{endpoint=\"0\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} in:\n{text}");
+        }
     }
 }
