@@ -380,6 +380,11 @@ fn read_secret_file(path: &str, origin: &str) -> Result<WebhookSecret, String> {
         .unwrap_or(std::path::Path::new(""))
         .join(path);
     let shown = path.display();
+    // Before opening: opening a FIFO would block until a writer came.
+    let is_file = std::fs::metadata(&path).map(|m| m.is_file());
+    if matches!(is_file, Ok(false)) {
+        return Err(format!("webhook secret_file {shown}: not a regular file"));
+    }
     let file = std::fs::File::open(&path)
         .map_err(|e| format!("webhook secret_file {shown}: cannot open it: {e}"))?;
     let is_file = file.metadata().map(|m| m.is_file()).unwrap_or(false);
