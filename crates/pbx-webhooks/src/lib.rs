@@ -176,7 +176,8 @@ pub enum StartError {
     },
 }
 
-/// The running deliveries: one task per endpoint, until [`shutdown`](Self::shutdown).
+/// The running deliveries: one task per endpoint, until [`shutdown`](Self::shutdown)
+/// (or until this is dropped: the tasks then end on their own, unawaited).
 #[derive(Debug)]
 pub struct Webhooks {
     stop: watch::Sender<bool>,

@@ -403,3 +403,24 @@ fn retry_delays_grow_with_jitter_up_to_the_cap() {
         (0..20).map(|_| options.retry_delay(5)).collect();
     assert!(delays.len() > 1, "jittered: {delays:?}");
 }
+
+#[tokio::test]
+async fn dropping_the_deliveries_ends_their_tasks() {
+    let pbx = Arc::new(MemoryPbx::demo());
+    let receiver = Receiver::start(vec![Answer::Hang]).await;
+    let metrics = WebhookMetrics::new();
+    let webhooks = Webhooks::start(
+        pbx.clone(),
+        vec![endpoint(acme(), &receiver)],
+        DeliveryOptions::default(),
+        metrics.clone(),
+    )
+    .await
+    .unwrap();
+    some_calls(&pbx).await;
+    receiver.next().await;
+    receiver::until(|| metrics.queue_depth(0) >= 1).await;
+    drop(webhooks);
+    // A task that ends sets its queue depth to zero on the way out.
+    receiver::until(|| metrics.queue_depth(0) == 0).await;
+}
