@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::StorageLimits;
+pub use pbx_backend::webhook::{WebhookConfig, WebhookSecret};
 
 pub(crate) use file::{Loc, SimulationField, SourceMap, StorageField};
 
@@ -129,6 +130,9 @@ pub struct GroupConfig {
     /// without a connection name; transfers to outside numbers use the first
     /// one that allows outbound calls.
     pub connections: Vec<ConnectionConfig>,
+    /// Where its events are POSTed, signed (`[[group.webhook]]`): the
+    /// operator's endpoints, delivered by the `pbx-webhooks` crate.
+    pub webhooks: Vec<WebhookConfig>,
 }
 
 impl GroupConfig {

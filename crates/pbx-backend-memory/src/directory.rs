@@ -309,6 +309,18 @@ impl Builder<'_> {
             }
             groups.push(group);
         }
+        for (g, gc) in config.groups.iter().enumerate() {
+            for (w, webhook) in gc.webhooks.iter().enumerate() {
+                for (field, message) in webhook.problems() {
+                    let loc = match field {
+                        pbx_backend::webhook::WebhookField::Url => Loc::WebhookUrl(g, w),
+                        pbx_backend::webhook::WebhookField::Secret => Loc::WebhookSecret(g, w),
+                        _ => Loc::Webhook(g, w),
+                    };
+                    self.problem(loc, format!("group {:?}: {message}", gc.name));
+                }
+            }
+        }
         // Parking lots last, so that a slot colliding with an entity is
         // reported at the lot, wherever the entity is.
         for (g, gc) in config.groups.iter().enumerate() {

@@ -77,6 +77,7 @@ pub fn config(fixture: &Fixture) -> Config {
                         outbound: c.outbound,
                     })
                     .collect(),
+                webhooks: Vec::new(),
             })
             .collect(),
     }

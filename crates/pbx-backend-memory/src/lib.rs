@@ -72,7 +72,8 @@ mod toml_message;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     ActivityPeriod, AttendantConfig, Config, ConfigError, ConnectionConfig, ExtensionConfig,
-    GroupConfig, ParkingConfig, Problem, QueueConfig, SimulationLimits, TimeOfDay, Weekday,
+    GroupConfig, ParkingConfig, Problem, QueueConfig, SimulationLimits, TimeOfDay, WebhookConfig,
+    WebhookSecret, Weekday,
 };
 pub use credentials::{CacheLimits, HashCost, hash_password};
 pub use pbx::{DEMO_CONFIG, MemoryPbx};

@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 use async_trait::async_trait;
 use pbx_backend::events::{EventData, EventId, EventKind, EventLog, EventWindow, Subscription};
 use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend, Simulator};
-use pbx_model::{Call, CallId, Entity, EntityRef, Favorite, ParkingInfo, Presence};
+use pbx_model::{AdminGroupId, Call, CallId, Entity, EntityRef, Favorite, ParkingInfo, Presence};
 use pbx_user_data::UserData;
 
 use crate::config::{SourceMap, file};
@@ -715,7 +715,27 @@ impl PbxBackend for MemoryPbx {
         caller: &Caller,
         after: Option<&EventId>,
     ) -> BackendResult<Subscription> {
-        let (g, group) = self.group(caller)?;
+        let (g, _) = self.group(caller)?;
+        Ok(self.subscribe_group(g, after))
+    }
+
+    async fn group_events(
+        &self,
+        group: &AdminGroupId,
+        after: Option<&EventId>,
+    ) -> BackendResult<Subscription> {
+        let g = self
+            .dir
+            .group_index(group)
+            .ok_or_else(|| BackendError::not_found(format!("no admin group {group}")))?;
+        Ok(self.subscribe_group(g, after))
+    }
+}
+
+impl MemoryPbx {
+    /// A subscription to group `g`: every user of a group sees the same events.
+    fn subscribe_group(&self, g: usize, after: Option<&EventId>) -> Subscription {
+        let group = &self.dir.groups[g];
         // Under the live lock, so that no change falls between the view the
         // next diff starts from and the subscription.
         let live = self.write(g);
@@ -724,7 +744,7 @@ impl PbxBackend for MemoryPbx {
         if seen.is_none() {
             *seen = Some(self.view(group, &live));
         }
-        Ok(events.log.subscribe(after))
+        events.log.subscribe(after)
     }
 }
 

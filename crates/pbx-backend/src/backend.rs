@@ -1,7 +1,7 @@
 //! The [`PbxBackend`] trait, and the [`Simulator`] trait of simulated PBXs.
 
 use async_trait::async_trait;
-use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo};
+use pbx_model::{AdminGroupId, Call, CallId, Entity, Favorite, ParkingInfo};
 
 use crate::events::{EventId, Subscription};
 use crate::{BackendError, Caller};
@@ -114,6 +114,22 @@ pub trait PbxBackend: Send + Sync + 'static {
         after: Option<&EventId>,
     ) -> BackendResult<Subscription> {
         let _ = (caller, after);
+        Err(BackendError::unsupported("this PBX offers no live events"))
+    }
+
+    /// Every event of `group`, for the operator's own consumers (its
+    /// webhooks), never for a user: a user subscribes through
+    /// [`events`](Self::events). Within a group every user sees the same
+    /// events, so this is what any user of `group` would get; `NotFound`
+    /// when there is no such group.
+    ///
+    /// By default [`BackendError::Unsupported`], like `events`.
+    async fn group_events(
+        &self,
+        group: &AdminGroupId,
+        after: Option<&EventId>,
+    ) -> BackendResult<Subscription> {
+        let _ = (group, after);
         Err(BackendError::unsupported("this PBX offers no live events"))
     }
 }

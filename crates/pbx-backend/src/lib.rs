@@ -12,6 +12,7 @@
 //! - [`Simulator`]: the controls of a simulated PBX (`sim.*`), separate from the API.
 //! - [`events`]: live events ([`Event`], [`Subscription`], and the
 //!   per-group [`EventLog`] a backend may publish into).
+//! - [`webhook`]: a group's webhook endpoints ([`WebhookConfig`]) and their rules.
 //! - [`kit`]: a conformance suite any backend runs in its own tests.
 //!
 //! ```
@@ -29,6 +30,7 @@ mod caller;
 mod error;
 pub mod events;
 pub mod kit;
+pub mod webhook;
 
 pub use backend::{BackendResult, PbxBackend, PlayOptions, Simulator};
 pub use caller::Caller;
@@ -36,6 +38,7 @@ pub use error::BackendError;
 pub use events::{
     Batch, Delivery, Event, EventData, EventId, EventKind, EventLog, EventWindow, Subscription,
 };
+pub use webhook::{WebhookConfig, WebhookSecret};
 
 /// The README's example, compiled and run as a doc test.
 #[doc = include_str!("../README.md")]

@@ -248,6 +248,17 @@ impl Metrics {
         }
     }
 
+    // --- Metrics kept by other crates (pbx-webhooks' deliveries) ---
+
+    /// The registry itself, to register metrics another crate keeps (such as
+    /// `pbx_webhooks::WebhookMetrics::register`) before these `Metrics` are
+    /// shared: they are encoded with the rest, under the same prefix.
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
+    // --- end of other crates' metrics ---
+
     /// Everything in the Prometheus text exposition format (OpenMetrics 1.0 text).
     pub fn encode(&self) -> String {
         let mut text = String::with_capacity(16 << 10);

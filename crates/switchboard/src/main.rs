@@ -31,6 +31,7 @@ mod profile;
 mod remote;
 mod serve;
 mod serve_security;
+mod serve_webhooks;
 mod watch;
 
 use std::io::Write as _;

@@ -16,6 +16,7 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::log_format::{self, LogFormat, LogSink};
 use crate::serve_security::{self, SecurityArgs};
+use crate::serve_webhooks;
 use tokio::net::TcpListener;
 
 /// Where the demo configuration comes from, for messages.
@@ -77,6 +78,8 @@ pub(crate) struct ServeArgs {
     speed: f64,
     #[command(flatten)]
     security: SecurityArgs,
+    #[command(flatten)]
+    webhooks: serve_webhooks::WebhookArgs,
     /// Start even though the data directory's database is missing or empty
     /// while the directory shows it held one (restored wrongly, truncated,
     /// deleted): without this, such a start is refused so that lost data is
@@ -138,8 +141,12 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
         .as_deref()
         .map(crate::metrics_token::read)
         .transpose()?;
-    let metrics = (args.metrics_listen.is_some() || metrics_token.is_some())
-        .then(|| Arc::new(Metrics::new()));
+    let webhook_metrics = pbx_webhooks::WebhookMetrics::new();
+    let metrics = (args.metrics_listen.is_some() || metrics_token.is_some()).then(|| {
+        let mut metrics = Metrics::new();
+        webhook_metrics.register(metrics.registry_mut());
+        Arc::new(metrics)
+    });
     let (pbx, data_dir) = with_storage(pbx, &args, metrics.as_ref())?;
     let pbx = Arc::new(pbx);
 
@@ -186,6 +193,8 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
             tracing::info!(scenario = scenario.name(), group = %scenario.group(), "playing");
             player.start(scenario, options).await;
         }
+        let webhooks =
+            serve_webhooks::start(pbx.clone(), &config, &args.webhooks, webhook_metrics).await?;
         // Before the banner, whose first line tells scripts the server is up.
         serve_security::warn_if_exposed(addr, tls.is_some());
         let banner = Banner {
@@ -210,8 +219,9 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
         if let Some(ops) = ops {
             let _ = ops.await;
         }
-        // Scenarios end with the server, whether it stopped cleanly or not.
+        // Scenarios and webhooks end with the server, whether it stopped cleanly or not.
         player.stop_all().await;
+        webhooks.shutdown().await;
         served?;
         tracing::info!("stopped");
         Ok(())
@@ -260,6 +270,7 @@ fn check(args: &ServeArgs) -> Result<()> {
     if let Err(error) = args.security.tls() {
         problems.push(format!("{error:#}"));
     }
+    problems.extend(args.webhooks.problems());
     if let Some(at) = &args.metrics_listen
         && at.parse::<SocketAddr>().is_err()
         && !at.contains(':')

@@ -13,7 +13,8 @@ use toml::Spanned;
 
 use super::{
     ActivityPeriod, AttendantConfig, Config, ConfigError, ConnectionConfig, ExtensionConfig,
-    GroupConfig, ParkingConfig, Problem, QueueConfig, SimulationLimits, TimeOfDay, Weekday,
+    GroupConfig, ParkingConfig, Problem, QueueConfig, SimulationLimits, TimeOfDay, WebhookConfig,
+    WebhookSecret, Weekday,
 };
 use crate::StorageLimits;
 
@@ -44,6 +45,13 @@ pub(crate) enum Loc {
     ParkingSlots(usize),
     Connection(usize, usize),
     ConnectionName(usize, usize),
+    /// (group, webhook)
+    Webhook(usize, usize),
+    WebhookUrl(usize, usize),
+    /// `secret` or `secret_file`, whichever was given.
+    WebhookSecret(usize, usize),
+    /// (group, webhook, index in `events`)
+    WebhookEvent(usize, usize, usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,6 +86,10 @@ impl Loc {
             }
             Loc::ParkingFirst(g) | Loc::ParkingSlots(g) => Loc::Parking(g),
             Loc::ConnectionName(g, c) => Loc::Connection(g, c),
+            Loc::Webhook(g, _) => Loc::Group(g),
+            Loc::WebhookUrl(g, w) | Loc::WebhookSecret(g, w) | Loc::WebhookEvent(g, w, _) => {
+                Loc::Webhook(g, w)
+            }
         })
     }
 }
@@ -282,6 +294,8 @@ struct RawGroup {
     parking: Option<Spanned<RawParking>>,
     #[serde(default)]
     connection: Vec<Spanned<RawConnection>>,
+    #[serde(default)]
+    webhook: Vec<Spanned<RawWebhook>>,
 }
 
 #[derive(Deserialize)]
@@ -342,6 +356,54 @@ struct RawConnection {
     name: Spanned<String>,
     #[serde(default)]
     outbound: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: Spanned<String>,
+    secret: Option<Spanned<String>>,
+    secret_file: Option<Spanned<String>>,
+    events: Option<Vec<Spanned<String>>>,
+}
+
+/// The most bytes read from a `secret_file`: a secret is short, and a file
+/// that is not (a device, a log) is a mistake to report, not to load.
+const MAX_SECRET_FILE_BYTES: u64 = 4096;
+
+/// The secret in the file at `path` (relative paths from the directory of
+/// the configuration file `origin`), without a final line break.
+fn read_secret_file(path: &str, origin: &str) -> Result<WebhookSecret, String> {
+    use std::io::Read as _;
+    let path = std::path::Path::new(origin)
+        .parent()
+        .unwrap_or(std::path::Path::new(""))
+        .join(path);
+    let shown = path.display();
+    // Before opening: opening a FIFO would block until a writer came.
+    let is_file = std::fs::metadata(&path).map(|m| m.is_file());
+    if matches!(is_file, Ok(false)) {
+        return Err(format!("webhook secret_file {shown}: not a regular file"));
+    }
+    let file = std::fs::File::open(&path)
+        .map_err(|e| format!("webhook secret_file {shown}: cannot open it: {e}"))?;
+    let is_file = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+    if !is_file {
+        return Err(format!("webhook secret_file {shown}: not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SECRET_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("webhook secret_file {shown}: cannot read it: {e}"))?;
+    if bytes.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(format!(
+            "webhook secret_file {shown}: longer than {MAX_SECRET_FILE_BYTES} bytes"
+        ));
+    }
+    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        bytes.pop();
+    }
+    Ok(WebhookSecret::new(bytes))
 }
 
 impl RawFile {
@@ -548,6 +610,16 @@ impl RawGroup {
                 }
             })
             .collect();
+        let webhooks = self
+            .webhook
+            .into_iter()
+            .enumerate()
+            .map(|(w, raw)| {
+                map.record(Loc::Webhook(g, w), &raw);
+                let raw = raw.into_inner();
+                raw.into_config(g, w, self.name.get_ref(), map, problems)
+            })
+            .collect();
         GroupConfig {
             name: self.name.into_inner(),
             extensions,
@@ -555,6 +627,75 @@ impl RawGroup {
             attendants,
             parking,
             connections,
+            webhooks,
+        }
+    }
+}
+
+impl RawWebhook {
+    fn into_config(
+        self,
+        g: usize,
+        w: usize,
+        group: &str,
+        map: &mut SourceMap,
+        problems: &mut Vec<Problem>,
+    ) -> WebhookConfig {
+        map.record(Loc::WebhookUrl(g, w), &self.url);
+        let secret = match (self.secret, self.secret_file) {
+            (Some(secret), None) => {
+                map.record(Loc::WebhookSecret(g, w), &secret);
+                WebhookSecret::new(secret.into_inner())
+            }
+            (None, Some(file)) => {
+                map.record(Loc::WebhookSecret(g, w), &file);
+                let origin = map.origin.clone();
+                read_secret_file(file.get_ref(), &origin).unwrap_or_else(|why| {
+                    problems.push(
+                        map.problem(Loc::WebhookSecret(g, w), format!("group {group:?}: {why}")),
+                    );
+                    // Long enough not to add a second problem about its length.
+                    WebhookSecret::new(vec![0; WebhookConfig::MIN_SECRET_BYTES])
+                })
+            }
+            (secret, file) => {
+                let both = secret.is_some() && file.is_some();
+                if let Some(file) = &file {
+                    map.record(Loc::WebhookSecret(g, w), file);
+                }
+                problems.push(map.problem(
+                    Loc::WebhookSecret(g, w),
+                    if both {
+                        format!(
+                            "group {group:?}: a webhook has `secret` or `secret_file`, not both"
+                        )
+                    } else {
+                        format!(
+                            "group {group:?}: a webhook needs `secret` or `secret_file` \
+                             (at least {} bytes)",
+                            WebhookConfig::MIN_SECRET_BYTES
+                        )
+                    },
+                ));
+                WebhookSecret::new(vec![0; WebhookConfig::MIN_SECRET_BYTES])
+            }
+        };
+        let mut events = Vec::new();
+        for (i, name) in self.events.unwrap_or_default().into_iter().enumerate() {
+            map.record(Loc::WebhookEvent(g, w, i), &name);
+            match pbx_backend::webhook::parse_event_kind(name.get_ref()) {
+                Ok(kind) if !events.contains(&kind) => events.push(kind),
+                Ok(_) => {}
+                Err(why) => problems.push(map.problem(
+                    Loc::WebhookEvent(g, w, i),
+                    format!("group {group:?}: webhook events: {why}"),
+                )),
+            }
+        }
+        WebhookConfig {
+            url: self.url.into_inner(),
+            secret,
+            events,
         }
     }
 }

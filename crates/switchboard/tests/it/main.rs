@@ -10,6 +10,7 @@ mod ops;
 mod output;
 mod scenario;
 mod security;
+mod webhooks;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use pbx_model::{Call, CallId, EntityRef, Favorite, FavoriteSize};
+use pbx_model::{AdminGroupId, Call, CallId, EntityRef, Favorite, FavoriteSize};
 
 use crate::events::{Delivery, Event, EventData, EventId, EventKind, Subscription};
 use crate::kit::ctx::{CheckResult, Ctx, SKIPPED, describe, ensure, ok, show_call};
@@ -271,6 +271,58 @@ pub(super) async fn unknown_cursor(ctx: Ctx) -> CheckResult {
         show(&got)
     );
     Ok(())
+}
+
+/// `group_events`, the subscription of the operator's consumers (webhooks):
+/// what a user of the group gets, nothing of another group.
+pub(super) async fn group(ctx: Ctx) -> CheckResult {
+    let alice = ctx.user("201").await?;
+    let bob = ctx.user("301").await?;
+    let mut as_user = subscribe(&ctx, &alice, None).await?;
+    let as_group = |group: AdminGroupId| {
+        let backend = ctx.backend.clone();
+        async move {
+            match backend.group_events(&group, None).await {
+                Ok(sub) => Ok(sub),
+                Err(BackendError::Unsupported(m)) => Err(format!("{SKIPPED}{m}")),
+                Err(e) => Err(format!("group_events({group}): {}", describe(&e))),
+            }
+        }
+    };
+    let mut ours = as_group(alice.group().clone()).await?;
+    let mut theirs = as_group(bob.group().clone()).await?;
+    ensure!(
+        ours.is_reset(),
+        "group_events without a cursor should start with a reset"
+    );
+    let (id, got) = a_call(&ctx, &alice, &mut as_user).await?;
+    let got_by_group = collect(&mut ours, ended(&id)).await;
+    let ids = |d: &[Delivery]| -> Result<Vec<EventId>, String> {
+        Ok(events(d)?.iter().map(|e| e.id.clone()).collect())
+    };
+    ensure!(
+        ids(&got)? == ids(&got_by_group)?,
+        "group_events should get exactly the user's events {}, got {}",
+        show(&got),
+        show(&got_by_group)
+    );
+    let leaked = collect(&mut theirs, |_| false).await;
+    ensure!(
+        leaked.is_empty(),
+        "group_events of another group got events of a group's call: {}",
+        show(&leaked)
+    );
+    let unknown = AdminGroupId::new("no such group (conformance kit)");
+    match ctx.backend.group_events(&unknown, None).await {
+        Err(BackendError::NotFound(_)) => Ok(()),
+        Err(e) => Err(format!(
+            "group_events of an unknown group should be NotFound, was {}",
+            describe(&e)
+        )),
+        Ok(_) => {
+            Err("group_events of an unknown group should be NotFound, was a subscription".into())
+        }
+    }
 }
 
 /// set_favorites gives favorites.updated with the list as get_favorites shows it.

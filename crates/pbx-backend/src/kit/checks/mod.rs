@@ -133,6 +133,8 @@ pub(super) static CHECKS: &[Check] = &[
         "resuming after a cursor replays exactly the later events, in order, with the same ids"),
     check!("events.unknown_cursor", sim: true, events::unknown_cursor,
         "an unknown cursor is a reset, followed by live events"),
+    check!("events.group", sim: true, events::group,
+        "group_events (the operator's webhooks) gets exactly the events a user of the group gets, nothing of another group; an unknown group is NotFound"),
     check!("events.favorites", sim: false, events::favorites,
         "set_favorites gives one favorites.updated carrying the list as get_favorites shows it"),
     check!("sim.scoping", sim: true, simulator::scoping,

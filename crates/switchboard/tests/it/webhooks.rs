@@ -1,0 +1,283 @@
+//! Webhooks end to end: `switchboard serve` with a configuration whose group
+//! names two endpoints, the Python example receiver (`examples/webhook_receiver.py`,
+//! which verifies every signature) and a dead endpoint that never answers.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+
+use base64::Engine as _;
+use xmlrpc_codec::{MethodCall, MethodResponse, Value, decode_method_response, encode_method_call};
+
+use crate::{PATIENCE, Server, fails, root};
+
+const SECRET: &str = "the secret of the end-to-end webhook";
+
+/// The Python receiver, its URL, and its stdout's lines as they come.
+struct PythonReceiver {
+    child: Child,
+    url: String,
+    lines: mpsc::Receiver<String>,
+}
+
+impl PythonReceiver {
+    fn start(secret_file: &std::path::Path) -> Self {
+        let mut child = Command::new("python3")
+            .arg(root().join("examples/webhook_receiver.py"))
+            .args(["--port", "0", "--secret-file"])
+            .arg(secret_file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs (it is needed by this test)");
+        let (send, lines) = mpsc::channel();
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = lines.recv_timeout(PATIENCE).expect("the receiver starts");
+        let url = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("expected `listening on URL`, got {first:?}"))
+            .to_owned();
+        Self { child, url, lines }
+    }
+
+    /// The next event the receiver verified and printed.
+    fn next_event(&self) -> serde_json::Value {
+        let line = self
+            .lines
+            .recv_timeout(PATIENCE)
+            .expect("the receiver prints the next event");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    }
+}
+
+impl Drop for PythonReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One XML-RPC call as `user` (whose password is its number).
+fn rpc(url: &str, user: &str, method: &str, params: Vec<Value>) -> MethodResponse {
+    let authority = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix("/RPC2"))
+        .expect("an http://HOST:PORT/RPC2 url");
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{user}"));
+    let body = encode_method_call(&MethodCall::new(method, params)).unwrap();
+    let mut stream = TcpStream::connect(authority).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(
+        stream,
+        "POST /RPC2 HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Basic {auth}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(&body).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete HTTP response");
+    decode_method_response(&response[split + 4..]).expect("a methodResponse")
+}
+
+fn ok(response: MethodResponse) -> Value {
+    match response {
+        MethodResponse::Success(value) => value,
+        other => panic!("expected a result, got {other:?}"),
+    }
+}
+
+fn text(s: &str) -> Value {
+    Value::String(s.into())
+}
+
+/// A POST to the receiver with a signature of another secret: its status line.
+fn forged_post(url: &str) -> String {
+    let authority = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap();
+    let body = r#"{"id":"forged-1","type":"call.created","group":"Acme","time":"2026-12-07T04:20:00Z","data":{}}"#;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let signature = pbx_webhooks::sign(b"not the secret of the webhook", now, body.as_bytes());
+    let mut stream = TcpStream::connect(authority).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(
+        stream,
+        "POST /hooks/pbx HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nSwitchboard-Signature: {signature}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn the_python_receiver_verifies_events_of_a_live_server_while_a_dead_endpoint_hangs() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("webhook.secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let receiver = PythonReceiver::start(&secret_file);
+    // Accepts connections (the kernel's backlog) and never answers one.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = dir.path().join("pbx.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"allow_plain_passwords = true
+
+[[group]]
+name = "Acme"
+
+[[group.extension]]
+number = "203"
+name = "Carol Chen"
+password = "203"
+
+[[group.connection]]
+name = "PSTN"
+
+[[group.webhook]]
+url = "http://{dead}/hook"
+secret_file = "webhook.secret"
+
+[[group.webhook]]
+url = "{url}hooks/pbx"
+secret_file = "webhook.secret"
+events = ["call.created", "call.ended"]
+
+[[group]]
+name = "Globex"
+
+[[group.extension]]
+number = "301"
+name = "Hank Scorpio"
+password = "301"
+
+[[group.connection]]
+name = "PSTN"
+"#,
+            dead = dead.local_addr().unwrap(),
+            url = receiver.url,
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&["--config", config.to_str().unwrap(), "--ephemeral"]);
+
+    // Globex's call comes first: were it delivered, it would be the first line.
+    ok(rpc(
+        &server.url,
+        "301",
+        "sim.call",
+        vec![text("+15550199"), text("301")],
+    ));
+    let call = ok(rpc(
+        &server.url,
+        "203",
+        "sim.call",
+        vec![text("+15550100"), text("203")],
+    ));
+    let event = receiver.next_event();
+    assert_eq!(event["type"], "call.created", "{event}");
+    assert_eq!(event["group"], "Acme", "{event}");
+    assert_eq!(event["data"]["from"]["number"], "+15550100", "{event}");
+    assert_eq!(
+        Value::String(event["data"]["id"].as_str().unwrap().into()),
+        call
+    );
+
+    // The dead endpoint holds a POST; the API answers all the same.
+    let Value::Array(calls) = ok(rpc(&server.url, "203", "get_calls", vec![])) else {
+        panic!("get_calls answers an array");
+    };
+    assert_eq!(calls.len(), 1);
+
+    // A forged request is refused and not printed: the next line is the hang-up.
+    assert!(forged_post(&receiver.url).contains(" 401 "));
+    ok(rpc(&server.url, "203", "sim.hangup", vec![call.clone()]));
+    let event = receiver.next_event();
+    assert_eq!(event["type"], "call.ended", "{event}");
+    assert_eq!(
+        Value::String(event["data"]["id"].as_str().unwrap().into()),
+        call
+    );
+
+    // Stops cleanly with a POST in flight to the dead endpoint.
+    let log = server.stop();
+    assert!(log.contains("webhook delivery started"), "{log}");
+    assert!(!log.contains(SECRET), "the secret is never logged: {log}");
+    assert!(!log.contains("hooks/pbx"), "nor a URL's path: {log}");
+    drop(dead);
+}
+
+/// `serve --check --config` on `text`: its stderr, and the file's path.
+fn check(text: &str) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pbx.toml");
+    std::fs::write(&config, text).unwrap();
+    let path = config.to_str().unwrap().to_owned();
+    (fails(&["serve", "--check", "--config", &path]), path)
+}
+
+const GROUP: &str = r#"[[group]]
+name = "Acme"
+
+[[group.extension]]
+number = "201"
+name = "Alice"
+"#;
+
+#[test]
+fn serve_check_reports_a_bad_webhook_with_file_line_and_column() {
+    let (stderr, path) = check(&format!(
+        r#"{GROUP}
+[[group.webhook]]
+url = "http://crm.example.com/hook"
+secret = "short"
+"#
+    ));
+    for expected in [
+        format!(
+            "{path}:9:7: group \"Acme\": webhook url \"http://crm.example.com\" must use https"
+        ),
+        format!("{path}:10:10: group \"Acme\": webhook secret must be at least 16 bytes, not 5"),
+    ] {
+        assert!(stderr.contains(&expected), "{expected}\nin:\n{stderr}");
+    }
+    assert!(
+        !stderr.contains("short"),
+        "the secret is not shown: {stderr}"
+    );
+
+    let (stderr, path) = check(&format!(
+        r#"{GROUP}
+[[group.webhook]]
+url = "https://crm.example.com/hook"
+secret = "0123456789abcdef"
+events = ["call.creatd"]
+"#
+    ));
+    let expected =
+        format!("{path}:11:11: group \"Acme\": webhook events: unknown event type \"call.creatd\"");
+    assert!(stderr.contains(&expected), "{expected}\nin:\n{stderr}");
+    assert!(
+        stderr.contains("did you mean \"call.created\"?"),
+        "{stderr}"
+    );
+}
