@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use pbx_backend::{BackendError, Caller, Delivery, Event, EventId, PbxBackend, Subscription};
 use tokio::sync::{mpsc, watch};
 
+use crate::console;
 use crate::AppState;
 use crate::log::RequestLog;
 use crate::rpc::{self, Authenticated};
@@ -102,7 +103,7 @@ pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Resp
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
-    let caller = match rpc::authenticate(&state, &parts.headers, peer).await {
+    let caller = match console::authenticate(&state, &parts, peer, console::Csrf::NotNeeded).await {
         Ok(caller) => caller,
         Err(response) => return response,
     };

@@ -77,6 +77,7 @@
 mod auth;
 mod body;
 mod config;
+mod console;
 mod events;
 mod log;
 mod metrics;
@@ -99,6 +100,7 @@ use tower_http::timeout::TimeoutLayer;
 use xmlrpc_codec::Limits;
 
 pub use config::ServerConfig;
+pub use console::ConsoleConfig;
 pub use metrics::{Metrics, ops_router};
 pub use serve::{serve, serve_ops, serve_tls};
 pub use throttle::ThrottleConfig;
@@ -132,6 +134,8 @@ pub struct AppState {
     metrics: Option<Arc<Metrics>>,
     /// The open event streams (`GET /events`).
     streams: Arc<events::Streams>,
+    /// The operator console's signed-in sessions.
+    sessions: Arc<console::Sessions>,
 }
 
 /// Whether and how the `sim.*` methods are offered.
@@ -206,6 +210,7 @@ impl AppStateBuilder {
             config: Arc::new(config),
             metrics,
             streams: Arc::new(events::Streams::new()),
+            sessions: Arc::new(console::Sessions::default()),
         }
     }
 }
@@ -294,8 +299,9 @@ pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     Router::new()
         .route("/RPC2", post(rpc::post))
-        .route("/", post(rpc::post))
+        .route("/", post(rpc::post).get(console::root))
         .route("/health", get(metrics::health))
+        .merge(console_routes())
         .with_state(state.clone())
         // Every answer is XML (the stock predicate's content-type checks are moot),
         // and gzip does not pay for itself on a fault or a single value.
@@ -310,6 +316,22 @@ pub fn router(state: AppState) -> Router {
             state,
             log::log_request,
         ))
+}
+
+/// The operator console: the page and its files, sign-in, sign-out and the
+/// session's CSRF token, each answer with the console's security headers.
+fn console_routes() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(console::to_console))
+        .route("/console/", get(console::asset))
+        .route("/console/index.html", get(console::asset))
+        .route("/console/console.js", get(console::asset))
+        .route("/console/console.css", get(console::asset))
+        .route("/console/icon.svg", get(console::asset))
+        .route("/console/login", post(console::login))
+        .route("/console/logout", post(console::logout))
+        .route("/console/session", get(console::session))
+        .layer(axum::middleware::from_fn(console::hardened))
 }
 
 /// The README's example, compiled and run as a doc test.
