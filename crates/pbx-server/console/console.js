@@ -129,9 +129,9 @@
   const STATES = {
     online: { label: 'online', icon: '●' },
     offline: { label: 'offline', icon: '○' },
-    ringing: { label: 'ringing', icon: '🔔' },
-    oncall: { label: 'on a call', icon: '📞' },
-    onhold: { label: 'on hold', icon: '⏸' },
+    ringing: { label: 'ringing', icon: '☏' },
+    oncall: { label: 'on a call', icon: '☎' },
+    onhold: { label: 'on hold', icon: '‖' },
   };
 
   function activity(entity) {
