@@ -41,10 +41,10 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use tokio::time::Instant;
 
+use crate::AppState;
 use crate::auth::{AuthFailure, Credentials};
 use crate::log::RequestLog;
 use crate::rpc::{self, Authenticated};
-use crate::AppState;
 
 /// The session cookie's name.
 pub(crate) const COOKIE_NAME: &str = "switchboard_session";
@@ -168,11 +168,7 @@ impl Sessions {
             if mine.len() < per_user {
                 break;
             }
-            let Some(oldest) = mine
-                .iter()
-                .min_by_key(|(_, s)| s.created)
-                .map(|(k, _)| **k)
-            else {
+            let Some(oldest) = mine.iter().min_by_key(|(_, s)| s.created).map(|(k, _)| **k) else {
                 break;
             };
             sessions.remove(&oldest);
@@ -284,21 +280,23 @@ pub(crate) async fn authenticate(
     let Some(session) = state.sessions.get(&id, &state.config.console) else {
         return Err(signed_out());
     };
-    if csrf == Csrf::Required {
-        check_csrf(&parts.headers, &session)?;
+    if csrf == Csrf::Required && !csrf_ok(&parts.headers, &session) {
+        return Err(cross_site());
     }
     Ok(session.caller)
 }
 
-fn check_csrf(headers: &HeaderMap, session: &SessionInfo) -> Result<(), Response> {
+/// Whether a request of `session` carries its CSRF token and comes from a
+/// page of this server.
+fn csrf_ok(headers: &HeaderMap, session: &SessionInfo) -> bool {
     let token_ok = headers
         .get(CSRF_HEADER)
         .is_some_and(|t| bool::from(t.as_bytes().ct_eq(session.csrf.as_bytes())));
-    if token_ok && same_origin(headers) {
-        Ok(())
-    } else {
-        Err(forbidden("cross-site request refused\n", "csrf"))
-    }
+    token_ok && same_origin(headers)
+}
+
+fn cross_site() -> Response {
+    forbidden("cross-site request refused\n", "csrf")
 }
 
 fn forbidden(body: &'static str, why: &'static str) -> Response {
@@ -443,8 +441,8 @@ pub(crate) async fn logout(State(state): State<AppState>, request: Request) -> R
     let Some(session) = state.sessions.get(&id, &state.config.console) else {
         return signed_out();
     };
-    if let Err(refused) = check_csrf(&parts.headers, &session) {
-        return refused;
+    if !csrf_ok(&parts.headers, &session) {
+        return cross_site();
     }
     state.sessions.remove(&id);
     let cookie = set_cookie(&parts, &state.config.console, "", Duration::ZERO);
@@ -460,8 +458,8 @@ pub(crate) async fn logout(State(state): State<AppState>, request: Request) -> R
 /// sends back. A page of another origin cannot read it (no CORS).
 pub(crate) async fn session(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
-    let Some(session) =
-        session_cookie(&parts.headers).and_then(|id| state.sessions.get(&id, &state.config.console))
+    let Some(session) = session_cookie(&parts.headers)
+        .and_then(|id| state.sessions.get(&id, &state.config.console))
     else {
         return signed_out();
     };
@@ -656,8 +654,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn signing_in_once_too_often_ends_the_users_oldest_session() {
-        let mut config = ConsoleConfig::default();
-        config.max_sessions_per_user = 2;
+        let config = ConsoleConfig {
+            max_sessions_per_user: 2,
+            ..ConsoleConfig::default()
+        };
         let sessions = Sessions::default();
         let (first, _) = sessions.create(caller("203"), &config).unwrap();
         tokio::time::advance(Duration::from_secs(1)).await;
@@ -674,8 +674,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn sessions_are_capped_in_all_and_expired_ones_make_room() {
-        let mut config = ConsoleConfig::default();
-        config.max_sessions = 2;
+        let config = ConsoleConfig {
+            max_sessions: 2,
+            ..ConsoleConfig::default()
+        };
         let sessions = Sessions::default();
         sessions.create(caller("201"), &config).unwrap();
         sessions.create(caller("202"), &config).unwrap();

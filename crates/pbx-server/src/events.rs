@@ -21,8 +21,8 @@ use axum::response::{IntoResponse, Response};
 use pbx_backend::{BackendError, Caller, Delivery, Event, EventId, PbxBackend, Subscription};
 use tokio::sync::{mpsc, watch};
 
-use crate::console;
 use crate::AppState;
+use crate::console;
 use crate::log::RequestLog;
 use crate::rpc::{self, Authenticated};
 

@@ -23,6 +23,11 @@
 //!   bounds their size (`Handler::with_max_response_bytes`);
 //! - one log event per request (`status`, `user`, `method`, `fault_code`,
 //!   `duration`), never the password or the `Authorization` header;
+//! - the operator console at `GET /console/` (a browser's `GET /` is sent
+//!   there): its page compiled in, sign-in with a form through the same check
+//!   and throttle as Basic auth, and a session cookie that authenticates
+//!   `GET /events` (and `POST /jsonrpc`, with a CSRF token) like Basic auth
+//!   ([`ConsoleConfig`]);
 //! - `GET /health` without authentication (the backend's `PbxBackend::health`:
 //!   200 or 503 with the reason), and, when given a [`Metrics`]
 //!   ([`AppState::with_metrics`]), Prometheus counters served by [`ops_router`]
@@ -299,7 +304,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     Router::new()
         .route("/RPC2", post(rpc::post))
-        .route("/", post(rpc::post).get(console::root))
+        .route("/", post(rpc::post).fallback(console::root))
         .route("/health", get(metrics::health))
         .merge(console_routes())
         .with_state(state.clone())

@@ -78,35 +78,57 @@ pub(crate) async fn signing_in_shows_a_scenarios_ringing_call_on_a_favorite_tile
     page.sign_in("203", "203").await;
     assert_eq!(page.text("#whoami").await, "Signed in as 203");
     page.wait("li.tile.double[data-number=\"210\"]").await;
-    page.wait("li.tile.state-offline[data-number=\"204\"]").await;
-    assert!(page.text("li.tile[data-number=\"204\"] .tile-state").await.contains("offline"));
+    page.wait("li.tile.state-offline[data-number=\"204\"]")
+        .await;
+    assert!(
+        page.text("li.tile[data-number=\"204\"] .tile-state")
+            .await
+            .contains("offline")
+    );
 
     // A scenario's call rings a favorite: the tile says so in words.
-    let ringing = call_id(&server.call("203", "sim.call", vec![s("+15550100"), s("205")]).await);
-    page.wait("li.tile.state-ringing[data-number=\"205\"]").await;
-    assert!(page.text("li.tile[data-number=\"205\"] .tile-state").await.contains("ringing"));
+    let ringing = call_id(
+        &server
+            .call("203", "sim.call", vec![s("+15550100"), s("205")])
+            .await,
+    );
+    page.wait("li.tile.state-ringing[data-number=\"205\"]")
+        .await;
+    assert!(
+        page.text("li.tile[data-number=\"205\"] .tile-state")
+            .await
+            .contains("ringing")
+    );
     page.wait_text("li.tile[data-number=\"205\"] .tile-other", "+15550100")
         .await;
     page.wait_text(&format!("tr[data-call=\"{ringing}\"] .state"), "ringing")
         .await;
 
     // Answered: on a call, with the other party and a timer.
-    server
-        .call("203", "sim.answer", vec![s(&ringing)])
+    server.call("203", "sim.answer", vec![s(&ringing)]).await;
+    page.wait("li.tile.state-oncall[data-number=\"205\"] .timer")
         .await;
-    page.wait("li.tile.state-oncall[data-number=\"205\"] .timer").await;
 
     // A queue call: the member records sit under the queue's record.
     server
         .call("203", "sim.call", vec![s("+15550111"), s("600")])
         .await;
     page.wait("tr.call.member").await;
-    let inside = call_id(&server.call("203", "sim.call", vec![s("207"), s("210")]).await);
-    page.wait("li.tile.state-ringing[data-number=\"210\"]").await;
+    let inside = call_id(
+        &server
+            .call("203", "sim.call", vec![s("207"), s("210")])
+            .await,
+    );
+    page.wait("li.tile.state-ringing[data-number=\"210\"]")
+        .await;
     server.call("203", "sim.answer", vec![s(&inside)]).await;
     server.call("203", "sim.hold", vec![s(&inside)]).await;
     page.wait("li.tile.state-onhold[data-number=\"207\"]").await;
-    assert!(page.text("li.tile[data-number=\"207\"] .tile-state").await.contains("on hold"));
+    assert!(
+        page.text("li.tile[data-number=\"207\"] .tile-state")
+            .await
+            .contains("on hold")
+    );
 
     page.screenshot("console-light").await;
     page.click("#theme").await;
@@ -120,13 +142,15 @@ pub(crate) async fn signing_in_shows_a_scenarios_ringing_call_on_a_favorite_tile
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
 pub(crate) async fn a_hostile_caller_name_stays_text(client: Client) {
-    let config = DEMO_CONFIG.replace(
-        "name = \"Eve Evans\"",
-        &format!("name = \"{HOSTILE}\""),
-    );
+    let config = DEMO_CONFIG.replace("name = \"Eve Evans\"", &format!("name = \"{HOSTILE}\""));
     assert_ne!(config, DEMO_CONFIG);
     let server = Server::with_config(&config).await;
-    set_favorites(&server, "203", &[("205", 1, "single"), ("203", 2, "single")]).await;
+    set_favorites(
+        &server,
+        "203",
+        &[("205", 1, "single"), ("203", 2, "single")],
+    )
+    .await;
     let page = Page::open(&client, &server).await;
     page.sign_in("203", "203").await;
     page.wait_text("li.tile[data-number=\"205\"] .tile-name", HOSTILE)
@@ -134,8 +158,11 @@ pub(crate) async fn a_hostile_caller_name_stays_text(client: Client) {
     server
         .call("203", "sim.call", vec![s("205"), s("203")])
         .await;
-    page.wait_text("li.tile.state-ringing[data-number=\"203\"] .tile-other", HOSTILE)
-        .await;
+    page.wait_text(
+        "li.tile.state-ringing[data-number=\"203\"] .tile-other",
+        HOSTILE,
+    )
+    .await;
     page.wait_text("#calls-body .from", HOSTILE).await;
     let images = client
         .execute(
@@ -153,9 +180,23 @@ pub(crate) async fn a_hostile_caller_name_stays_text(client: Client) {
 
 pub(crate) async fn a_second_groups_operator_sees_none_of_the_first_groups(client: Client) {
     let server = Server::demo().await;
-    set_favorites(&server, "203", &[("203", 1, "single"), ("205", 2, "single")]).await;
-    set_favorites(&server, "301", &[("301", 1, "single"), ("302", 2, "double")]).await;
-    let acme = call_id(&server.call("203", "sim.call", vec![s("+15550100"), s("205")]).await);
+    set_favorites(
+        &server,
+        "203",
+        &[("203", 1, "single"), ("205", 2, "single")],
+    )
+    .await;
+    set_favorites(
+        &server,
+        "301",
+        &[("301", 1, "single"), ("302", 2, "double")],
+    )
+    .await;
+    let acme = call_id(
+        &server
+            .call("203", "sim.call", vec![s("+15550100"), s("205")])
+            .await,
+    );
     let page = Page::open(&client, &server).await;
     page.sign_in("301", "301").await;
     page.wait("li.tile[data-number=\"302\"]").await;
@@ -165,20 +206,41 @@ pub(crate) async fn a_second_groups_operator_sees_none_of_the_first_groups(clien
         .call("203", "sim.call", vec![s("+15550199"), s("203")])
         .await;
     server.call("203", "sim.answer", vec![s(&acme)]).await;
-    let globex = call_id(&server.call("301", "sim.call", vec![s("+15035550999"), s("302")]).await);
+    let globex = call_id(
+        &server
+            .call("301", "sim.call", vec![s("+15035550999"), s("302")])
+            .await,
+    );
     page.wait(&format!("tr[data-call=\"{globex}\"]")).await;
-    page.wait("li.tile.state-ringing[data-number=\"302\"]").await;
+    page.wait("li.tile.state-ringing[data-number=\"302\"]")
+        .await;
     let body = page.text("body").await;
-    for acme_text in ["Carol Chen", "Eve Evans", "205", "+15550100", "+15550199", "Acme"] {
-        assert!(!body.contains(acme_text), "{acme_text} shows to Globex:\n{body}");
+    for acme_text in [
+        "Carol Chen",
+        "Eve Evans",
+        "205",
+        "+15550100",
+        "+15550199",
+        "Acme",
+    ] {
+        assert!(
+            !body.contains(acme_text),
+            "{acme_text} shows to Globex:\n{body}"
+        );
     }
     let rows = client
-        .execute("return document.querySelectorAll('#calls-body tr').length", vec![])
+        .execute(
+            "return document.querySelectorAll('#calls-body tr').length",
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(rows, 1, "only Globex's call");
     let slots = client
-        .execute("return document.querySelectorAll('#parking-body tr').length", vec![])
+        .execute(
+            "return document.querySelectorAll('#parking-body tr').length",
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(slots, 5, "Globex's parking lot (Acme's has 10 slots)");
@@ -189,7 +251,10 @@ pub(crate) async fn signing_out_ends_the_session_on_the_server(client: Client) {
     let page = Page::open(&client, &server).await;
     page.sign_in("203", "203").await;
     let cookie = page.session_cookie().await;
-    assert_eq!(server.status_with_cookie("/console/session", &cookie).await, 200);
+    assert_eq!(
+        server.status_with_cookie("/console/session", &cookie).await,
+        200
+    );
     page.click("#logout").await;
     page.wait("#login-view:not([hidden])").await;
     page.wait_text("#status", "Signed out").await;

@@ -32,7 +32,6 @@ observer.observe(document, { subtree: true, childList: true, characterData: true
 /// The browser, on one server's console.
 pub(crate) struct Page<'a> {
     pub(crate) client: &'a Client,
-    pub(crate) server: &'a Server,
 }
 
 impl<'a> Page<'a> {
@@ -50,7 +49,7 @@ impl<'a> Page<'a> {
         client.goto(&server.console()).await.unwrap();
         client.delete_all_cookies().await.unwrap();
         client.goto(&server.console()).await.unwrap();
-        let page = Self { client, server };
+        let page = Self { client };
         page.wait("#login-view:not([hidden])").await;
         page
     }
@@ -66,15 +65,13 @@ impl<'a> Page<'a> {
         self.wait_until(selector, Some(text), true).await;
     }
 
-    /// Waits until no element matches `selector`.
-    pub(crate) async fn wait_gone(&self, selector: &str) {
-        self.wait_until(selector, None, false).await;
-    }
-
     async fn wait_until(&self, selector: &str, text: Option<&str>, present: bool) {
         let outcome = self
             .client
-            .execute_async(WAIT_SCRIPT, vec![json!(selector), json!(text), json!(present)])
+            .execute_async(
+                WAIT_SCRIPT,
+                vec![json!(selector), json!(text), json!(present)],
+            )
             .await;
         if let Err(error) = outcome {
             let state = self.text("body").await;

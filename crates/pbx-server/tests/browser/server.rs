@@ -63,7 +63,11 @@ impl Server {
             .header("authorization", format!("Basic {auth}"))
             .body(Full::new(Bytes::from(body)))
             .unwrap();
-        let response = self.http.request(request).await.expect("the server answers");
+        let response = self
+            .http
+            .request(request)
+            .await
+            .expect("the server answers");
         let body = response.into_body().collect().await.unwrap().to_bytes();
         match decode_method_response(&body).expect("an XML-RPC answer") {
             xmlrpc_codec::MethodResponse::Success(value) => value,
@@ -77,7 +81,11 @@ impl Server {
             .header("cookie", cookie)
             .body(Full::new(Bytes::new()))
             .unwrap();
-        let response = self.http.request(request).await.expect("the server answers");
+        let response = self
+            .http
+            .request(request)
+            .await
+            .expect("the server answers");
         response.status().as_u16()
     }
 }

@@ -44,7 +44,10 @@ impl Session {
 }
 
 fn set_cookie(answer: &Answer) -> String {
-    answer.header(SET_COOKIE.as_str()).expect("a cookie").to_owned()
+    answer
+        .header(SET_COOKIE.as_str())
+        .expect("a cookie")
+        .to_owned()
 }
 
 async fn sign_in(router: &Router, user: &str) -> Session {
@@ -177,7 +180,10 @@ async fn signing_in_sets_a_hardened_cookie_that_opens_the_groups_event_stream() 
     let text = String::from_utf8_lossy(&frame);
     assert!(text.contains("event: snapshot"), "{text}");
     assert!(text.contains("Hank Scorpio"), "{text}");
-    assert!(!text.contains("Carol Chen"), "another group's entity: {text}");
+    assert!(
+        !text.contains("Carol Chen"),
+        "another group's entity: {text}"
+    );
 }
 
 #[tokio::test]
@@ -256,7 +262,10 @@ async fn a_cross_site_post_with_a_valid_cookie_cannot_sign_out() {
     };
     for headers in [
         // A form of another site: the cookie, no token.
-        &[(COOKIE.as_str(), cookie.as_str()), ("sec-fetch-site", "cross-site")][..],
+        &[
+            (COOKIE.as_str(), cookie.as_str()),
+            ("sec-fetch-site", "cross-site"),
+        ][..],
         // Even if it guessed the header name, it cannot read the token.
         &[
             (COOKIE.as_str(), &cookie),
@@ -348,7 +357,10 @@ async fn a_sign_in_form_beyond_its_size_limit_is_refused() {
     let router = demo();
     let request = Request::post("/console/login")
         .header("sec-fetch-site", "same-origin")
-        .body(Body::from(format!("user=203&password={}", "x".repeat(10_000))))
+        .body(Body::from(format!(
+            "user=203&password={}",
+            "x".repeat(10_000)
+        )))
         .unwrap();
     let answer = send(&router, request).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
