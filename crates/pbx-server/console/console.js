@@ -292,7 +292,7 @@
   }
 
   function selectCall(id) {
-    state.selected = state.selected === id ? null : id;
+    state.selected = id;
     render();
   }
 

@@ -11,7 +11,7 @@ use crate::page::Page;
 use crate::server::{Elsewhere, Server, favorite, s};
 
 /// Entities by number: `(id, type)`, as `user` sees them.
-async fn entities(server: &Server, user: &str) -> HashMap<String, (i32, String)> {
+pub(crate) async fn entities(server: &Server, user: &str) -> HashMap<String, (i32, String)> {
     let Value::Array(list) = server.call(user, "get_extensions", vec![]).await else {
         panic!("an array");
     };
@@ -31,7 +31,7 @@ async fn entities(server: &Server, user: &str) -> HashMap<String, (i32, String)>
 }
 
 /// Sets `user`'s group's favorites: `(number, slot, size)`.
-async fn set_favorites(server: &Server, user: &str, tiles: &[(&str, i32, &str)]) {
+pub(crate) async fn set_favorites(server: &Server, user: &str, tiles: &[(&str, i32, &str)]) {
     let known = entities(server, user).await;
     let list = tiles
         .iter()
@@ -45,7 +45,7 @@ async fn set_favorites(server: &Server, user: &str, tiles: &[(&str, i32, &str)])
         .await;
 }
 
-fn call_id(value: &Value) -> String {
+pub(crate) fn call_id(value: &Value) -> String {
     value.as_str().expect("a call id").to_owned()
 }
 

@@ -82,6 +82,69 @@ impl<'a> Page<'a> {
         }
     }
 
+    /// Waits until no element matches `selector`.
+    pub(crate) async fn wait_gone(&self, selector: &str) {
+        self.wait_until(selector, None, false).await;
+    }
+
+    /// Presses `key` on the element `selector`, which takes the focus.
+    pub(crate) async fn press(&self, selector: &str, key: fantoccini::key::Key) {
+        let element = self.wait(selector).await;
+        self.client
+            .execute(
+                "arguments[0].focus()",
+                vec![serde_json::to_value(&element).unwrap()],
+            )
+            .await
+            .unwrap();
+        element
+            .send_keys(&char::from(key).to_string())
+            .await
+            .unwrap();
+    }
+
+    /// Drags `from` onto `to` with the mouse: pointer down, a few moves, up.
+    pub(crate) async fn drag(&self, from: &str, to: &str) {
+        use fantoccini::actions::{
+            InputSource as _, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
+        };
+        let source = self.wait(from).await;
+        let target = self.wait(to).await;
+        let step = Some(Duration::from_millis(50));
+        let mouse = MouseActions::new("mouse".to_owned())
+            .then(PointerAction::MoveToElement {
+                element: source,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::MoveBy {
+                duration: step,
+                x: 20.0,
+                y: 20.0,
+            })
+            .then(PointerAction::MoveToElement {
+                element: target.clone(),
+                duration: step,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::MoveToElement {
+                element: target,
+                duration: step,
+                x: 2.0,
+                y: 2.0,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client.perform_actions(mouse).await.unwrap();
+        self.client.release_actions().await.unwrap();
+    }
+
     /// The text of the first element matching `selector`.
     pub(crate) async fn text(&self, selector: &str) -> String {
         match self.client.find(Locator::Css(selector)).await {
