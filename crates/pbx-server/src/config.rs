@@ -39,6 +39,15 @@ pub struct ServerConfig {
     /// [`AppState`](crate::AppState) gives this value). Default
     /// `pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES` (16 MiB).
     pub max_response_bytes: usize,
+    /// The most calls one request may make: the entries of a
+    /// `system.multicall` (beyond, fault -32602), and of a JSON-RPC batch,
+    /// counting a multicall's sub-calls inside it (beyond, error -32600).
+    /// Default `pbx_xmlrpc::DEFAULT_MAX_MULTICALL` (1,000).
+    pub max_multicall: usize,
+    /// The most JSON values one `POST /jsonrpc` body may hold (counted on the
+    /// bytes, before any is parsed); beyond, error -32600. Bounds the memory a
+    /// parsed body takes, which for JSON is many times its size. Default 65,536.
+    pub max_json_values: usize,
     /// How long one request may take from the end of its headers to its answer
     /// (reading the body included); beyond it, 408. Default 75 s: above the
     /// longest `get_events` long poll (60 s) with room for the answer, while
@@ -98,6 +107,8 @@ impl Default for ServerConfig {
             max_body_bytes: 1 << 20,
             max_decompressed_bytes: 20 << 20,
             max_response_bytes: pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES,
+            max_multicall: pbx_xmlrpc::DEFAULT_MAX_MULTICALL,
+            max_json_values: 1 << 16,
             request_timeout: Duration::from_secs(75),
             idle_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(20),

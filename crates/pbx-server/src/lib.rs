@@ -4,6 +4,9 @@
 //! What it does, and nothing more:
 //! - `POST /RPC2` and `POST /`; another method is 405 (with `Allow: POST`), another
 //!   path 404;
+//! - `POST /jsonrpc`: JSON-RPC 2.0 over the same method table and `Handler`
+//!   (batches, notifications, `rpc.discover`'s OpenRPC document), with the same
+//!   authentication and limits;
 //! - HTTP Basic auth on every request, checked by the backend before the body is
 //!   read: a missing, malformed or wrong header is 401 with
 //!   `WWW-Authenticate: Basic realm="..."` and one body for every cause;
@@ -84,6 +87,7 @@ mod body;
 mod config;
 mod console;
 mod events;
+mod jsonrpc;
 mod log;
 mod metrics;
 mod rpc;
@@ -198,7 +202,8 @@ impl AppStateBuilder {
         limits.max_document_bytes = config.max_decompressed_bytes;
         let handler = Handler::new(backend.clone())
             .with_limits(limits)
-            .with_max_response_bytes(config.max_response_bytes);
+            .with_max_response_bytes(config.max_response_bytes)
+            .with_max_multicall(config.max_multicall);
         let handler = match simulation {
             Simulation::Absent => handler,
             Simulation::On(simulator) => handler.with_simulator(simulator),
@@ -295,7 +300,8 @@ impl std::fmt::Debug for AppState {
 /// Answers shorter than this go out uncompressed even to a client that accepts gzip.
 pub const GZIP_FROM_BYTES: u64 = 1024;
 
-/// The API as an axum router: `POST /RPC2` and `POST /`, with authentication,
+/// The API as an axum router: `POST /RPC2` and `POST /` (XML-RPC), `POST
+/// /jsonrpc` (JSON-RPC 2.0), with authentication,
 /// limits, gzip, the request timeout and request logs, and `GET /health`
 /// (SPEC.md, "Operations endpoints": no authentication, no group's data).
 /// Serve it with [`serve`], or mount it in a larger app. `/metrics` is not
@@ -305,6 +311,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/RPC2", post(rpc::post))
         .route("/", post(rpc::post).fallback(console::root))
+        .route("/jsonrpc", post(jsonrpc::post))
         .route("/health", get(metrics::health))
         .merge(console_routes())
         .with_state(state.clone())

@@ -20,8 +20,11 @@ pub(crate) struct RequestLog {
     pub(crate) user: Option<String>,
     /// Why authentication failed (never shown to the client).
     pub(crate) auth_failure: Option<&'static str>,
-    /// The XML-RPC method called, when the body named one.
+    /// The method called, when the body named one.
     pub(crate) method: Option<String>,
+    /// How many requests a JSON-RPC batch held, when the body was one: logged
+    /// as `batch n=…` and counted under the `batch` method label.
+    pub(crate) batch: Option<usize>,
     /// The fault code answered, if any.
     pub(crate) fault_code: Option<i32>,
     /// The answer was refused for exceeding `max_response_bytes`.
@@ -75,7 +78,10 @@ pub(crate) async fn log_request(
     let elapsed = started.elapsed();
     if let Some(metrics) = &state.metrics {
         metrics.request(
-            entry.method.as_deref(),
+            match entry.batch {
+                Some(_) => Some(crate::metrics::BATCH_METHOD),
+                None => entry.method.as_deref(),
+            },
             response.status().as_u16(),
             entry.fault_code,
             elapsed,
@@ -84,6 +90,10 @@ pub(crate) async fn log_request(
             metrics.answer_too_large();
         }
     }
+    let method = match entry.batch {
+        Some(n) => Some(format!("batch n={n}")),
+        None => entry.method,
+    };
     tracing::info!(
         status = response.status().as_u16(),
         peer = peer.map(field::display),
@@ -93,7 +103,7 @@ pub(crate) async fn log_request(
         path = path.as_deref().map(clip),
         user = entry.user,
         auth_failure = entry.auth_failure,
-        method = entry.method.as_deref().map(clip),
+        method = method.as_deref().map(clip),
         fault_code = entry.fault_code,
         // Whole microseconds: one unit to read and compare, cheaper to write than a
         // `Debug` of the `Duration` (a float and a unit chosen per value).

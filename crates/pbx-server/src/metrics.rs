@@ -36,6 +36,11 @@ const NO_METHOD: &str = "none";
 /// The method label of a method name the binding does not know.
 const OTHER_METHOD: &str = "other";
 
+/// The method label of a JSON-RPC batch (one request, whatever it held).
+pub(crate) const BATCH_METHOD: &str = "batch";
+/// JSON-RPC's own method, counted by name: it is not in the binding's table.
+const DISCOVER_METHOD: &str = "rpc.discover";
+
 /// Request latency buckets, in seconds: 100 µs to 10 s.
 const LATENCY_BUCKETS: [f64; 15] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -103,9 +108,10 @@ impl Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "requests",
-            "Requests answered, by XML-RPC method (`none` when the request named \
-             none, `other` for a name the server does not know), HTTP status and \
-             fault code (empty: no fault)",
+            "Requests answered, XML-RPC and JSON-RPC alike, by method (`none` when \
+             the request named none, `other` for a name the server does not know, \
+             `batch` for a JSON-RPC batch), HTTP status and fault code (empty: no \
+             fault; a JSON-RPC error counts as its fault)",
             requests.clone(),
         );
         let latency = Family::<MethodLabels, Histogram, fn() -> Histogram>::new_with_constructor(
@@ -158,6 +164,7 @@ impl Metrics {
         let methods: HashMap<&'static str, &'static str> = pbx_xmlrpc::methods()
             .iter()
             .map(|spec| (spec.name, spec.name))
+            .chain([BATCH_METHOD, DISCOVER_METHOD].map(|name| (name, name)))
             .collect();
         // Known label sets up front: the request path only reads, and a scrape
         // shows every method (at 0) from the start.

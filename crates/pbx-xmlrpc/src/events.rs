@@ -7,7 +7,13 @@ use std::time::SystemTime;
 use pbx_backend::{Event, EventData};
 use xmlrpc_codec::{Struct, Value};
 
+use crate::json::{Notation, to_json as json_in};
 use crate::records::{Record, records_to_value};
+
+/// A wire value as JSON ([`crate::json`], plain notation).
+fn to_json(value: &Value) -> serde_json::Value {
+    json_in(value, Notation::Plain)
+}
 
 /// The most events one `get_events` answer carries; the rest come with the
 /// next call (the answer's cursor stands after the last one given).
@@ -60,31 +66,6 @@ pub fn events_answer(cursor: &str, reset: bool, events: &[Event]) -> Value {
         Value::Array(events.iter().map(event_to_value).collect()),
     );
     Value::Struct(s)
-}
-
-/// A wire value as JSON, the mapping SPEC.md gives for every JSON transport
-/// (SSE, JSON-RPC): int → number, string → string, boolean → true/false,
-/// struct → object (members in order), array → array, dateTime → its text,
-/// base64 → base64 string, nil → null.
-pub fn to_json(value: &Value) -> serde_json::Value {
-    use base64::Engine as _;
-    use serde_json::Value as J;
-    match value {
-        Value::Int(i) => J::from(*i),
-        Value::Bool(b) => J::Bool(*b),
-        Value::String(t) => J::String(t.clone()),
-        Value::Double(d) => serde_json::Number::from_f64(*d).map_or(J::Null, J::Number),
-        Value::DateTime(t) => J::String(t.to_string()),
-        Value::Base64(bytes) => J::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
-        Value::Struct(members) => J::Object(
-            members
-                .iter()
-                .map(|(name, item)| (name.to_owned(), to_json(item)))
-                .collect(),
-        ),
-        Value::Array(items) => J::Array(items.iter().map(to_json).collect()),
-        _ => J::Null,
-    }
 }
 
 /// The SSE snapshot: `{"calls": [...], "extensions": [...], "parking": [...],

@@ -10,6 +10,8 @@
 //!   read liberally; [`Reply`] for every kind of result.
 //! - [`fault_from_backend`]: the one mapping of a `BackendError` to a fault;
 //!   [`FaultCode`] and the code constants.
+//! - [`json`]: the one JSON ⇄ XML-RPC value mapping (JSON-RPC, `/events`, the
+//!   command line's `call`).
 //! - [`Handler`]: the framework-free server core: request bytes and an authenticated
 //!   caller in, a complete `methodResponse` out, introspection and `system.multicall`
 //!   included. `sim.*` exists only on a handler given a simulator.
@@ -61,6 +63,7 @@ mod convert;
 pub mod events;
 mod fault;
 mod handler;
+pub mod json;
 mod methods;
 mod records;
 mod reply;

@@ -1,4 +1,6 @@
-//! JSON ⇄ XML-RPC values, for `switchboard call`'s arguments and results.
+//! JSON ⇄ XML-RPC values for `switchboard call`'s arguments and results: the
+//! binding's one mapping (`pbx_xmlrpc::json`) in its tagged notation, so that
+//! what `call` prints can be passed to it again.
 //!
 //! | JSON | XML-RPC |
 //! |---|---|
@@ -10,18 +12,10 @@
 //! | `{"$base64": "aGk="}` | `<base64>` (standard alphabet) |
 //! | `{"$datetime": "20240131T12:34:56"}` | `<dateTime.iso8601>` |
 //! | `{"$struct": {...}}` | `<struct>` whose members are taken literally |
-//!
-//! Results go back the same way, so what `call` prints can be passed to it again.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Number, Value as Json};
-use xmlrpc_codec::{DateTime, Struct, Value};
-
-/// The member names that tag an object as something other than a struct.
-const BASE64: &str = "$base64";
-const DATETIME: &str = "$datetime";
-const STRUCT: &str = "$struct";
+use pbx_xmlrpc::json::{Notation, from_json, to_json};
+use serde_json::Value as Json;
+use xmlrpc_codec::Value;
 
 /// Parses one command-line argument as a JSON value and converts it (clap's
 /// value parser: an error here is a usage error).
@@ -34,112 +28,18 @@ pub(crate) fn parse_arg(text: &str) -> Result<Value, String> {
         };
         format!("not a JSON value: {e}{hint}")
     })?;
-    to_value(&json)
+    from_json(&json, Notation::Tagged).map_err(|e| e.to_string())
 }
 
-/// A JSON value as an XML-RPC value.
-pub(crate) fn to_value(json: &Json) -> Result<Value, String> {
-    Ok(match json {
-        Json::Null => Value::Nil,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Double(
-                n.as_f64()
-                    .filter(|f| f.is_finite())
-                    .ok_or_else(|| format!("number {n} is out of range"))?,
-            ),
-        },
-        Json::String(s) => Value::String(s.clone()),
-        Json::Array(items) => Value::Array(items.iter().map(to_value).collect::<Result<_, _>>()?),
-        Json::Object(members) => object_to_value(members)?,
-    })
-}
-
-fn object_to_value(members: &Map<String, Json>) -> Result<Value, String> {
-    let mut iter = members.iter();
-    if let (Some((tag, content)), None) = (iter.next(), iter.next()) {
-        match tag.as_str() {
-            BASE64 => {
-                let text = content
-                    .as_str()
-                    .ok_or_else(|| format!("{BASE64} takes a string"))?;
-                let bytes = STANDARD
-                    .decode(text)
-                    .map_err(|e| format!("{BASE64}: not base64: {e}"))?;
-                return Ok(Value::Base64(bytes));
-            }
-            DATETIME => {
-                let text = content
-                    .as_str()
-                    .ok_or_else(|| format!("{DATETIME} takes a string"))?;
-                let datetime: DateTime = text
-                    .parse()
-                    .map_err(|e| format!("{DATETIME}: {text:?}: {e}"))?;
-                return Ok(Value::DateTime(datetime));
-            }
-            STRUCT => {
-                let inner = content
-                    .as_object()
-                    .ok_or_else(|| format!("{STRUCT} takes an object"))?;
-                return plain_struct(inner);
-            }
-            _ => {}
-        }
-    }
-    plain_struct(members)
-}
-
-fn plain_struct(members: &Map<String, Json>) -> Result<Value, String> {
-    let mut out = Struct::with_capacity(members.len());
-    for (name, member) in members {
-        out.insert(name.clone(), to_value(member)?);
-    }
-    Ok(Value::Struct(out))
-}
-
-/// An XML-RPC value as JSON, in the notation [`to_value`] reads.
+/// An XML-RPC value as JSON, in the notation [`parse_arg`] reads.
 pub(crate) fn from_value(value: &Value) -> Json {
-    match value {
-        Value::Int(i) => Json::Number((*i).into()),
-        Value::Bool(b) => Json::Bool(*b),
-        Value::String(s) => Json::String(s.clone()),
-        // Decoded doubles are finite; `null` would only stand for a broken one.
-        Value::Double(f) => Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        Value::DateTime(dt) => tagged(DATETIME, Json::String(dt.to_string())),
-        Value::Base64(bytes) => tagged(BASE64, Json::String(STANDARD.encode(bytes))),
-        Value::Struct(members) => {
-            let object: Map<String, Json> = members
-                .iter()
-                .map(|(name, member)| (name.to_owned(), from_value(member)))
-                .collect();
-            // A struct that would read back as a tag is wrapped so that it stays a struct.
-            let is_tag = object.len() == 1
-                && object
-                    .keys()
-                    .any(|k| [BASE64, DATETIME, STRUCT].contains(&k.as_str()));
-            if is_tag {
-                tagged(STRUCT, Json::Object(object))
-            } else {
-                Json::Object(object)
-            }
-        }
-        Value::Array(items) => Json::Array(items.iter().map(from_value).collect()),
-        Value::Nil => Json::Null,
-        // `Value` may grow; a newer type is shown by its debug form rather than lost.
-        other => Json::String(format!("{other:?}")),
-    }
-}
-
-fn tagged(tag: &str, content: Json) -> Json {
-    let mut object = Map::with_capacity(1);
-    object.insert(tag.to_owned(), content);
-    Json::Object(object)
+    to_json(value, Notation::Tagged)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xmlrpc_codec::{DateTime, Struct};
 
     fn arg(text: &str) -> Value {
         parse_arg(text).unwrap()
@@ -149,10 +49,10 @@ mod tests {
     fn numbers_are_ints_when_integral_and_doubles_otherwise() {
         assert_eq!(arg("42"), Value::Int(42));
         assert_eq!(arg("-7"), Value::Int(-7));
-        assert_eq!(arg("5000000000"), Value::Int(5_000_000_000));
         assert_eq!(arg("1.5"), Value::Double(1.5));
         assert_eq!(arg("2.0"), Value::Double(2.0));
         assert_eq!(arg("1e3"), Value::Double(1000.0));
+        assert_eq!(arg("5000000000"), Value::Int(5_000_000_000));
         assert_eq!(
             arg("18446744073709551615"),
             Value::Double(1.8446744073709552e19)
@@ -215,7 +115,7 @@ mod tests {
             Value::String("s".into()),
         ]);
         let json = from_value(&value);
-        assert_eq!(to_value(&json).unwrap(), value);
+        assert_eq!(parse_arg(&json.to_string()).unwrap(), value);
         assert_eq!(
             json.to_string(),
             r#"[1,0.5,{"$base64":"AP8="},{"$datetime":"20240229T00:00:00"},{"$struct":{"$datetime":1}},null,false,"s"]"#

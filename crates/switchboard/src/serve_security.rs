@@ -102,6 +102,27 @@ pub(crate) struct SecurityArgs {
     /// that terminates TLS (with --tls-cert it is Secure anyway).
     #[arg(long, env = "SWITCHBOARD_CONSOLE_SECURE_COOKIE")]
     console_secure_cookie: bool,
+    /// The most calls one request may make: the entries of a system.multicall
+    /// (beyond: fault -32602), and of a JSON-RPC batch with the sub-calls of
+    /// any multicall in it (beyond: error -32600). At least 1.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_MAX_MULTICALL",
+        value_name = "N",
+        default_value_t = ServerConfig::default().max_multicall as u64,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    max_multicall: u64,
+    /// The most JSON values one POST /jsonrpc body may hold, counted before it
+    /// is parsed (beyond: error -32600). At least 64.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_MAX_JSON_VALUES",
+        value_name = "N",
+        default_value_t = ServerConfig::default().max_json_values as u64,
+        value_parser = clap::value_parser!(u64).range(64..)
+    )]
+    max_json_values: u64,
     /// How long a client may leave its answer untaken before it is cut off.
     #[arg(long, env = "SWITCHBOARD_WRITE_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = parse_positive_duration)]
     write_timeout: Duration,
@@ -129,6 +150,8 @@ impl SecurityArgs {
         config.body_timeout = self.body_timeout;
         config.write_timeout = self.write_timeout;
         config.max_response_bytes = usize::try_from(self.max_response_bytes).unwrap_or(usize::MAX);
+        config.max_multicall = usize::try_from(self.max_multicall).unwrap_or(usize::MAX);
+        config.max_json_values = usize::try_from(self.max_json_values).unwrap_or(usize::MAX);
         config.throttle.slow_after = self.login_slow_after;
         config.throttle.lock_after = self.login_lock_after;
         config.throttle.lockout = self.login_lockout;
@@ -291,5 +314,28 @@ mod tests {
         );
         let error = Args::try_parse_from(["serve", "--write-timeout", "0"]).unwrap_err();
         assert!(error.to_string().contains("above zero"), "{error}");
+    }
+
+    #[test]
+    fn the_multicall_and_json_flags_reach_their_settings() {
+        let defaults = Args::try_parse_from(["serve"]).unwrap().security;
+        assert_eq!(
+            defaults.server_config().max_multicall,
+            pbx_xmlrpc::DEFAULT_MAX_MULTICALL
+        );
+        assert_eq!(
+            defaults.server_config().max_json_values,
+            ServerConfig::default().max_json_values
+        );
+        let given =
+            Args::try_parse_from(["serve", "--max-multicall", "10", "--max-json-values", "100"])
+                .unwrap()
+                .security;
+        assert_eq!(given.server_config().max_multicall, 10);
+        assert_eq!(given.server_config().max_json_values, 100);
+        for (flag, value) in [("--max-multicall", "0"), ("--max-json-values", "3")] {
+            let error = Args::try_parse_from(["serve", flag, value]).unwrap_err();
+            assert!(error.to_string().contains(flag), "{error}");
+        }
     }
 }

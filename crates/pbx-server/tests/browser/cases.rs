@@ -305,6 +305,40 @@ pub(crate) async fn a_cross_site_form_post_is_refused(client: Client) {
         200,
         "the session lives on"
     );
+
+    // The same with a call to drop through /jsonrpc: a text/plain form whose
+    // body reads as JSON-RPC.
+    let id = call_id(
+        &server
+            .call("203", "sim.call", vec![s("+15550100"), s("205")])
+            .await,
+    );
+    let evil = Elsewhere::serving(format!(
+        "<!doctype html><title>evil</title>\
+         <form id=f method=post enctype=text/plain action=\"http://{}/jsonrpc\">\
+         <input type=hidden name='{{\"jsonrpc\":\"2.0\",\"method\":\"drop\",\"params\":[\"{id}\"],\"id\":1,\"pad\":\"' value='\"}}'>\
+         </form><script>document.getElementById('f').submit()</script>",
+        server.addr
+    ))
+    .await;
+    client
+        .goto(&format!("http://{}/", evil.addr))
+        .await
+        .unwrap();
+    let landed = format!("http://{}/jsonrpc", server.addr);
+    client
+        .wait()
+        .at_most(std::time::Duration::from_secs(30))
+        .for_url(&landed.parse().unwrap())
+        .await
+        .unwrap();
+    let answer = page.text("body").await;
+    assert!(!answer.contains("result"), "{answer}");
+    let Value::Array(calls) = server.call("203", "get_calls", vec![]).await else {
+        panic!("an array");
+    };
+    assert_eq!(calls.len(), 1, "the call was not dropped");
+
     client.goto(&server.console()).await.unwrap();
     page.wait("#console-view:not([hidden])").await;
 }

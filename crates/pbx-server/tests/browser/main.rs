@@ -9,8 +9,6 @@
 //! Set `SWITCHBOARD_SCREENSHOTS=1` to write the screenshots of
 //! `docs/console.md`.
 
-// Registered once `POST /jsonrpc`, which they act through, is on main.
-#[allow(dead_code)]
 mod actions;
 mod cases;
 mod driver;
@@ -22,6 +20,8 @@ use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use actions::*;
+use cases::*;
 use fantoccini::Client;
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -29,7 +29,7 @@ type Case = fn(Client) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
 macro_rules! cases {
     ($($name:ident),* $(,)?) => {
-        vec![$((stringify!($name), (|c| Box::pin(cases::$name(c))) as Case)),*]
+        vec![$((stringify!($name), (|c| Box::pin($name(c))) as Case)),*]
     };
 }
 
@@ -43,6 +43,10 @@ fn main() -> ExitCode {
         a_second_groups_operator_sees_none_of_the_first_groups,
         signing_out_ends_the_session_on_the_server,
         a_cross_site_form_post_is_refused,
+        dragging_a_call_onto_a_tile_transfers_it,
+        a_typed_transfer_by_keyboard_reaches_voicemail_and_a_fault_is_told_in_words,
+        parking_on_a_chosen_slot_or_by_dragging_then_picking_up_and_dropping,
+        editing_and_saving_the_layout,
     ];
     let wanted = |name: &str| match &args.filter {
         Some(filter) if args.exact => name == filter,

@@ -365,3 +365,96 @@ async fn a_sign_in_form_beyond_its_size_limit_is_refused() {
     let answer = send(&router, request).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+fn jsonrpc(body: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::post("/jsonrpc").header(HOST, "127.0.0.1:3339");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::from(body.to_owned())).unwrap()
+}
+
+#[tokio::test]
+async fn a_session_calls_json_rpc_with_its_token_as_the_same_scoped_caller() {
+    let router = demo();
+    let session = sign_in(&router, "301").await;
+    let cookie = session.header();
+    let answer = send(
+        &router,
+        jsonrpc(
+            r#"{"jsonrpc":"2.0","method":"get_extensions","params":[],"id":1}"#,
+            &[
+                (COOKIE.as_str(), &cookie),
+                ("x-csrf-token", &session.csrf),
+                (CONTENT_TYPE.as_str(), "application/json"),
+                SAME_ORIGIN,
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    let names: Vec<&str> = json["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["callerid"]["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Hank Scorpio"), "{names:?}");
+    assert!(!names.contains(&"Carol Chen"), "Acme's: {names:?}");
+}
+
+#[tokio::test]
+async fn a_cross_site_post_to_json_rpc_with_a_valid_cookie_is_refused() {
+    let router = demo();
+    let session = sign_in(&router, "203").await;
+    let cookie = session.header();
+    let ring = r#"{"jsonrpc":"2.0","method":"sim.call","params":["+15550100","205"],"id":1}"#;
+    for headers in [
+        // What a form of another site sends: text/plain, the cookie, no token.
+        &[
+            (COOKIE.as_str(), cookie.as_str()),
+            (CONTENT_TYPE.as_str(), "text/plain"),
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://127.0.0.2:8000"),
+        ][..],
+        // JSON, same-origin headers forged by a non-browser, but no token.
+        &[
+            (COOKIE.as_str(), &cookie),
+            (CONTENT_TYPE.as_str(), "application/json"),
+            SAME_ORIGIN,
+        ],
+        // The token, from another site.
+        &[
+            (COOKIE.as_str(), &cookie),
+            ("x-csrf-token", &session.csrf),
+            (CONTENT_TYPE.as_str(), "application/json"),
+            ("origin", "http://127.0.0.2:8000"),
+        ],
+    ] {
+        let answer = send(&router, jsonrpc(ring, headers)).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{headers:?}");
+    }
+    let calls = send(&router, post("203", method_call("get_calls", vec![]))).await;
+    assert_eq!(
+        calls.result(),
+        xmlrpc_codec::Value::Array(vec![]),
+        "nothing rang"
+    );
+    // The page itself gets through.
+    let answer = send(
+        &router,
+        jsonrpc(
+            ring,
+            &[
+                (COOKIE.as_str(), &cookie),
+                ("x-csrf-token", &session.csrf),
+                (CONTENT_TYPE.as_str(), "application/json"),
+                SAME_ORIGIN,
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.text().contains("\"result\""), "{}", answer.text());
+}

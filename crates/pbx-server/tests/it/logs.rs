@@ -191,3 +191,73 @@ async fn stored_values_and_throttled_credentials_never_reach_the_log() {
     assert!(!log.to_ascii_lowercase().contains("authorization"), "{log}");
     assert!(log.contains("auth_failure=\"throttled\""), "{log}");
 }
+
+#[tokio::test]
+async fn json_rpc_requests_log_one_line_each_with_the_method_or_the_batch() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(capture.clone())
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .finish();
+    // See the first test: a second dispatcher keeps callsite interest per thread.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let router = pbx_server::router(HookedPbx::new(false).state(ServerConfig::default()));
+    let request = |body: &str| {
+        Request::post("/jsonrpc")
+            .header(AUTHORIZATION, basic("203", SECRET))
+            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let stored = "a-stored-value-never-logged";
+    let answer = send(
+        &router,
+        request(&format!(
+            r#"{{"jsonrpc": "2.0", "method": "dict_set", "params": ["k", "{stored}"], "id": 1}}"#
+        )),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    send(
+        &router,
+        request(r#"{"jsonrpc": "2.0", "method": "dict_get", "params": ["nope"], "id": 2}"#),
+    )
+    .await;
+    send(
+        &router,
+        request(
+            r#"[{"jsonrpc": "2.0", "method": "get_calls", "id": 1}, {"jsonrpc": "2.0", "method": "get_calls"}]"#,
+        ),
+    )
+    .await;
+    send(&router, request("{not json")).await;
+
+    let log = capture.text();
+    assert!(
+        !log.contains(stored),
+        "the log holds a stored value:\n{log}"
+    );
+    assert!(!log.contains(SECRET), "{log}");
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("answered")).collect();
+    assert_eq!(lines.len(), 4, "one event per request:\n{log}");
+    let expect = |line: &str, parts: &[&str]| {
+        for part in parts {
+            assert!(line.contains(part), "{part:?} missing from {line:?}");
+        }
+    };
+    expect(
+        lines[0],
+        &[
+            "status=200",
+            "path=\"/jsonrpc\"",
+            "user=\"203\"",
+            "method=\"dict_set\"",
+        ],
+    );
+    expect(lines[1], &["method=\"dict_get\"", "fault_code=-1"]);
+    expect(lines[2], &["method=\"batch n=2\""]);
+    expect(lines[3], &["fault_code=-32700"]);
+}

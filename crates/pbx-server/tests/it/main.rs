@@ -9,6 +9,7 @@ mod console;
 mod events;
 mod hostile;
 mod http;
+mod jsonrpc;
 mod logins;
 mod logs;
 mod ops;
