@@ -342,3 +342,26 @@ pub(crate) async fn a_cross_site_form_post_is_refused(client: Client) {
     client.goto(&server.console()).await.unwrap();
     page.wait("#console-view:not([hidden])").await;
 }
+
+pub(crate) async fn the_connection_indicator_follows_a_server_restart(client: Client) {
+    let server = Server::demo().await;
+    set_favorites(&server, "203", &[("205", 1, "single")]).await;
+    let page = Page::open(&client, &server).await;
+    page.sign_in("203", "203").await;
+    // The stream ends with the old server; the browser retries after a
+    // few seconds, and says so meanwhile.
+    let server = server.restart(DEMO_CONFIG).await;
+    page.wait("#connection[data-state=\"reconnecting\"]").await;
+    assert!(page.text("#connection").await.contains("reconnecting"));
+    // Sessions live in the server's memory: the new one asks to sign in.
+    page.wait("#login-view:not([hidden])").await;
+    page.sign_in("203", "203").await;
+    page.wait("#connection[data-state=\"live\"]").await;
+    // Live again: a new call shows.
+    let id = call_id(
+        &server
+            .call("203", "sim.call", vec![s("+15550100"), s("203")])
+            .await,
+    );
+    page.wait(&format!("tr[data-call=\"{id}\"]")).await;
+}

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         a_typed_transfer_by_keyboard_reaches_voicemail_and_a_fault_is_told_in_words,
         parking_on_a_chosen_slot_or_by_dragging_then_picking_up_and_dropping,
         editing_and_saving_the_layout,
+        the_connection_indicator_follows_a_server_restart,
     ];
     let wanted = |name: &str| match &args.filter {
         Some(filter) if args.exact => name == filter,

@@ -37,7 +37,7 @@ pub(crate) struct Page<'a> {
 impl<'a> Page<'a> {
     /// Opens the console signed out: the browser's cookies for the loopback
     /// host are shared by every port, so an earlier case's are cleared.
-    pub(crate) async fn open(client: &'a Client, server: &'a Server) -> Self {
+    pub(crate) async fn open(client: &'a Client, server: &Server) -> Self {
         client
             .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
                 Some(PATIENCE),

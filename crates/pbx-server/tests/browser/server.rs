@@ -18,6 +18,7 @@ use xmlrpc_codec::{MethodCall, Value, decode_method_response, encode_method_call
 pub(crate) struct Server {
     pub(crate) addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     http: Client<HttpConnector, Full<Bytes>>,
 }
 
@@ -40,14 +41,28 @@ impl Server {
         let listener = tokio::net::TcpListener::bind(at).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(pbx_server::serve(listener, state, async {
+        let done = tokio::spawn(pbx_server::serve(listener, state, async {
             let _ = stopped.await;
         }));
         Self {
             addr,
             stop: Some(stop),
+            done: Some(done),
             http: Client::builder(TokioExecutor::new()).build_http(),
         }
+    }
+
+    /// Stops this server (its event streams end, its port closes) and starts
+    /// a new one of `toml` on the same port: a server restart as the page
+    /// sees it.
+    pub(crate) async fn restart(mut self, toml: &str) -> Self {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(done) = self.done.take() {
+            done.await.unwrap().unwrap();
+        }
+        Self::bind(toml, &self.addr.to_string()).await
     }
 
     /// The console's address.
