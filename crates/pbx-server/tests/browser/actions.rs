@@ -101,7 +101,7 @@ pub(crate) async fn a_typed_transfer_by_keyboard_reaches_voicemail_and_a_fault_i
     assert_eq!(to_type, Some("vm"), "{call:?}");
 }
 
-pub(crate) async fn parking_on_a_chosen_slot_or_by_dragging_then_picking_up_and_dropping(
+pub(crate) async fn parking_on_a_chosen_or_the_lowest_slot_or_by_dragging_then_picking_up_and_dropping(
     client: Client,
 ) {
     let server = Server::demo().await;
@@ -147,8 +147,30 @@ pub(crate) async fn parking_on_a_chosen_slot_or_by_dragging_then_picking_up_and_
         "+15550111",
     )
     .await;
+    // A third on the lowest free slot, the list left at its default.
+    let third = call_id(
+        &server
+            .call("203", "sim.call", vec![s("+15550122"), s("207")])
+            .await,
+    );
+    server.call("203", "sim.answer", vec![s(&third)]).await;
+    page.click(&format!("tr[data-call=\"{third}\"]")).await;
+    page.wait(&format!(
+        "tr[data-call=\"{third}\"][aria-selected=\"true\"]"
+    ))
+    .await;
+    page.click("#park").await;
+    page.wait_text(
+        "#parking-body tr[data-slot=\"1\"] .parked-caller",
+        "+15550122",
+    )
+    .await;
     let parking = server.call("203", "get_parking_info", vec![]).await;
     let parked = parking.get(2).unwrap();
+    assert_eq!(
+        parked.get("1").and_then(Value::as_str),
+        Some(third.as_str())
+    );
     assert_eq!(
         parked.get("3").and_then(Value::as_str),
         Some(first.as_str())

@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         a_cross_site_form_post_is_refused,
         dragging_a_call_onto_a_tile_transfers_it,
         a_typed_transfer_by_keyboard_reaches_voicemail_and_a_fault_is_told_in_words,
-        parking_on_a_chosen_slot_or_by_dragging_then_picking_up_and_dropping,
+        parking_on_a_chosen_or_the_lowest_slot_or_by_dragging_then_picking_up_and_dropping,
         editing_and_saving_the_layout,
         the_connection_indicator_follows_a_server_restart,
     ];
