@@ -205,6 +205,13 @@ impl Sessions {
         })
     }
 
+    /// Whether the session of `id` is still signed in; an open page (its
+    /// event stream) counts as use, so an operator watching the console is
+    /// not signed out for being idle.
+    pub(crate) fn alive(&self, id: &str, config: &ConsoleConfig) -> bool {
+        self.get(id, config).is_some()
+    }
+
     /// Ends the session of `id`.
     pub(crate) fn remove(&self, id: &str) {
         self.by_key
@@ -273,9 +280,24 @@ pub(crate) async fn authenticate(
     peer: Option<IpAddr>,
     csrf: Csrf,
 ) -> Result<Caller, Response> {
+    authenticate_session(state, parts, peer, csrf)
+        .await
+        .map(|(caller, _)| caller)
+}
+
+/// [`authenticate`], also saying which session it was, if any: a stream
+/// opened by a session ends with it ([`Sessions::alive`]).
+pub(crate) async fn authenticate_session(
+    state: &AppState,
+    parts: &Parts,
+    peer: Option<IpAddr>,
+    csrf: Csrf,
+) -> Result<(Caller, Option<String>), Response> {
     let cookie = session_cookie(&parts.headers);
     let (false, Some(id)) = (parts.headers.contains_key(AUTHORIZATION), cookie) else {
-        return rpc::authenticate(state, &parts.headers, peer).await;
+        return rpc::authenticate(state, &parts.headers, peer)
+            .await
+            .map(|caller| (caller, None));
     };
     let Some(session) = state.sessions.get(&id, &state.config.console) else {
         return Err(signed_out());
@@ -283,7 +305,7 @@ pub(crate) async fn authenticate(
     if csrf == Csrf::Required && !csrf_ok(&parts.headers, &session) {
         return Err(cross_site());
     }
-    Ok(session.caller)
+    Ok((session.caller, Some(id)))
 }
 
 /// Whether a request of `session` carries its CSRF token and comes from a
