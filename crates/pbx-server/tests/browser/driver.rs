@@ -47,7 +47,9 @@ fn ensure_installed() -> Result<(), Missing> {
                 install Debian's `chromium` and `chromium-driver` packages \
                 (`apt-get update && apt-get install -y chromium chromium-driver`)";
     if !is_root() || on_path("apt-get").is_none() || on_path("flock").is_none() {
-        return Err(format!("{what}; this user cannot install them"));
+        return Err(format!(
+            "{what}; they cannot be installed here (that needs root, apt-get and flock)"
+        ));
     }
     let script = "command -v chromedriver >/dev/null && command -v chromium >/dev/null || \
                   { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
