@@ -458,3 +458,62 @@ async fn a_cross_site_post_to_json_rpc_with_a_valid_cookie_is_refused() {
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer.text().contains("\"result\""), "{}", answer.text());
 }
+
+#[tokio::test]
+async fn the_cookie_is_secure_over_tls() {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let fixtures =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/client-tls");
+    let tls = pbx_server::TlsConfig::from_pem_files(
+        &fixtures.join("server.pem"),
+        &fixtures.join("server.key.pem"),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = crate::support::demo_state_with(ServerConfig::default());
+    tokio::spawn(pbx_server::serve_tls(listener, state, tls, async {
+        let _ = stopped.await;
+    }));
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(fixtures.join("ca.pem")).unwrap())
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut stream = connector
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let body = "user=203&password=203";
+    let request = format!(
+        "POST /console/login HTTP/1.1\r\nHost: localhost\r\nSec-Fetch-Site: same-origin\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(crate::support::PATIENCE, stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+    let cookie = answer
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    let _ = stop.send(());
+}
