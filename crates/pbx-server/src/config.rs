@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::ThrottleConfig;
+use crate::{ConsoleConfig, ThrottleConfig};
 
 /// What the HTTP layer accepts and how long it waits.
 ///
@@ -96,6 +96,8 @@ pub struct ServerConfig {
     /// How often an idle event stream gets a comment line, so that proxies
     /// keep it open. Default 15 s.
     pub event_heartbeat: Duration,
+    /// The operator console's sessions: expiry and caps.
+    pub console: ConsoleConfig,
 }
 
 impl Default for ServerConfig {
@@ -120,6 +122,7 @@ impl Default for ServerConfig {
             max_event_streams: 1000,
             max_event_streams_per_user: 4,
             event_heartbeat: Duration::from_secs(15),
+            console: ConsoleConfig::default(),
         }
     }
 }

@@ -23,6 +23,7 @@ use pbx_backend::{BackendError, Caller, Delivery, Event, EventId, PbxBackend, Su
 use tokio::sync::{mpsc, watch};
 
 use crate::AppState;
+use crate::console;
 use crate::log::RequestLog;
 use crate::rpc::{self, Authenticated};
 
@@ -129,10 +130,11 @@ pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Resp
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
-    let caller = match rpc::authenticate(&state, &parts.headers, peer).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let (caller, session) =
+        match console::authenticate_session(&state, &parts, peer, console::Csrf::NotNeeded).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let config = &state.config;
     let Some(permit) = state.streams.admit(
         caller.number(),
@@ -160,6 +162,11 @@ pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Resp
     };
     let (tx, rx) = mpsc::channel(16);
     let stop = state.streams.stop.subscribe();
+    let session = session.map(|id| Session {
+        sessions: state.sessions.clone(),
+        id,
+        config: config.console.clone(),
+    });
     tokio::spawn(pump(
         backend,
         caller.clone(),
@@ -168,6 +175,7 @@ pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Resp
         config.event_heartbeat,
         stop,
         permit,
+        session,
     ));
     let mut response = (
         [
@@ -213,8 +221,18 @@ async fn snapshot(backend: &dyn PbxBackend, caller: &Caller, id: &EventId) -> Op
     }
 }
 
+/// The console session a stream was opened with: checked at every
+/// heartbeat, so that signing out (or the session's expiry) ends the stream.
+struct Session {
+    sessions: Arc<console::Sessions>,
+    id: String,
+    config: crate::ConsoleConfig,
+}
+
 /// Follows the subscription into the stream until the client leaves, the
-/// backend's log is gone or the server stops.
+/// backend's log is gone, the server stops, or the console session it was
+/// opened with ends.
+#[allow(clippy::too_many_arguments)]
 async fn pump(
     backend: Arc<dyn PbxBackend>,
     caller: Caller,
@@ -223,6 +241,7 @@ async fn pump(
     heartbeat: std::time::Duration,
     mut stop: watch::Receiver<bool>,
     permit: Permit,
+    session: Option<Session>,
 ) {
     let streams = permit.streams.clone();
     if sub.is_reset() {
@@ -252,7 +271,10 @@ async fn pump(
                 }
                 None => None,
             },
-            _ = tick.tick() => Some(Bytes::from_static(b": keep-alive\n\n")),
+            _ = tick.tick() => match &session {
+                Some(s) if !s.sessions.alive(&s.id, &s.config) => None,
+                _ => Some(Bytes::from_static(b": keep-alive\n\n")),
+            },
             _ = stop.changed() => None,
             () = tx.closed() => None,
         };
@@ -268,6 +290,49 @@ mod tests {
     use super::*;
     use pbx_backend_memory::MemoryPbx;
 
+    /// Paused time: the check comes with the next heartbeat.
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_opened_by_a_console_session_ends_at_its_sign_out() {
+        let pbx: Arc<dyn PbxBackend> = Arc::new(MemoryPbx::demo());
+        let caller = pbx.authenticate("203", "203").await.unwrap().unwrap();
+        let sub = pbx.events(&caller, None).await.unwrap();
+        let streams = Arc::new(Streams::new());
+        let permit = streams.admit("203", 1, 1).unwrap();
+        let sessions = Arc::new(console::Sessions::default());
+        let config = crate::ConsoleConfig::default();
+        let (id, _) = sessions.create(caller.clone(), &config).unwrap();
+        let session = Session {
+            sessions: sessions.clone(),
+            id: id.clone(),
+            config: config.clone(),
+        };
+        let (tx, mut rx) = mpsc::channel(4);
+        let heartbeat = std::time::Duration::from_secs(15);
+        let stop = streams.stop.subscribe();
+        let task = tokio::spawn(pump(
+            pbx,
+            caller,
+            sub,
+            tx,
+            heartbeat,
+            stop,
+            permit,
+            Some(session),
+        ));
+        assert!(
+            rx.recv().await.unwrap().starts_with(b"id: "),
+            "the snapshot"
+        );
+        // Watched for longer than the idle expiry: the open page is use.
+        let beats = config.session_idle.as_secs() / heartbeat.as_secs() + 2;
+        for _ in 0..beats {
+            assert_eq!(rx.recv().await.unwrap(), &b": keep-alive\n\n"[..]);
+        }
+        sessions.remove(&id);
+        assert!(rx.recv().await.is_none(), "signed out: the stream ends");
+        task.await.unwrap();
+    }
+
     /// Paused time: the heartbeat comes after its period without waiting.
     #[tokio::test(start_paused = true)]
     async fn an_idle_stream_gets_a_comment_every_heartbeat_and_ends_on_stop() {
@@ -280,7 +345,7 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(4);
         let heartbeat = std::time::Duration::from_secs(15);
         let stop = streams.stop.subscribe();
-        let task = tokio::spawn(pump(pbx, caller, sub, tx, heartbeat, stop, permit));
+        let task = tokio::spawn(pump(pbx, caller, sub, tx, heartbeat, stop, permit, None));
         let first = rx.recv().await.unwrap();
         assert!(first.starts_with(b"id: "), "{first:?}");
         let started = tokio::time::Instant::now();

@@ -20,8 +20,9 @@ use pbx_xmlrpc::{FaultCode, Group, Handler, XmlRpcType, method};
 use serde_json::{Map, Value as Json};
 use xmlrpc_codec::{Fault, MethodCall, Value};
 
+use crate::console::{self, Csrf};
 use crate::log::RequestLog;
-use crate::rpc::{Authenticated, authenticate};
+use crate::rpc::Authenticated;
 use crate::{AppState, body};
 
 mod openrpc;
@@ -38,15 +39,16 @@ const DISCOVER: &str = "rpc.discover";
 /// `POST /jsonrpc`.
 pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let headers = parts.headers;
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
-    let caller = match authenticate(&state, &headers, peer).await {
+    // Basic auth, or the operator console's session with its CSRF checks.
+    let caller = match console::authenticate(&state, &parts, peer, Csrf::Required).await {
         Ok(caller) => caller,
         Err(response) => return response,
     };
+    let headers = parts.headers;
     let mut log = RequestLog {
         user: Some(caller.number().to_owned()),
         ..RequestLog::default()

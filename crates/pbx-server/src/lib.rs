@@ -26,6 +26,11 @@
 //!   bounds their size (`Handler::with_max_response_bytes`);
 //! - one log event per request (`status`, `user`, `method`, `fault_code`,
 //!   `duration`), never the password or the `Authorization` header;
+//! - the operator console at `GET /console/` (a browser's `GET /` is sent
+//!   there): its page compiled in, sign-in with a form through the same check
+//!   and throttle as Basic auth, and a session cookie that authenticates
+//!   `GET /events` (and `POST /jsonrpc`, with a CSRF token) like Basic auth
+//!   ([`ConsoleConfig`]);
 //! - `GET /health` without authentication (the backend's `PbxBackend::health`:
 //!   200 or 503 with the reason), and, when given a [`Metrics`]
 //!   ([`AppState::with_metrics`]), Prometheus counters served by [`ops_router`]
@@ -81,6 +86,7 @@
 mod auth;
 mod body;
 mod config;
+mod console;
 mod events;
 mod jsonrpc;
 mod log;
@@ -105,6 +111,7 @@ use tower_http::timeout::TimeoutLayer;
 use xmlrpc_codec::Limits;
 
 pub use config::ServerConfig;
+pub use console::ConsoleConfig;
 pub use metrics::{Metrics, ops_router};
 pub use metrics_auth::{
     MAX_METRICS_TOKEN_CHARS, MIN_METRICS_TOKEN_CHARS, MetricsToken, MetricsTokenError,
@@ -145,6 +152,8 @@ pub struct AppState {
     long_polls: pbx_backend::events::LongPolls,
     /// What opens `GET /metrics` on the API's listener; none: it is not there.
     metrics_token: Option<Arc<MetricsToken>>,
+    /// The operator console's signed-in sessions.
+    sessions: Arc<console::Sessions>,
 }
 
 /// Whether and how the `sim.*` methods are offered.
@@ -239,6 +248,7 @@ impl AppStateBuilder {
             streams,
             long_polls,
             metrics_token: metrics_token.map(Arc::new),
+            sessions: Arc::new(console::Sessions::default()),
         }
     }
 }
@@ -334,10 +344,11 @@ pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     Router::new()
         .route("/RPC2", post(rpc::post))
-        .route("/", post(rpc::post))
+        .route("/", post(rpc::post).fallback(console::root))
         .route("/jsonrpc", post(jsonrpc::post))
         .route("/health", get(metrics::health))
         .route("/metrics", get(metrics_auth::get))
+        .merge(console_routes())
         .with_state(state.clone())
         // Every answer is XML (the stock predicate's content-type checks are moot),
         // and gzip does not pay for itself on a fault or a single value.
@@ -352,6 +363,22 @@ pub fn router(state: AppState) -> Router {
             state,
             log::log_request,
         ))
+}
+
+/// The operator console: the page and its files, sign-in, sign-out and the
+/// session's CSRF token, each answer with the console's security headers.
+fn console_routes() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(console::to_console))
+        .route("/console/", get(console::asset))
+        .route("/console/index.html", get(console::asset))
+        .route("/console/console.js", get(console::asset))
+        .route("/console/console.css", get(console::asset))
+        .route("/console/icon.svg", get(console::asset))
+        .route("/console/login", post(console::login))
+        .route("/console/logout", post(console::logout))
+        .route("/console/session", get(console::session))
+        .layer(axum::middleware::from_fn(console::hardened))
 }
 
 /// The README's example, compiled and run as a doc test.

@@ -97,6 +97,17 @@ pub(crate) async fn authenticate(
         Err(AuthFailure::Missing) => return Err(unauthorized(state, AuthFailure::Missing)),
         other => other,
     };
+    verify(state, credentials, peer).await
+}
+
+/// Checks `credentials` from `peer` through the failed-login throttle and the
+/// backend: the one path of every login, Basic or the console's form, so that
+/// both are counted, slowed and refused alike.
+pub(crate) async fn verify(
+    state: &AppState,
+    credentials: Result<auth::Credentials, AuthFailure>,
+    peer: Option<IpAddr>,
+) -> Result<Caller, Response> {
     let user = credentials.as_ref().ok().map(|c| c.user.as_str());
     let mut attempt = match state.throttle.begin(peer, user) {
         Ok(attempt) => attempt,

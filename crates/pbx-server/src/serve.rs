@@ -228,8 +228,12 @@ async fn run(
                 let open = metrics.as_ref().map(Metrics::connection_opened);
                 let write_timeout = config.write_timeout;
                 let metrics = metrics.clone();
-                let service =
-                    connection_service(app.clone(), peer, config.max_requests_per_connection);
+                let service = connection_service(
+                    app.clone(),
+                    peer,
+                    config.max_requests_per_connection,
+                    tls.is_some(),
+                );
                 let http = http.clone();
                 let watcher = graceful.watcher();
                 let tls = tls.clone();
@@ -316,6 +320,7 @@ fn connection_service(
     app: Router,
     peer: SocketAddr,
     max_requests: usize,
+    over_tls: bool,
 ) -> TowerToHyperService<
     impl Service<Request<Incoming>, Response = Response, Error = Infallible, Future: Send> + Clone,
 > {
@@ -325,6 +330,9 @@ fn connection_service(
     let logged_in = Arc::new(AtomicBool::new(false));
     let service = tower::service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
+        if over_tls {
+            request.extensions_mut().insert(crate::console::OverTls);
+        }
         let count = served.fetch_add(1, Ordering::Relaxed) + 1;
         let app = app.clone();
         let logged_in = logged_in.clone();

@@ -526,6 +526,7 @@ impl Banner<'_> {
             _ => addr,
         };
         let url = format!("{scheme}://{reachable}/RPC2");
+        writeln!(out, "console: {scheme}://{reachable}/console/")?;
         let simulation = if self.simulation { "on" } else { "off" };
         match self.config {
             Some(path) => {
@@ -678,6 +679,20 @@ mod tests {
         assert!(text.contains("https://127.0.0.1:3339/RPC2"), "{text}");
         let text = banner_text("201:x".into(), false);
         assert!(!text.contains("--cacert"), "{text}");
+    }
+
+    #[test]
+    fn the_banner_names_the_operator_console() {
+        let text = banner_text("201:x".into(), false);
+        assert!(
+            text.contains("console: http://127.0.0.1:3339/console/"),
+            "{text}"
+        );
+        let text = banner_text("201:x".into(), true);
+        assert!(
+            text.contains("console: https://127.0.0.1:3339/console/"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -86,6 +86,22 @@ pub(crate) struct SecurityArgs {
         value_parser = clap::value_parser!(u64).range(1024..)
     )]
     max_response_bytes: u64,
+    /// How long a console session may stay unused before it is signed out.
+    #[arg(long, env = "SWITCHBOARD_CONSOLE_SESSION_IDLE", value_name = "SECONDS", default_value = "1800", value_parser = parse_positive_duration)]
+    console_session_idle: Duration,
+    /// How long a console session lasts after sign-in, used or not.
+    #[arg(long, env = "SWITCHBOARD_CONSOLE_SESSION_LIFETIME", value_name = "SECONDS", default_value = "43200", value_parser = parse_positive_duration)]
+    console_session_lifetime: Duration,
+    /// Console sessions one user may hold; signing in once more ends the oldest.
+    #[arg(long, env = "SWITCHBOARD_CONSOLE_SESSIONS_PER_USER", value_name = "N", default_value_t = ServerConfig::default().console.max_sessions_per_user)]
+    console_sessions_per_user: usize,
+    /// Console sessions held at once in all; more sign-ins are answered 503.
+    #[arg(long, env = "SWITCHBOARD_CONSOLE_MAX_SESSIONS", value_name = "N", default_value_t = ServerConfig::default().console.max_sessions)]
+    console_max_sessions: usize,
+    /// Mark the console's cookie Secure on plain HTTP too: for a proxy in front
+    /// that terminates TLS (with --tls-cert it is Secure anyway).
+    #[arg(long, env = "SWITCHBOARD_CONSOLE_SECURE_COOKIE")]
+    console_secure_cookie: bool,
     /// The most calls one request may make: the entries of a system.multicall
     /// (beyond: fault -32602), and of a JSON-RPC batch with the sub-calls of
     /// any multicall in it (beyond: error -32600). At least 1.
@@ -143,6 +159,11 @@ impl SecurityArgs {
         config.throttle.user_slow_after = self.login_user_slow_after;
         config.throttle.max_concurrent_verifications = self.max_concurrent_logins.max(1);
         config.throttle.verification_wait = self.login_wait;
+        config.console.session_idle = self.console_session_idle;
+        config.console.session_lifetime = self.console_session_lifetime;
+        config.console.max_sessions_per_user = self.console_sessions_per_user.max(1);
+        config.console.max_sessions = self.console_max_sessions;
+        config.console.secure_cookie = self.console_secure_cookie;
         config
     }
 
@@ -227,6 +248,34 @@ mod tests {
         assert_eq!(config.throttle.user_slow_after, 50);
         assert_eq!(config.throttle.max_concurrent_verifications, 2);
         assert_eq!(config.throttle.verification_wait, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn the_console_session_flags_reach_the_console_config() {
+        let config = Args::try_parse_from([
+            "serve",
+            "--console-session-idle",
+            "60",
+            "--console-session-lifetime",
+            "3600",
+            "--console-sessions-per-user",
+            "2",
+            "--console-max-sessions",
+            "50",
+            "--console-secure-cookie",
+        ])
+        .unwrap()
+        .security
+        .server_config();
+        assert_eq!(config.console.session_idle, Duration::from_secs(60));
+        assert_eq!(config.console.session_lifetime, Duration::from_secs(3600));
+        assert_eq!(config.console.max_sessions_per_user, 2);
+        assert_eq!(config.console.max_sessions, 50);
+        assert!(config.console.secure_cookie);
+        assert!(
+            Args::try_parse_from(["serve", "--console-session-idle", "0"]).is_err(),
+            "a zero idle time would sign everyone out at once"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! (`pbx-xmlrpc`); these check what HTTP adds.
 
 mod answers;
+mod console;
 mod events;
 mod hostile;
 mod http;
