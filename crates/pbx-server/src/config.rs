@@ -35,9 +35,9 @@ pub struct ServerConfig {
     /// HTTP lets through.
     pub max_decompressed_bytes: usize,
     /// The most bytes one answer may take; beyond, the call is fault -4
-    /// (`pbx_xmlrpc::Handler::with_max_response_bytes`, which
+    /// (`pbx_handler::Handler::with_max_response_bytes`, which
     /// [`AppState`](crate::AppState) gives this value). Default
-    /// `pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES` (16 MiB).
+    /// `pbx_handler::DEFAULT_MAX_RESPONSE_BYTES` (16 MiB).
     pub max_response_bytes: usize,
     /// How long one request may take from the end of its headers to its answer
     /// (reading the body included); beyond it, 408. Default 75 s: above the
@@ -95,7 +95,7 @@ impl Default for ServerConfig {
             realm: "PBXpress".to_owned(),
             max_body_bytes: 1 << 20,
             max_decompressed_bytes: 20 << 20,
-            max_response_bytes: pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES,
+            max_response_bytes: pbx_handler::DEFAULT_MAX_RESPONSE_BYTES,
             request_timeout: Duration::from_secs(75),
             idle_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(20),

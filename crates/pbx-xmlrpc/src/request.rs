@@ -222,7 +222,7 @@ impl Request {
     /// Reading is liberal (see the crate docs): a string may arrive as `<int>`, an
     /// int as digits; an optional parameter given as nil or `""` counts as absent.
     /// Whether a method is *offered* (`sim.*` needs a simulator) is the
-    /// [`Handler`](crate::Handler)'s business, not this function's.
+    /// server's business (`pbx_handler::Handler`), not this function's.
     pub fn from_call(call: &MethodCall) -> Result<Request, Fault> {
         let spec = method(&call.method_name).ok_or_else(|| no_such_method(&call.method_name))?;
         let p = Params::new(spec, &call.params)?;
@@ -392,8 +392,9 @@ impl Request {
     }
 }
 
-/// The fault for a method name that is not offered.
-pub(crate) fn no_such_method(name: &str) -> Fault {
+/// The fault for a method name that is not offered (-32601): the name quoted,
+/// shortened to 80 characters, since it is the client's text.
+pub fn no_such_method(name: &str) -> Fault {
     const MAX: usize = 80;
     let shown: String = name.chars().take(MAX).collect();
     let more = if name.chars().count() > MAX {
@@ -407,9 +408,10 @@ pub(crate) fn no_such_method(name: &str) -> Fault {
 /// The entries of a `system.multicall` call, each decoded or its fault, so that
 /// a malformed entry can be answered in place. The call itself fails (-32602) only
 /// when its one parameter is not an array.
-pub(crate) fn multicall_entries(
-    call: &MethodCall,
-) -> Result<Vec<Result<MethodCall, Fault>>, Fault> {
+///
+/// The workspace's one reader of `system.multicall`'s parameters: a server runs
+/// the entries, each fault in place.
+pub fn multicall_entries(call: &MethodCall) -> Result<Vec<Result<MethodCall, Fault>>, Fault> {
     multicall_calls(&Params::new(Method::Multicall.spec(), &call.params)?)
 }
 
@@ -474,7 +476,10 @@ fn storable(value: &Value) -> Result<Value, ResultError> {
     }
 }
 
-pub(crate) fn core_types_only(value: &Value) -> Result<(), ResultError> {
+/// Whether `value` holds XML-RPC core types only (no nil, no int beyond 32 bits):
+/// what `dict_set_serialized` stores, and what a stored text must decode to for
+/// `dict_get_serialized` to answer it.
+pub fn core_types_only(value: &Value) -> Result<(), ResultError> {
     match value {
         Value::Nil => Err(ResultError::other(
             "nil cannot be stored: it is no XML-RPC core type",

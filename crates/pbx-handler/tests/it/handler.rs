@@ -6,8 +6,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend};
 use pbx_backend_memory::{DEMO_CONFIG, MemoryPbx, Player};
+use pbx_handler::Handler;
 use pbx_model::{AdminGroupId, Call, CallId, Entity, EntityId, Favorite, ParkingInfo};
-use pbx_xmlrpc::{FaultCode, Group, Handler, INTERNAL_MESSAGE, Method, methods};
+use pbx_xmlrpc::{FaultCode, Group, INTERNAL_MESSAGE, Method, methods};
 use xmlrpc_codec::{
     DateTime, Limits, MethodCall, Struct, Value, decode_method_response, encode_value,
 };

@@ -12,11 +12,13 @@ use xmlrpc_codec::{
     Written, encode_fault, encode_value,
 };
 
-use crate::fault::{FaultCode, INTERNAL_MESSAGE, fault_from_backend};
-use crate::methods::{Group, Method, MethodSpec, method, methods};
-use crate::records::{Capability, fault_to_value};
-use crate::reply::Reply;
-use crate::request::{Request, SimRequest, multicall_entries, no_such_method};
+use pbx_xmlrpc::events::{DEFAULT_EVENTS_TIMEOUT, MAX_EVENTS_PER_ANSWER, events_answer};
+use pbx_xmlrpc::{
+    Capability, FaultCode, Group, INTERNAL_MESSAGE, Method, MethodSpec, Reply, Request, SimRequest,
+    core_types_only, fault_to_value, method, methods, multicall_entries, no_such_method,
+};
+
+use crate::fault::fault_from_backend;
 
 /// The default for [`Handler::with_max_multicall`].
 pub const DEFAULT_MAX_MULTICALL: usize = 1000;
@@ -37,7 +39,7 @@ pub const LARGE_ANSWER_BYTES: usize = 256 << 10;
 ///
 /// ```no_run
 /// # async fn demo(backend: std::sync::Arc<dyn pbx_backend::PbxBackend>, caller: pbx_backend::Caller) {
-/// use pbx_xmlrpc::Handler;
+/// use pbx_handler::Handler;
 ///
 /// let handler = Handler::new(backend);
 /// let body = br#"<?xml version="1.0"?><methodCall><methodName>get_calls</methodName></methodCall>"#;
@@ -371,15 +373,15 @@ impl Handler {
             .events(caller, after.as_ref())
             .await
             .map_err(|e| fault_from_backend(&e))?;
-        let wait = timeout.unwrap_or(crate::events::DEFAULT_EVENTS_TIMEOUT);
+        let wait = timeout.unwrap_or(DEFAULT_EVENTS_TIMEOUT);
         let batch = sub
             .batch(
-                crate::events::MAX_EVENTS_PER_ANSWER,
+                MAX_EVENTS_PER_ANSWER,
                 std::time::Duration::from_secs(u64::from(wait)),
             )
             .await;
         let (reset, events) = (batch.reset, batch.events);
-        let value = crate::events::events_answer(sub.cursor().as_str(), reset, &events);
+        let value = events_answer(sub.cursor().as_str(), reset, &events);
         Ok(Reply::Object(value))
     }
 
@@ -467,6 +469,9 @@ impl Handler {
             Request::Multicall(_) => {
                 Err(FaultCode::InvalidRequest.fault("system.multicall cannot be nested"))
             }
+            // `Request` is non-exhaustive: a method added to the table but not
+            // dispatched here is this crate's bug, never the client's.
+            other => Err(not_dispatched(other.method())),
         }
     }
 
@@ -510,6 +515,7 @@ impl Handler {
                 done(sim.play(caller, &scenario, options).await)
             }
             SimRequest::Stop => done(sim.stop(caller).await),
+            other => Err(not_dispatched(other.method())),
         }
     }
 
@@ -526,9 +532,7 @@ impl Handler {
             // Text stored with dict_set may decode to what no answer can carry
             // (nil, a 64-bit int): that is "not a serialized value" too, not an
             // internal error when the answer fails to encode.
-            Ok(value @ (Value::Array(_) | Value::Struct(_)))
-                if crate::request::core_types_only(&value).is_ok() =>
-            {
+            Ok(value @ (Value::Array(_) | Value::Struct(_))) if core_types_only(&value).is_ok() => {
                 Ok(value)
             }
             // The text itself stays out of the message (and the log): it is user data.
@@ -679,6 +683,12 @@ fn reads_data(name: &str) -> bool {
                 | Method::DictGetSerialized
         )
     })
+}
+
+/// The internal fault for a method of the table this handler does not run.
+fn not_dispatched(method: Method) -> Fault {
+    tracing::error!(%method, "a method of the table is not dispatched");
+    FaultCode::Internal.fault(INTERNAL_MESSAGE)
 }
 
 /// The fault for an answer that could not be written.
