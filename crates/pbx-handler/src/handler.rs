@@ -1,5 +1,11 @@
 //! [`Handler`]: the framework-free core of a PBXpress server. Request bytes and an
 //! authenticated caller in, a complete `methodResponse` out.
+//!
+//! The PBX's methods are registered into a generic [`xmlrpc_server::Router`],
+//! which decodes the request, answers introspection and `system.multicall`,
+//! bounds the answer and writes it: one table of methods (`pbx_xmlrpc::methods`)
+//! gives each method's help and signatures, and the PBX's dispatch is what is
+//! left here (`Pbx::execute`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,29 +13,19 @@ use std::time::Instant;
 use tracing::Instrument as _;
 
 use pbx_backend::{Caller, PbxBackend, PlayOptions, Simulator};
-use xmlrpc_codec::{
-    DecodeError, Decoder, EncodeError, Encoder, Fault, Limits, MethodCall, Value, ValueWriter,
-    Written, encode_fault, encode_value,
-};
-
 use pbx_xmlrpc::events::{DEFAULT_EVENTS_TIMEOUT, MAX_EVENTS_PER_ANSWER, events_answer};
 use pbx_xmlrpc::{
-    Capability, FaultCode, Group, INTERNAL_MESSAGE, Method, MethodSpec, Reply, Request, SimRequest,
-    core_types_only, fault_to_value, method, methods, multicall_entries, no_such_method,
+    FaultCode, Group, INTERNAL_MESSAGE, Method, MethodSpec, Reply, Request, SimRequest,
+    core_types_only, methods, no_such_method,
+};
+use xmlrpc_codec::{
+    Decoder, EncodeError, Fault, Limits, MethodCall, Value, ValueWriter, Written, encode_value,
+};
+use xmlrpc_server::{
+    Answer, Context, DEFAULT_MAX_MULTICALL, DEFAULT_MAX_RESPONSE_BYTES, Faults, Outcome, Router,
 };
 
 use crate::fault::fault_from_backend;
-
-/// The default for [`Handler::with_max_multicall`].
-pub const DEFAULT_MAX_MULTICALL: usize = 1000;
-
-/// The default for [`Handler::with_max_response_bytes`]: 16 MiB.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 << 20;
-
-/// From this estimated size on, an [`Answer`] [`is_large`](Answer::is_large):
-/// writing it takes long enough (a millisecond or more) to belong off an async
-/// worker. 256 KiB.
-pub const LARGE_ANSWER_BYTES: usize = 256 << 10;
 
 /// Serves the PBXpress API over XML-RPC for one backend: decodes a request, checks
 /// its parameters, calls the backend, and encodes the result or the fault.
@@ -54,6 +50,9 @@ pub struct Handler {
     limits: Limits,
     max_multicall: usize,
     max_response_bytes: usize,
+    /// The PBX's methods registered with the settings above: rebuilt by each
+    /// `with_*` (at start-up only).
+    router: Router<Arc<Pbx>>,
 }
 
 /// Whether the `sim.*` methods exist on this server, and whether they are open.
@@ -68,20 +67,12 @@ enum Simulation {
     On(Arc<dyn Simulator>),
 }
 
-/// What [`Handler::handle`] produced: the response body and what a server logs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    /// The complete XML `methodResponse`, success or fault; sent with HTTP 200.
-    pub body: Vec<u8>,
-    /// The method called, when the body was a methodCall (shortened to 64
-    /// characters, control characters replaced by `?`: an unknown name is the client's text).
-    pub method: Option<String>,
-    /// The fault code, when the response is a fault (sub-call faults of a
-    /// `system.multicall` travel inside a successful response and are not shown here).
-    pub fault_code: Option<i32>,
-    /// Whether the answer is fault -4 because it would have exceeded
-    /// [`Handler::with_max_response_bytes`] (for a server's metrics).
-    pub too_large: bool,
+/// What the PBX's methods need: the router's state.
+struct Pbx {
+    backend: Arc<dyn PbxBackend>,
+    simulation: Simulation,
+    limits: Limits,
+    max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for Handler {
@@ -106,12 +97,19 @@ impl Handler {
     /// per `system.multicall`.
     pub fn new(backend: Arc<dyn PbxBackend>) -> Self {
         Self {
+            router: Router::with_state(Arc::new(Pbx {
+                backend: backend.clone(),
+                simulation: Simulation::Absent,
+                limits: Limits::default(),
+                max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            })),
             backend,
             simulation: Simulation::Absent,
             limits: Limits::default(),
             max_multicall: DEFAULT_MAX_MULTICALL,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
+        .registered()
     }
 
     /// Offers the `sim.*` methods, driving `simulator` (for the in-memory PBX,
@@ -120,26 +118,26 @@ impl Handler {
     /// `pbx_server::AppStateBuilder::simulator`.
     pub fn with_simulator(mut self, simulator: Arc<dyn Simulator>) -> Self {
         self.simulation = Simulation::On(simulator);
-        self
+        self.registered()
     }
 
     /// Lists the `sim.*` methods but answers every call of them with fault -2:
     /// a simulated PBX whose simulation is switched off in the configuration.
     pub fn with_simulation_switched_off(mut self) -> Self {
         self.simulation = Simulation::SwitchedOff;
-        self
+        self.registered()
     }
 
     /// The decoder's limits for request bodies (and for stored serialized values).
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
-        self
+        self.registered()
     }
 
     /// The most calls one `system.multicall` may hold; beyond, the call is fault -32602.
     pub fn with_max_multicall(mut self, max: usize) -> Self {
         self.max_multicall = max;
-        self
+        self.registered()
     }
 
     /// The most bytes one answer may take (default [`DEFAULT_MAX_RESPONSE_BYTES`]).
@@ -155,12 +153,19 @@ impl Handler {
     /// fault without being run.
     pub fn with_max_response_bytes(mut self, max: usize) -> Self {
         self.max_response_bytes = max;
-        self
+        self.registered()
     }
 
     /// The backend (for authentication by the server).
     pub fn backend(&self) -> &Arc<dyn PbxBackend> {
         &self.backend
+    }
+
+    /// The generic router the PBX's methods are registered in, with the
+    /// caller in each request's [`Context`] (`Context::insert(caller)`): to
+    /// serve them another way (another transport, another framework).
+    pub fn router(&self) -> &Router<impl Clone + Send + Sync + 'static> {
+        &self.router
     }
 
     /// Whether this handler offers `spec`: the one place that decides which methods
@@ -176,6 +181,37 @@ impl Handler {
     /// The methods offered, in table order (`system.listMethods`).
     pub fn offered_methods(&self) -> impl Iterator<Item = &'static MethodSpec> + '_ {
         methods().iter().filter(|m| self.offers(m))
+    }
+
+    /// The router with every offered method of the table registered, under the
+    /// current settings: each method's help and signatures from the table, its
+    /// dispatch `Pbx::run`, the PBX's wording of faults.
+    fn registered(mut self) -> Self {
+        let pbx = Arc::new(Pbx {
+            backend: self.backend.clone(),
+            simulation: self.simulation.clone(),
+            limits: self.limits.clone(),
+            max_response_bytes: self.max_response_bytes,
+        });
+        let mut router = Router::with_state(pbx)
+            .with_limits(self.limits.clone())
+            .with_max_multicall(self.max_multicall)
+            .with_max_response_bytes(self.max_response_bytes)
+            .with_faults(pbx_faults());
+        for spec in self.offered_methods() {
+            // `system.*` is the router's own: only described from the table.
+            if spec.group != Group::System {
+                router = router.method_raw(spec.name, Pbx::run);
+            }
+            router = router
+                .help(spec.name, spec.help_text())
+                .signatures(spec.name, spec.signatures());
+            if reads_data(spec.method) {
+                router = router.large_result(spec.name);
+            }
+        }
+        self.router = router.list_order(self.offered_methods().map(|spec| spec.name));
+        self
     }
 
     /// Handles one request body on behalf of `caller`: always a complete
@@ -194,167 +230,94 @@ impl Handler {
     /// and for a large answer worth a blocking thread) is [`Answer::encode`].
     pub async fn answer(&self, caller: &Caller, body: &[u8]) -> Answer {
         let started = Instant::now();
-        let (method, result) = match Decoder::new(self.limits.clone()).method_call(body) {
-            Err(error) => (None, Err(decode_fault(&error))),
-            Ok(call) => {
-                // Shortened, and control characters replaced, so that a hostile name
-                // cannot forge log lines.
-                let shown: String = call
-                    .method_name
-                    .chars()
-                    .take(64)
-                    .map(|c| if c.is_control() { '?' } else { c })
-                    .collect();
-                // At debug level, events inside (an internal error's detail) say which
-                // method failed; at info, the server's event for the request follows
-                // the error with the method. A span per request costs as much as that
-                // event, so none unless debug is on.
-                let result = if tracing::enabled!(tracing::Level::DEBUG) {
-                    let span = tracing::debug_span!("xmlrpc", method = ?shown);
-                    self.produce(caller, &call).instrument(span).await
-                } else {
-                    self.produce(caller, &call).await
-                };
-                (Some(shown), result)
-            }
+        // At debug level, events inside (an internal error's detail) say whose
+        // request failed; at info, the server's event for the request follows.
+        // A span per request costs as much as that event, so none unless debug is on.
+        let answer = if tracing::enabled!(tracing::Level::DEBUG) {
+            let span = tracing::debug_span!("xmlrpc", user = caller.number());
+            self.router
+                .answer(context(caller), body)
+                .instrument(span)
+                .await
+        } else {
+            self.router.answer(context(caller), body).await
         };
         // At debug level: a server writes its own event per request from the
         // `Outcome` (pbx-server does), so that each request logs once at info.
         tracing::debug!(
-            method = method.as_deref().unwrap_or("-"),
+            method = answer.method().unwrap_or("-"),
             user = caller.number(),
             elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            fault_code = result.as_ref().err().map(|f| f.code),
-            "xml-rpc call"
+            "xml-rpc request"
         );
-        Answer {
-            method,
-            result,
-            max_bytes: self.max_response_bytes,
-        }
+        answer
     }
 
-    /// The result of `call`, checked against the answer's bound as far as its
-    /// size can be told before writing.
-    async fn produce(&self, caller: &Caller, call: &MethodCall) -> Result<Produced, Fault> {
-        if call.method_name == Method::Multicall.name() {
-            return self
-                .multicall_replies(caller, call)
-                .await
-                .map(Produced::Multicall);
-        }
-        let reply = self.single_reply(caller, call).await?;
-        // The markup around a single result is what the floor leaves out: none
-        // of it is client-controlled.
-        if reply.min_len().saturating_add(Answer::DOCUMENT) > self.max_response_bytes {
-            return Err(too_large(self.max_response_bytes));
-        }
-        Ok(Produced::Single(reply))
-    }
-
-    /// Runs one decoded call: its result value or its fault. `system.multicall` runs
-    /// its sub-calls in order, each fault in place.
+    /// Runs one decoded call on behalf of `caller`: its result value or its
+    /// fault. `system.multicall` runs its sub-calls in order, each fault in place.
     pub async fn call(&self, caller: &Caller, call: &MethodCall) -> Result<Value, Fault> {
-        self.call_reply(caller, call).await.map(Reply::into_value)
+        self.router.call(context(caller), call.clone()).await
+    }
+}
+
+/// A request's context: the caller, for the PBX's methods to read.
+fn context(caller: &Caller) -> Context {
+    let mut ctx = Context::new();
+    ctx.insert(caller.clone());
+    ctx
+}
+
+/// The PBX's wording of the faults the router makes itself (SPEC.md's table:
+/// internal errors are 1, an answer too large is -4).
+fn pbx_faults() -> Faults {
+    let mut faults = Faults::default();
+    faults.not_well_formed =
+        |error| FaultCode::ParseError.fault(format!("parse error, not well formed: {error}"));
+    faults.invalid_request =
+        |error| FaultCode::InvalidRequest.fault(format!("invalid XML-RPC methodCall: {error}"));
+    faults.no_such_method = no_such_method;
+    faults.internal = || FaultCode::Internal.fault(INTERNAL_MESSAGE);
+    faults.too_large = too_large;
+    faults
+}
+
+/// A PBX result as the router writes it: straight from the records, its size
+/// told before writing.
+struct PbxReply(Reply);
+
+impl xmlrpc_server::Reply for PbxReply {
+    fn write(self: Box<Self>, w: ValueWriter<'_>) -> Result<Written, EncodeError> {
+        self.0.write(w)
     }
 
-    /// [`Handler::call`], typed: what [`Handler::handle`] writes.
-    async fn call_reply(&self, caller: &Caller, call: &MethodCall) -> Result<Reply, Fault> {
-        if call.method_name == Method::Multicall.name() {
-            return self.multicall(caller, call).await.map(Reply::Multicall);
-        }
-        self.single_reply(caller, call).await
+    fn min_len(&self) -> usize {
+        self.0.min_len()
     }
 
-    async fn single_reply(&self, caller: &Caller, call: &MethodCall) -> Result<Reply, Fault> {
-        // Not offered (e.g. `sim.*` without a simulator) answers as if it did not exist.
-        if !method(&call.method_name).is_some_and(|spec| self.offers(spec)) {
-            return Err(no_such_method(&call.method_name));
-        }
-        let request = Request::from_call(call)?;
-        self.execute(caller, request).await
+    fn size_hint(&self) -> usize {
+        self.0.size_hint()
     }
 
-    async fn multicall(
-        &self,
-        caller: &Caller,
-        call: &MethodCall,
-    ) -> Result<Vec<Result<Value, Fault>>, Fault> {
-        let replies = self.multicall_replies(caller, call).await?;
-        Ok(replies
-            .into_iter()
-            .map(|r| r.map(Reply::into_value))
-            .collect())
+    fn into_value(self: Box<Self>) -> Value {
+        self.0.into_value()
     }
+}
 
-    /// The sub-calls' results, in order, each fault in place. Their sizes add up
-    /// against `max_response_bytes` as they come: a result that does not fit in
-    /// what the earlier ones left is dropped at once for fault -4, so that the
-    /// results held until the answer is written stay within the bound.
-    async fn multicall_replies(
-        &self,
-        caller: &Caller,
-        call: &MethodCall,
-    ) -> Result<Vec<Result<Reply, Fault>>, Fault> {
-        let entries = multicall_entries(call)?;
-        if entries.len() > self.max_multicall {
-            return Err(FaultCode::InvalidParams.fault(format!(
-                "system.multicall: at most {} calls per request, got {}",
-                self.max_multicall,
-                entries.len()
-            )));
-        }
-        let mut results = Vec::with_capacity(entries.len());
-        let mut used = Answer::DOCUMENT;
-        // Once a result did not fit, later reads are not run: a thousand
-        // `get_all`s of a full quota would each copy the user's data only to be
-        // refused. Changes still run (their result is `true`).
-        let mut full = false;
-        for (i, entry) in entries.into_iter().enumerate() {
-            let result = match entry {
-                Ok(sub) if sub.method_name == Method::Multicall.name() => {
-                    Err(FaultCode::InvalidRequest.fault(format!(
-                        "system.multicall: call {}: system.multicall cannot be nested",
-                        i + 1
-                    )))
-                }
-                Ok(sub) if full && reads_data(&sub.method_name) => Err(FaultCode::LimitReached
-                    .fault(format!(
-                        "system.multicall: call {}: not run: {} with the earlier results",
-                        i + 1,
-                        too_large_message(self.max_response_bytes)
-                    ))),
-                Ok(sub) => self.single_reply(caller, &sub).await,
-                Err(fault) => Err(fault),
-            };
-            let result = match result {
-                Ok(reply) => {
-                    let size = reply.min_len().saturating_add(Answer::MULTICALL_ITEM);
-                    if used.saturating_add(size) > self.max_response_bytes {
-                        full = true;
-                        Err(FaultCode::LimitReached.fault(format!(
-                            "system.multicall: call {}: {}",
-                            i + 1,
-                            too_large_message(self.max_response_bytes)
-                        )))
-                    } else {
-                        used += size;
-                        Ok(reply)
-                    }
-                }
-                Err(fault) => Err(fault),
-            };
-            if let Err(fault) = &result {
-                used = used.saturating_add(Answer::MULTICALL_ITEM + fault.string.len());
-                tracing::debug!(
-                    call = i + 1,
-                    fault_code = fault.code,
-                    "multicall sub-call failed"
-                );
-            }
-            results.push(result);
-        }
-        Ok(results)
+impl Pbx {
+    /// One call of a PBX or `sim.*` method: its parameters decoded against the
+    /// table (faults that name the parameter), then dispatched.
+    async fn run(
+        self: Arc<Self>,
+        ctx: Context,
+        call: MethodCall,
+    ) -> Result<PbxReply, xmlrpc_server::Error> {
+        let Some(caller) = ctx.get::<Caller>() else {
+            return Err(xmlrpc_server::Error::internal(
+                "no caller in the request's context",
+            ));
+        };
+        let request = Request::from_call(&call)?;
+        Ok(PbxReply(self.execute(caller, request).await?))
     }
 
     /// `get_events`: what is pending after `cursor`, else the first event
@@ -385,7 +348,7 @@ impl Handler {
         Ok(Reply::Object(value))
     }
 
-    /// Runs a decoded request (not a multicall, which [`Handler::call`] runs).
+    /// Runs a decoded request of the PBX or the simulator.
     async fn execute(&self, caller: &Caller, request: Request) -> Result<Reply, Fault> {
         let b = &*self.backend;
         let done = |r: Result<(), pbx_backend::BackendError>| {
@@ -451,24 +414,13 @@ impl Handler {
                 self.get_events(caller, &cursor, timeout).await
             }
             Request::Sim(sim) => self.simulate(caller, sim).await,
-            Request::ListMethods => Ok(Reply::MethodNames(
-                self.offered_methods().map(|m| m.name.to_string()).collect(),
-            )),
-            Request::MethodHelp { method } => self
-                .described(&method)
-                .map(|spec| Reply::Text(spec.help_text())),
-            Request::MethodSignature { method } => self.described(&method).map(|spec| {
-                Reply::Signatures(
-                    spec.signatures()
-                        .into_iter()
-                        .map(|sig| sig.into_iter().map(str::to_string).collect())
-                        .collect(),
-                )
-            }),
-            Request::GetCapabilities => Ok(Reply::Capabilities(capabilities())),
-            Request::Multicall(_) => {
-                Err(FaultCode::InvalidRequest.fault("system.multicall cannot be nested"))
-            }
+            // The router answers introspection and multicall itself: they never
+            // reach the PBX's dispatch.
+            Request::ListMethods
+            | Request::MethodHelp { .. }
+            | Request::MethodSignature { .. }
+            | Request::GetCapabilities
+            | Request::Multicall(_) => Err(not_dispatched(request.method())),
             // `Request` is non-exhaustive: a method added to the table but not
             // dispatched here is this crate's bug, never the client's.
             other => Err(not_dispatched(other.method())),
@@ -519,13 +471,6 @@ impl Handler {
         }
     }
 
-    /// The offered method `name`, for `system.methodHelp` / `methodSignature`.
-    fn described(&self, name: &str) -> Result<&'static MethodSpec, Fault> {
-        method(name)
-            .filter(|spec| self.offers(spec))
-            .ok_or_else(|| no_such_method(name))
-    }
-
     /// The array or struct stored as `text` by `dict_set_serialized`.
     fn deserialize(&self, text: &str) -> Result<Value, Fault> {
         match Decoder::new(self.limits.clone()).value(text.as_bytes()) {
@@ -542,147 +487,19 @@ impl Handler {
     }
 }
 
-/// What [`Handler::answer`] produced: a result, or a fault, still to be written
-/// by [`Answer::encode`]. Owns everything it needs (`Send + 'static`), so that a
-/// server can write a large one on a blocking thread.
-pub struct Answer {
-    method: Option<String>,
-    result: Result<Produced, Fault>,
-    max_bytes: usize,
-}
-
-/// Shows the method, the size and the fault code: never the result, which may
-/// be a user's stored values.
-impl std::fmt::Debug for Answer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Answer")
-            .field("method", &self.method)
-            .field("estimated_len", &self.estimated_len())
-            .field("fault_code", &self.result.as_ref().err().map(|f| f.code))
-            .field("max_bytes", &self.max_bytes)
-            .finish()
-    }
-}
-
-/// A successful result still to be written.
-enum Produced {
-    Single(Reply),
-    /// Each sub-call's result or fault, written in place.
-    Multicall(Vec<Result<Reply, Fault>>),
-}
-
-impl Answer {
-    /// The declaration and `methodResponse` markup around a result (86 bytes),
-    /// rounded down: part of every answer's floor.
-    const DOCUMENT: usize = 80;
-    /// The least markup around one multicall result (`<value><array><data>`
-    /// ..., 43 bytes) or fault, rounded down.
-    const MULTICALL_ITEM: usize = 40;
-
-    /// The method called, when the body was a methodCall (as in [`Outcome::method`]).
-    pub fn method(&self) -> Option<&str> {
-        self.method.as_deref()
-    }
-
-    /// About how many bytes the answer will take: no fewer than the text it
-    /// carries (an estimate for records and the document's markup).
-    pub fn estimated_len(&self) -> usize {
-        match &self.result {
-            Err(fault) => Self::DOCUMENT + fault.string.len(),
-            Ok(Produced::Single(reply)) => reply.size_hint().max(reply.min_len()),
-            Ok(Produced::Multicall(results)) => {
-                results.iter().fold(Self::DOCUMENT, |total, result| {
-                    total.saturating_add(match result {
-                        Ok(reply) => reply.min_len().saturating_add(Self::MULTICALL_ITEM),
-                        Err(fault) => fault.string.len() + Self::MULTICALL_ITEM,
-                    })
-                })
-            }
-        }
-    }
-
-    /// Whether the answer is large enough ([`LARGE_ANSWER_BYTES`]) that writing
-    /// it would hold an async worker for a while: a server writes it on a
-    /// blocking thread. Small answers are not: no thread hop on the fast path.
-    pub fn is_large(&self) -> bool {
-        self.estimated_len() >= LARGE_ANSWER_BYTES
-    }
-
-    /// Writes the answer: the `methodResponse`, result or fault. An answer that
-    /// passes `max_response_bytes` as it is written (text that grows when
-    /// escaped) is fault -4 instead, its partial bytes dropped.
-    pub fn encode(self) -> Outcome {
-        if tracing::enabled!(tracing::Level::DEBUG) && self.is_large() {
-            tracing::debug!(
-                method = self.method.as_deref(),
-                estimated_bytes = self.estimated_len(),
-                "writing a large answer"
-            );
-        }
-        let max = self.max_bytes;
-        let method = self.method;
-        let written = match self.result {
-            Err(fault) => Err(fault),
-            Ok(Produced::Single(reply)) => {
-                let capacity = reply.size_hint().max(reply.min_len());
-                Encoder::default()
-                    .method_response_within(capacity, max, |w| reply.write(w))
-                    .map_err(|e| encode_failure(method.as_deref(), &e, max))
-            }
-            Ok(Produced::Multicall(results)) => {
-                let capacity = results.len().saturating_mul(256).min(Reply::MAX_SIZE_HINT);
-                Encoder::default()
-                    .method_response_within(capacity, max, |w| write_multicall(results, w))
-                    .map_err(|e| encode_failure(method.as_deref(), &e, max))
-            }
-        };
-        let (body, fault_code, too_large) = match written {
-            // Written straight from the records: no `Value` tree for list results.
-            Ok(body) => (body, None, false),
-            Err(fault) => (
-                encode_fault(&fault),
-                Some(fault.code),
-                is_too_large(&fault, max),
-            ),
-        };
-        Outcome {
-            body,
-            method,
-            fault_code,
-            too_large,
-        }
-    }
-}
-
-/// A multicall's results as the array of one-item arrays and fault structs
-/// `records::multicall_to_value` builds, each result written from its records.
-fn write_multicall(
-    results: Vec<Result<Reply, Fault>>,
-    w: ValueWriter<'_>,
-) -> Result<Written, EncodeError> {
-    w.array(|a| {
-        results.into_iter().try_for_each(|result| match result {
-            Ok(reply) => a.item(|w| w.array(|one| one.item(|w| reply.write(w)))),
-            Err(fault) => a.item(|w| w.value(&fault_to_value(&fault))),
-        })
-    })
-}
-
-/// Whether `name` is a method whose result carries data of any size (a list,
-/// a stored value), which a multicall whose answer is full does not run.
-fn reads_data(name: &str) -> bool {
-    method(name).is_some_and(|spec| {
-        matches!(
-            spec.method,
-            Method::GetCalls
-                | Method::GetExtensions
-                | Method::GetFavorites
-                | Method::GetParkingInfo
-                | Method::GetAll
-                | Method::DictGet
-                | Method::DictGetSerialized
-        )
-    })
+/// Whether `method` is one whose result carries data of any size (a list, a
+/// stored value), which a multicall whose answer is full does not run.
+fn reads_data(method: Method) -> bool {
+    matches!(
+        method,
+        Method::GetCalls
+            | Method::GetExtensions
+            | Method::GetFavorites
+            | Method::GetParkingInfo
+            | Method::GetAll
+            | Method::DictGet
+            | Method::DictGetSerialized
+    )
 }
 
 /// The internal fault for a method of the table this handler does not run.
@@ -691,36 +508,11 @@ fn not_dispatched(method: Method) -> Fault {
     FaultCode::Internal.fault(INTERNAL_MESSAGE)
 }
 
-/// The fault for an answer that could not be written.
-fn encode_failure(method: Option<&str>, error: &EncodeError, max: usize) -> Fault {
-    match error {
-        EncodeError::TooLarge { .. } => {
-            tracing::debug!(
-                method,
-                max_bytes = max,
-                "an answer passed max_response_bytes"
-            );
-            too_large(max)
-        }
-        _ => {
-            tracing::error!(method, %error, "cannot encode a result");
-            FaultCode::Internal.fault(INTERNAL_MESSAGE)
-        }
-    }
-}
-
 /// Fault -4 for an answer beyond `max_response_bytes`.
 fn too_large(max: usize) -> Fault {
-    FaultCode::LimitReached.fault(too_large_message(max))
-}
-
-/// Whether `fault` is [`too_large`]'s.
-fn is_too_large(fault: &Fault, max: usize) -> bool {
-    fault.code == FaultCode::LimitReached.code() && fault.string == too_large_message(max)
-}
-
-fn too_large_message(max: usize) -> String {
-    format!("the answer would exceed {max} bytes (max_response_bytes): ask for less at a time")
+    FaultCode::LimitReached.fault(format!(
+        "the answer would exceed {max} bytes (max_response_bytes): ask for less at a time"
+    ))
 }
 
 /// The canonical `<value>` text `dict_set_serialized` stores.
@@ -730,40 +522,4 @@ fn serialize(value: &Value) -> Result<String, Fault> {
             "dict_set_serialized: parameter 2 (obj) cannot be stored: {e}"
         ))
     })
-}
-
-/// The fault for a body that is no methodCall: -32700 when it is not even
-/// well-formed XML, -32600 otherwise; the message carries the line and column.
-fn decode_fault(error: &DecodeError) -> Fault {
-    if error.is_not_well_formed() {
-        FaultCode::ParseError.fault(format!("parse error, not well formed: {error}"))
-    } else {
-        FaultCode::InvalidRequest.fault(format!("invalid XML-RPC methodCall: {error}"))
-    }
-}
-
-/// `system.getCapabilities`: the conventions this server follows.
-fn capabilities() -> Vec<Capability> {
-    let cap = |name: &str, url: &str, version: i64| Capability {
-        name: name.to_string(),
-        spec_url: url.to_string(),
-        spec_version: version,
-    };
-    vec![
-        cap(
-            "faults_interop",
-            "http://xmlrpc-epi.sourceforge.net/specs/rfc.fault_codes.php",
-            20010516,
-        ),
-        cap(
-            "introspection",
-            "http://xmlrpc-c.sourceforge.net/introspection.html",
-            1,
-        ),
-        cap(
-            "multicall",
-            "http://www.xmlrpc.com/discuss/msgReader$1208",
-            1,
-        ),
-    ]
 }

@@ -1,8 +1,10 @@
 //! The server side of the PBXpress API on XML-RPC: a framework-free request
 //! handler over any [`PbxBackend`](pbx_backend::PbxBackend).
 //!
-//! - [`Handler`]: request bytes and an authenticated caller in, a complete
-//!   `methodResponse` out, introspection and `system.multicall` included;
+//! - [`Handler`]: the PBX's methods registered into the generic
+//!   [`xmlrpc_server::Router`] (which decodes, answers introspection and a
+//!   bounded `system.multicall`, and writes the answer): request bytes and an
+//!   authenticated caller in, a complete `methodResponse` out;
 //!   `sim.*` exists only on a handler given a simulator. [`Handler::answer`]
 //!   then [`Answer::encode`] for a server that writes large answers off its
 //!   async workers, within [`Handler::with_max_response_bytes`];
@@ -41,8 +43,9 @@ mod fault;
 mod handler;
 
 pub use fault::fault_from_backend;
-pub use handler::{
-    Answer, DEFAULT_MAX_MULTICALL, DEFAULT_MAX_RESPONSE_BYTES, Handler, LARGE_ANSWER_BYTES, Outcome,
+pub use handler::Handler;
+pub use xmlrpc_server::{
+    Answer, DEFAULT_MAX_MULTICALL, DEFAULT_MAX_RESPONSE_BYTES, LARGE_ANSWER_BYTES, Outcome,
 };
 
 /// The README's example, compiled and run as a doc test.

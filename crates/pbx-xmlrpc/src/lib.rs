@@ -31,7 +31,8 @@
 //!   is `single`;
 //! - an optional parameter given as nil or as an empty string counts as absent
 //!   (Perl's Frontier sends undef as an empty string);
-//! - a `system.multicall` entry without `params` has none.
+//! - a `system.multicall` entry without `params` has none (the codec's
+//!   `xmlrpc_codec::multicall`, the one reader of entries).
 //!
 //! Anything else is fault -32602 with a message naming the method, the parameter's
 //! position and name, and what was expected:
@@ -76,10 +77,7 @@ pub use records::{
     parse_slot, parse_string, records_from_value, records_to_value,
 };
 pub use reply::Reply;
-pub use request::{
-    Request, SimRequest, core_types_only, multicall_entries, multicall_entry,
-    multicall_entry_to_value, no_such_method,
-};
+pub use request::{Request, SimRequest, core_types_only, multicall_entry_to_value, no_such_method};
 
 /// The README's example, compiled and run as a doc test.
 #[doc = include_str!("../README.md")]

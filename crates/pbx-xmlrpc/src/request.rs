@@ -4,7 +4,7 @@
 use pbx_model::{CallId, Favorite};
 use xmlrpc_codec::{Fault, MethodCall, Struct, Value};
 
-use crate::convert::{self, Members, ResultError};
+use crate::convert::{self, ResultError};
 use crate::fault::FaultCode;
 use crate::methods::{Method, MethodSpec, method};
 use crate::records::{Record, records_to_value};
@@ -310,7 +310,8 @@ impl Request {
                 method: p.at(0, string)?,
             },
             Method::Multicall => {
-                let calls = multicall_calls(&p)?;
+                // The workspace's one reader of multicall entries is the codec's.
+                let calls = xmlrpc_codec::multicall::calls(call.params.clone())?;
                 Request::Multicall(calls.into_iter().collect::<Result<_, _>>()?)
             }
             Method::GetCapabilities => Request::GetCapabilities,
@@ -403,46 +404,6 @@ pub fn no_such_method(name: &str) -> Fault {
         ""
     };
     FaultCode::MethodNotFound.fault(format!("no such method: {shown:?}{more}"))
-}
-
-/// The entries of a `system.multicall` call, each decoded or its fault, so that
-/// a malformed entry can be answered in place. The call itself fails (-32602) only
-/// when its one parameter is not an array.
-///
-/// The workspace's one reader of `system.multicall`'s parameters: a server runs
-/// the entries, each fault in place.
-pub fn multicall_entries(call: &MethodCall) -> Result<Vec<Result<MethodCall, Fault>>, Fault> {
-    multicall_calls(&Params::new(Method::Multicall.spec(), &call.params)?)
-}
-
-fn multicall_calls(p: &Params<'_>) -> Result<Vec<Result<MethodCall, Fault>>, Fault> {
-    let name = p.spec.name;
-    let entries = p.at(0, convert::array)?;
-    Ok(entries
-        .iter()
-        .enumerate()
-        .map(|(i, entry)| {
-            multicall_entry(entry)
-                .map_err(|e| FaultCode::InvalidParams.fault(format!("{name}: call {}: {e}", i + 1)))
-        })
-        .collect())
-}
-
-/// One entry of `system.multicall`: a struct `{methodName, params}` (a missing
-/// `params` reads as none).
-pub fn multicall_entry(value: &Value) -> Result<MethodCall, ResultError> {
-    let Value::Struct(_) = value else {
-        return Err(ResultError::mismatch("struct {methodName, params}", value));
-    };
-    let m = Members::of(value)?;
-    let name = m.get("methodName", |v| match v {
-        Value::String(s) => Ok(s.clone()),
-        other => Err(ResultError::mismatch("string", other)),
-    })?;
-    let params = m.get_or("params", Vec::new(), |v| {
-        convert::array(v).map(<[Value]>::to_vec)
-    })?;
-    Ok(MethodCall::new(name, params))
 }
 
 /// The struct `{methodName, params}` for one entry of `system.multicall`.
