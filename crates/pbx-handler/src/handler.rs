@@ -206,7 +206,7 @@ impl Handler {
             router = router
                 .help(spec.name, spec.help_text())
                 .signatures(spec.name, spec.signatures());
-            if reads_data(spec.method) {
+            if spec.large_result {
                 router = router.large_result(spec.name);
             }
         }
@@ -485,21 +485,6 @@ impl Pbx {
                 .fault("dict_get_serialized: the key's value is not a serialized array or struct")),
         }
     }
-}
-
-/// Whether `method` is one whose result carries data of any size (a list, a
-/// stored value), which a multicall whose answer is full does not run.
-fn reads_data(method: Method) -> bool {
-    matches!(
-        method,
-        Method::GetCalls
-            | Method::GetExtensions
-            | Method::GetFavorites
-            | Method::GetParkingInfo
-            | Method::GetAll
-            | Method::DictGet
-            | Method::DictGetSerialized
-    )
 }
 
 /// The internal fault for a method of the table this handler does not run.
