@@ -161,6 +161,7 @@ pub(crate) enum Produced {
 /// fault, still to be written by [`Answer::encode`]. Owns everything it needs
 /// (`Send + 'static`), so that a server can write a large one on a blocking
 /// thread ([`Answer::is_large`]).
+#[non_exhaustive]
 pub struct Answer {
     pub(crate) method: Option<String>,
     pub(crate) result: Result<Produced, Fault>,
