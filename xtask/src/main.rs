@@ -14,7 +14,7 @@
 //!   --instructions [--requests N]` counts instructions per request under callgrind
 //!   instead (needs `valgrind`) and rewrites its own section.
 //! - `codegen`: regenerates `docs/api.md` from the method table of `pbx-xmlrpc` and the
-//!   example scripts in `fixtures/api` (a test in `pbx-xmlrpc` fails when it is stale).
+//!   example scripts in `fixtures/api` (a test in `pbx-handler` fails when it is stale).
 //! - `fuzz [SECONDS]`: every cargo-fuzz target for SECONDS each (default 60), seeded
 //!   from its fixtures (`fixtures/xmlrpc`, `fixtures/api` and `fixtures/hostile`;
 //!   `fixtures/scenarios` for `scenario`, `fixtures/config` for `config`), with `fuzz/<target>.dict` when present; needs
@@ -61,7 +61,7 @@ fn main() -> Result<()> {
         Some("codegen") => run(Command::new("cargo")
             .current_dir(&root)
             .env("UPDATE_EXPECT", "1")
-            .args(["test", "--package", "pbx-xmlrpc", "--test", "it"])
+            .args(["test", "--package", "pbx-handler", "--test", "it"])
             .args(["--", "docs::"])),
         Some("fuzz") => fuzz(&root, args.get(1).map(String::as_str)),
         _ => bail!("{USAGE}"),

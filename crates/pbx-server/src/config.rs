@@ -35,14 +35,14 @@ pub struct ServerConfig {
     /// HTTP lets through.
     pub max_decompressed_bytes: usize,
     /// The most bytes one answer may take; beyond, the call is fault -4
-    /// (`pbx_xmlrpc::Handler::with_max_response_bytes`, which
+    /// (`pbx_handler::Handler::with_max_response_bytes`, which
     /// [`AppState`](crate::AppState) gives this value). Default
-    /// `pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES` (16 MiB).
+    /// `pbx_handler::DEFAULT_MAX_RESPONSE_BYTES` (16 MiB).
     pub max_response_bytes: usize,
     /// The most calls one request may make: the entries of a
     /// `system.multicall` (beyond, fault -32602), and of a JSON-RPC batch,
     /// counting a multicall's sub-calls inside it (beyond, error -32600).
-    /// Default `pbx_xmlrpc::DEFAULT_MAX_MULTICALL` (1,000).
+    /// Default `pbx_handler::DEFAULT_MAX_MULTICALL` (1,000).
     pub max_multicall: usize,
     /// The most JSON values one `POST /jsonrpc` body may hold (counted on the
     /// bytes, before any is parsed); beyond, error -32600. Bounds the memory a
@@ -106,8 +106,8 @@ impl Default for ServerConfig {
             realm: "PBXpress".to_owned(),
             max_body_bytes: 1 << 20,
             max_decompressed_bytes: 20 << 20,
-            max_response_bytes: pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES,
-            max_multicall: pbx_xmlrpc::DEFAULT_MAX_MULTICALL,
+            max_response_bytes: pbx_handler::DEFAULT_MAX_RESPONSE_BYTES,
+            max_multicall: pbx_handler::DEFAULT_MAX_MULTICALL,
             max_json_values: 1 << 16,
             request_timeout: Duration::from_secs(75),
             idle_timeout: Duration::from_secs(30),

@@ -1,7 +1,7 @@
 //! `POST /jsonrpc`: JSON-RPC 2.0 over the binding's method table (SPEC.md,
 //! "JSON-RPC 2.0"; docs/jsonrpc.md).
 //!
-//! No method is written here: each call goes to `pbx_xmlrpc::Handler::call`
+//! No method is written here: each call goes to `pbx_handler::Handler::call`
 //! as a `MethodCall`, its parameters and result converted by the binding's one
 //! JSON mapping (`pbx_xmlrpc::json`, plain notation), its fault turned into
 //! `error: {code, message}` unchanged. What is JSON-RPC's own: the envelope
@@ -16,7 +16,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pbx_backend::Caller;
 use pbx_xmlrpc::json::{Notation, from_json, to_json};
-use pbx_xmlrpc::{FaultCode, Group, Handler, XmlRpcType, method};
+use pbx_handler::Handler;
+use pbx_xmlrpc::{FaultCode, Group, XmlRpcType, method};
 use serde_json::{Map, Value as Json};
 use xmlrpc_codec::{Fault, MethodCall, Value};
 
@@ -470,7 +471,7 @@ async fn write(id: Json, result: Result<Output, Fault>) -> Vec<u8> {
     response_bytes(id, result)
 }
 
-/// Whether `value` takes at least `pbx_xmlrpc::LARGE_ANSWER_BYTES` as JSON,
+/// Whether `value` takes at least `pbx_handler::LARGE_ANSWER_BYTES` as JSON,
 /// about: a walk that stops as soon as it has seen that much.
 fn is_large(value: &Value) -> bool {
     fn exhausts(value: &Value, left: &mut usize) -> bool {
@@ -499,7 +500,7 @@ fn is_large(value: &Value) -> bool {
         *left = left.saturating_sub(own);
         *left == 0
     }
-    let mut left = pbx_xmlrpc::LARGE_ANSWER_BYTES;
+    let mut left = pbx_handler::LARGE_ANSWER_BYTES;
     exhausts(value, &mut left)
 }
 
@@ -555,7 +556,7 @@ mod tests {
 
     #[test]
     fn large_results_are_told_from_small_ones_by_their_text() {
-        let big = pbx_xmlrpc::LARGE_ANSWER_BYTES;
+        let big = pbx_handler::LARGE_ANSWER_BYTES;
         assert!(!is_large(&Value::String("x".repeat(big / 2))));
         assert!(is_large(&Value::String("x".repeat(big))));
         // Many small items add up.

@@ -1,5 +1,5 @@
 //! The HTTP layer of the PBXpress XML-RPC API: a thin axum [`Router`] over the
-//! framework-free binding (`pbx_xmlrpc::Handler`), and [`serve`] to run it.
+//! framework-free binding (`pbx_handler::Handler`), and [`serve`] to run it.
 //!
 //! What it does, and nothing more:
 //! - `POST /RPC2` and `POST /`; another method is 405 (with `Allow: POST`), another
@@ -21,7 +21,7 @@
 //!   HTTPS) an idle and header timeout, a write timeout (a client that does not
 //!   take its answer is cut off), caps on connections, requests per connection
 //!   and header size, and graceful shutdown;
-//! - large answers (the binding's estimate, `pbx_xmlrpc::Answer::is_large`)
+//! - large answers (the binding's estimate, `pbx_handler::Answer::is_large`)
 //!   written on a blocking thread, never on the async workers; the binding
 //!   bounds their size (`Handler::with_max_response_bytes`);
 //! - one log event per request (`status`, `user`, `method`, `fault_code`,
@@ -104,7 +104,7 @@ use axum::Router;
 use axum::http::{HeaderValue, StatusCode};
 use axum::routing::{get, post};
 use pbx_backend::{PbxBackend, Simulator};
-use pbx_xmlrpc::Handler;
+use pbx_handler::Handler;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::SizeAbove;
 use tower_http::timeout::TimeoutLayer;
@@ -130,7 +130,7 @@ pub use tls::TlsConfig;
 /// `Limits::max_document_bytes` from [`ServerConfig::max_decompressed_bytes`],
 /// the answer bound from [`ServerConfig::max_response_bytes`]), so that no
 /// caller copies a limit by hand. An embedder that only wants the binding uses
-/// `pbx_xmlrpc::Handler` on its own.
+/// `pbx_handler::Handler` on its own.
 #[derive(Clone)]
 pub struct AppState {
     backend: Arc<dyn PbxBackend>,

@@ -8,7 +8,7 @@ use axum::http::header::{CONNECTION, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pbx_backend::Caller;
-use pbx_xmlrpc::{Answer, Outcome};
+use pbx_handler::{Answer, Outcome};
 
 use crate::auth::{self, AuthFailure};
 use crate::log::RequestLog;

@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use pbx_backend::{Event, EventData};
+use pbx_model::{Event, EventData};
 use xmlrpc_codec::{Struct, Value};
 
 use crate::json::{Notation, to_json as json_in};

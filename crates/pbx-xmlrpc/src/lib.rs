@@ -1,5 +1,5 @@
-//! The PBXpress API on XML-RPC: the one place where the API meets the wire,
-//! shared by the server and the client.
+//! The PBXpress API on XML-RPC: the wire vocabulary shared by the server
+//! (`pbx-handler`) and the client (`pbx-client`).
 //!
 //! - [`methods()`]: **the** table of methods (name, parameters, result, help, faults).
 //!   Introspection, parameter decoding, `docs/api.md` and the client all derive from it.
@@ -8,17 +8,16 @@
 //!   the call (client side).
 //! - [`Record`] and the `parse_*` functions: SPEC.md's records written exactly,
 //!   read liberally; [`Reply`] for every kind of result.
-//! - [`fault_from_backend`]: the one mapping of a `BackendError` to a fault;
-//!   [`FaultCode`] and the code constants.
+//! - [`FaultCode`] and the code constants: SPEC.md's fault table.
+//! - [`events`]: live events and the `get_events` answer on the wire, and their
+//!   JSON form.
 //! - [`json`]: the one JSON ⇄ XML-RPC value mapping (JSON-RPC, `/events`, the
 //!   command line's `call`).
-//! - [`Handler`]: the framework-free server core: request bytes and an authenticated
-//!   caller in, a complete `methodResponse` out, introspection and `system.multicall`
-//!   included. `sim.*` exists only on a handler given a simulator.
 //!
 //! What this crate must not know: HTTP (authentication, status codes, gzip: the
-//! server's job), any particular backend (it sees `dyn PbxBackend` and
-//! `dyn Simulator` only), and how a backend stores anything.
+//! server's job) and any backend: it depends on no `pbx-backend`, so a client
+//! that links it links no server code. The server side (dispatch to a
+//! `PbxBackend`, the mapping of its errors to faults) is `pbx-handler`.
 //!
 //! # Reading liberally
 //!
@@ -34,7 +33,8 @@
 //!   is `single`;
 //! - an optional parameter given as nil or as an empty string counts as absent
 //!   (Perl's Frontier sends undef as an empty string);
-//! - a `system.multicall` entry without `params` has none.
+//! - a `system.multicall` entry without `params` has none (the codec's
+//!   `xmlrpc_codec::multicall`, the one reader of entries).
 //!
 //! Anything else is fault -32602 with a message naming the method, the parameter's
 //! position and name, and what was expected:
@@ -62,7 +62,6 @@
 mod convert;
 pub mod events;
 mod fault;
-mod handler;
 pub mod json;
 mod methods;
 mod records;
@@ -72,10 +71,6 @@ mod request;
 pub use convert::ResultError;
 pub use fault::{
     FaultCode, INTERNAL_MESSAGE, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
-    fault_from_backend,
-};
-pub use handler::{
-    Answer, DEFAULT_MAX_MULTICALL, DEFAULT_MAX_RESPONSE_BYTES, Handler, LARGE_ANSWER_BYTES, Outcome,
 };
 pub use methods::{Group, Method, MethodSpec, ParamSpec, XmlRpcType, method, methods};
 pub use records::{
@@ -85,7 +80,7 @@ pub use records::{
     parse_slot, parse_string, records_from_value, records_to_value,
 };
 pub use reply::Reply;
-pub use request::{Request, SimRequest, multicall_entry, multicall_entry_to_value};
+pub use request::{Request, SimRequest, core_types_only, multicall_entry_to_value, no_such_method};
 
 /// The README's example, compiled and run as a doc test.
 #[doc = include_str!("../README.md")]

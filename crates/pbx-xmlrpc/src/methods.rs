@@ -107,6 +107,9 @@ pub struct MethodSpec {
     /// The faults particular to it, with when they happen. Every method may also
     /// answer -32602 for wrong parameters and 1 for an internal error.
     pub faults: &'static [(FaultCode, &'static str)],
+    /// Whether its result carries data of any size (a list, a stored value):
+    /// in a `system.multicall` whose answer is already full, it is not run.
+    pub large_result: bool,
 }
 
 impl MethodSpec {
@@ -317,6 +320,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::GetCalls,
         name: "get_calls",
         group: Group::Pbx,
+        large_result: true,
         params: &[],
         result: &[Array],
         result_doc: "An array of call records: every call with at least one party in your admin group.",
@@ -327,6 +331,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::GetExtensions,
         name: "get_extensions",
         group: Group::Pbx,
+        large_result: true,
         params: &[],
         result: &[Array],
         result_doc: "An array of extension records (extensions, queues and attendants) of your admin group.",
@@ -337,6 +342,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::GetFavorites,
         name: "get_favorites",
         group: Group::Pbx,
+        large_result: true,
         params: &[],
         result: &[Array],
         result_doc: "An array of favorites `{id, type, slot, size}`, by slot.",
@@ -347,6 +353,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::SetFavorites,
         name: "set_favorites",
         group: Group::Pbx,
+        large_result: false,
         params: &[param(
             "favorites",
             &[Array],
@@ -370,6 +377,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::Transfer,
         name: "transfer",
         group: Group::Pbx,
+        large_result: false,
         params: &[
             CALLID,
             param(
@@ -393,6 +401,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::Drop,
         name: "drop",
         group: Group::Pbx,
+        large_result: false,
         params: &[CALLID],
         result: &[Boolean],
         result_doc: DONE,
@@ -403,6 +412,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::GetParkingInfo,
         name: "get_parking_info",
         group: Group::Pbx,
+        large_result: true,
         params: &[],
         result: &[Array],
         result_doc: "The array `[parking_extension (string), slots (int), parked_calls (struct: slot number as string → callid)]`.",
@@ -413,6 +423,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::Park,
         name: "park",
         group: Group::Pbx,
+        large_result: false,
         params: &[
             CALLID,
             optional(
@@ -438,6 +449,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::DictSet,
         name: "dict_set",
         group: Group::Pbx,
+        large_result: false,
         params: &[
             KEY,
             param("value", &[Str], "The value (by default at most 64 KiB)."),
@@ -454,6 +466,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::DictSetMany,
         name: "dict_set_many",
         group: Group::Pbx,
+        large_result: false,
         params: &[param("pairs", &[Struct], "A struct of key → string value.")],
         result: &[Boolean],
         result_doc: DONE,
@@ -467,6 +480,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::DictGet,
         name: "dict_get",
         group: Group::Pbx,
+        large_result: true,
         params: &[KEY],
         result: &[Str],
         result_doc: "The stored string (for a key written by `dict_set_serialized`, its XML-RPC `<value>` text).",
@@ -477,6 +491,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::DictSetSerialized,
         name: "dict_set_serialized",
         group: Group::Pbx,
+        large_result: false,
         params: &[
             KEY,
             param(
@@ -503,6 +518,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::DictGetSerialized,
         name: "dict_get_serialized",
         group: Group::Pbx,
+        large_result: true,
         params: &[KEY],
         result: &[Array, Struct],
         result_doc: "The stored array or struct.",
@@ -519,6 +535,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::DictDelete,
         name: "dict_delete",
         group: Group::Pbx,
+        large_result: false,
         params: &[KEY],
         result: &[Boolean],
         result_doc: "`true`, also when the key did not exist.",
@@ -529,6 +546,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::GetAll,
         name: "get_all",
         group: Group::Pbx,
+        large_result: true,
         params: &[],
         result: &[Struct],
         result_doc: "A struct of all your keys → their string values.",
@@ -539,6 +557,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::GetEvents,
         name: "get_events",
         group: Group::Pbx,
+        large_result: false,
         params: &[
             optional(
                 "cursor",
@@ -564,6 +583,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::SimCall,
         name: "sim.call",
         group: Group::Simulation,
+        large_result: false,
         params: &[
             param(
                 "from",
@@ -598,6 +618,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::SimAnswer,
         name: "sim.answer",
         group: Group::Simulation,
+        large_result: false,
         params: &[
             CALLID,
             optional(
@@ -622,6 +643,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::SimHold,
         name: "sim.hold",
         group: Group::Simulation,
+        large_result: false,
         params: &[CALLID],
         result: &[Boolean],
         result_doc: DONE,
@@ -632,6 +654,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::SimResume,
         name: "sim.resume",
         group: Group::Simulation,
+        large_result: false,
         params: &[CALLID],
         result: &[Boolean],
         result_doc: DONE,
@@ -642,6 +665,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::SimHangup,
         name: "sim.hangup",
         group: Group::Simulation,
+        large_result: false,
         params: &[CALLID],
         result: &[Boolean],
         result_doc: DONE,
@@ -652,6 +676,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::SimRegister,
         name: "sim.register",
         group: Group::Simulation,
+        large_result: false,
         params: &[param(
             "number",
             &[Str],
@@ -666,6 +691,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::SimUnregister,
         name: "sim.unregister",
         group: Group::Simulation,
+        large_result: false,
         params: &[param(
             "number",
             &[Str],
@@ -680,6 +706,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::SimReset,
         name: "sim.reset",
         group: Group::Simulation,
+        large_result: false,
         params: &[],
         result: &[Boolean],
         result_doc: DONE,
@@ -690,6 +717,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::SimPlay,
         name: "sim.play",
         group: Group::Simulation,
+        large_result: false,
         params: &[
             param(
                 "scenario",
@@ -726,6 +754,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::SimStop,
         name: "sim.stop",
         group: Group::Simulation,
+        large_result: false,
         params: &[],
         result: &[Boolean],
         result_doc: "`true`, also when no scenario was playing.",
@@ -737,6 +766,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::ListMethods,
         name: "system.listMethods",
         group: Group::System,
+        large_result: false,
         params: &[],
         result: &[Array],
         result_doc: "An array of method names (strings).",
@@ -747,6 +777,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::MethodHelp,
         name: "system.methodHelp",
         group: Group::System,
+        large_result: false,
         params: &[param("method", &[Str], "A method name.")],
         result: &[Str],
         result_doc: "The method's synopsis and description (string).",
@@ -757,6 +788,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::MethodSignature,
         name: "system.methodSignature",
         group: Group::System,
+        large_result: false,
         params: &[param("method", &[Str], "A method name.")],
         result: &[Array],
         result_doc: "An array of signatures, each an array of type names with the result type first; one per number of parameters and per alternative type.",
@@ -767,6 +799,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::Multicall,
         name: "system.multicall",
         group: Group::System,
+        large_result: false,
         params: &[param(
             "calls",
             &[Array],
@@ -784,6 +817,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::GetCapabilities,
         name: "system.getCapabilities",
         group: Group::System,
+        large_result: false,
         params: &[],
         result: &[Struct],
         result_doc: "A struct of capability name → `{specUrl, specVersion}`: `faults_interop`, `introspection`, `multicall`.",
@@ -813,6 +847,17 @@ mod tests {
             assert_eq!(Method::from_name(spec.name), Some(spec.method));
         }
         assert!(method("no_such").is_none());
+    }
+
+    #[test]
+    fn only_reads_of_the_pbx_are_large_results() {
+        for spec in methods().iter().filter(|m| m.large_result) {
+            assert_eq!(spec.group, Group::Pbx, "{}", spec.name);
+            assert!(!spec.result.contains(&XmlRpcType::Boolean), "{}", spec.name);
+            assert!(spec.name.starts_with("get_") || spec.name.starts_with("dict_get"));
+        }
+        assert!(Method::GetAll.spec().large_result);
+        assert!(!Method::Park.spec().large_result);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use pbx_model::{CallId, Favorite};
 use xmlrpc_codec::{Fault, MethodCall, Struct, Value};
 
-use crate::convert::{self, Members, ResultError};
+use crate::convert::{self, ResultError};
 use crate::fault::FaultCode;
 use crate::methods::{Method, MethodSpec, method};
 use crate::records::{Record, records_to_value};
@@ -222,7 +222,7 @@ impl Request {
     /// Reading is liberal (see the crate docs): a string may arrive as `<int>`, an
     /// int as digits; an optional parameter given as nil or `""` counts as absent.
     /// Whether a method is *offered* (`sim.*` needs a simulator) is the
-    /// [`Handler`](crate::Handler)'s business, not this function's.
+    /// server's business (`pbx_handler::Handler`), not this function's.
     pub fn from_call(call: &MethodCall) -> Result<Request, Fault> {
         let spec = method(&call.method_name).ok_or_else(|| no_such_method(&call.method_name))?;
         let p = Params::new(spec, &call.params)?;
@@ -310,7 +310,8 @@ impl Request {
                 method: p.at(0, string)?,
             },
             Method::Multicall => {
-                let calls = multicall_calls(&p)?;
+                // The workspace's one reader of multicall entries is the codec's.
+                let calls = xmlrpc_codec::multicall::calls(call.params.clone())?;
                 Request::Multicall(calls.into_iter().collect::<Result<_, _>>()?)
             }
             Method::GetCapabilities => Request::GetCapabilities,
@@ -392,8 +393,9 @@ impl Request {
     }
 }
 
-/// The fault for a method name that is not offered.
-pub(crate) fn no_such_method(name: &str) -> Fault {
+/// The fault for a method name that is not offered (-32601): the name quoted,
+/// shortened to 80 characters, since it is the client's text.
+pub fn no_such_method(name: &str) -> Fault {
     const MAX: usize = 80;
     let shown: String = name.chars().take(MAX).collect();
     let more = if name.chars().count() > MAX {
@@ -402,45 +404,6 @@ pub(crate) fn no_such_method(name: &str) -> Fault {
         ""
     };
     FaultCode::MethodNotFound.fault(format!("no such method: {shown:?}{more}"))
-}
-
-/// The entries of a `system.multicall` call, each decoded or its fault, so that
-/// a malformed entry can be answered in place. The call itself fails (-32602) only
-/// when its one parameter is not an array.
-pub(crate) fn multicall_entries(
-    call: &MethodCall,
-) -> Result<Vec<Result<MethodCall, Fault>>, Fault> {
-    multicall_calls(&Params::new(Method::Multicall.spec(), &call.params)?)
-}
-
-fn multicall_calls(p: &Params<'_>) -> Result<Vec<Result<MethodCall, Fault>>, Fault> {
-    let name = p.spec.name;
-    let entries = p.at(0, convert::array)?;
-    Ok(entries
-        .iter()
-        .enumerate()
-        .map(|(i, entry)| {
-            multicall_entry(entry)
-                .map_err(|e| FaultCode::InvalidParams.fault(format!("{name}: call {}: {e}", i + 1)))
-        })
-        .collect())
-}
-
-/// One entry of `system.multicall`: a struct `{methodName, params}` (a missing
-/// `params` reads as none).
-pub fn multicall_entry(value: &Value) -> Result<MethodCall, ResultError> {
-    let Value::Struct(_) = value else {
-        return Err(ResultError::mismatch("struct {methodName, params}", value));
-    };
-    let m = Members::of(value)?;
-    let name = m.get("methodName", |v| match v {
-        Value::String(s) => Ok(s.clone()),
-        other => Err(ResultError::mismatch("string", other)),
-    })?;
-    let params = m.get_or("params", Vec::new(), |v| {
-        convert::array(v).map(<[Value]>::to_vec)
-    })?;
-    Ok(MethodCall::new(name, params))
 }
 
 /// The struct `{methodName, params}` for one entry of `system.multicall`.
@@ -474,7 +437,10 @@ fn storable(value: &Value) -> Result<Value, ResultError> {
     }
 }
 
-pub(crate) fn core_types_only(value: &Value) -> Result<(), ResultError> {
+/// Whether `value` holds XML-RPC core types only (no nil, no int beyond 32 bits):
+/// what `dict_set_serialized` stores, and what a stored text must decode to for
+/// `dict_get_serialized` to answer it.
+pub fn core_types_only(value: &Value) -> Result<(), ResultError> {
     match value {
         Value::Nil => Err(ResultError::other(
             "nil cannot be stored: it is no XML-RPC core type",

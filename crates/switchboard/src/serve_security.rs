@@ -82,7 +82,7 @@ pub(crate) struct SecurityArgs {
         long,
         env = "SWITCHBOARD_MAX_RESPONSE_BYTES",
         value_name = "BYTES",
-        default_value_t = pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES as u64,
+        default_value_t = pbx_handler::DEFAULT_MAX_RESPONSE_BYTES as u64,
         value_parser = clap::value_parser!(u64).range(1024..)
     )]
     max_response_bytes: u64,
@@ -283,7 +283,7 @@ mod tests {
         let defaults = Args::try_parse_from(["serve"]).unwrap().security;
         assert_eq!(
             defaults.server_config().max_response_bytes,
-            pbx_xmlrpc::DEFAULT_MAX_RESPONSE_BYTES
+            pbx_handler::DEFAULT_MAX_RESPONSE_BYTES
         );
         assert_eq!(
             defaults.server_config().write_timeout,
@@ -321,7 +321,7 @@ mod tests {
         let defaults = Args::try_parse_from(["serve"]).unwrap().security;
         assert_eq!(
             defaults.server_config().max_multicall,
-            pbx_xmlrpc::DEFAULT_MAX_MULTICALL
+            pbx_handler::DEFAULT_MAX_MULTICALL
         );
         assert_eq!(
             defaults.server_config().max_json_values,

@@ -170,6 +170,7 @@ mod encode;
 mod error;
 mod limits;
 mod message;
+pub mod multicall;
 pub mod nil;
 #[doc = include_str!("../docs/codec.md")]
 pub mod rules {}

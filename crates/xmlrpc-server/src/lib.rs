@@ -15,6 +15,12 @@
 //! - limits on everything a client sends or makes the server write: the codec's
 //!   [`Limits`](xmlrpc_codec::Limits) on requests (and the HTTP body),
 //!   calls per multicall, bytes per answer;
+//! - for an application with a method table of its own:
+//!   [`Router::method_raw`] (the call as it came in, any [`Reply`] out, written
+//!   straight into the answer with its size told first), [`Faults`] (its wording
+//!   of the router's own faults), [`Router::list_order`], reworded built-ins,
+//!   [`Router::large_result`], and [`Router::answer`] then [`Answer::encode`] to
+//!   write a large answer ([`Answer::is_large`]) off the async workers;
 //! - [`Router::into_service`]: HTTP (POST only, 405 otherwise; 413 beyond the
 //!   body limit; gzip request bodies); [`Router::handle`]: the framework-free core,
 //!   bytes in, bytes out.
@@ -109,11 +115,13 @@
 //! | -32400 | the answer would exceed [`Router::with_max_response_bytes`] |
 //! | yours | [`Error::fault`]`(code, message)`, as it is |
 
+mod answer;
 mod context;
 mod error;
 mod router;
 mod service;
 
+pub use answer::{Answer, Faults, LARGE_ANSWER_BYTES, Outcome, Reply};
 pub use context::Context;
 pub use error::{Error, codes};
 pub use router::{DEFAULT_MAX_MULTICALL, DEFAULT_MAX_RESPONSE_BYTES, Router};

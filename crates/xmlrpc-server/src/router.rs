@@ -1,5 +1,7 @@
 //! [`Router`]: method names to typed handlers, the `system.*` methods, and the
-//! framework-free core ([`Router::handle`]): request bytes in, response bytes out.
+//! framework-free core ([`Router::handle`]): request bytes in, response bytes out
+//! ([`Router::answer`] then [`Answer::encode`] for a server that writes large
+//! answers elsewhere).
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -13,12 +15,13 @@ use std::task::{Context as TaskContext, Poll};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use xmlrpc_codec::{
-    Decoder, EncodeError, EncodeOptions, Encoder, Fault, Limits, MethodCall, Struct, Value,
-    encode_fault, from_params, to_value,
+    Decoder, EncodeOptions, Encoder, Fault, Limits, MethodCall, Struct, Value, from_params,
+    to_value,
 };
 
 use crate::Context;
-use crate::error::{Error, codes, into_fault};
+use crate::answer::{Answer, Faults, Produced, Reply};
+use crate::error::{Error, codes};
 
 /// The default for [`Router::with_max_multicall`]: 1000 calls.
 pub const DEFAULT_MAX_MULTICALL: usize = 1000;
@@ -30,7 +33,7 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A handler with its parameter and result types erased: what the table holds.
 type Erased<S> =
-    Arc<dyn Fn(S, Context, Vec<Value>) -> BoxFuture<Result<Value, Error>> + Send + Sync>;
+    Arc<dyn Fn(S, Context, MethodCall) -> BoxFuture<Result<Box<dyn Reply>, Error>> + Send + Sync>;
 
 /// The methods every router answers itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +103,8 @@ struct Entry<S> {
     kind: Kind<S>,
     help: String,
     signatures: Vec<Vec<String>>,
+    /// Not run in a multicall whose answer is already full ([`Router::large_result`]).
+    large: bool,
 }
 
 impl<S> Clone for Entry<S> {
@@ -108,6 +113,7 @@ impl<S> Clone for Entry<S> {
             kind: self.kind.clone(),
             help: self.help.clone(),
             signatures: self.signatures.clone(),
+            large: self.large,
         }
     }
 }
@@ -154,6 +160,9 @@ pub struct Router<S = ()> {
     encoder: Encoder,
     max_multicall: usize,
     max_response_bytes: usize,
+    faults: Faults,
+    /// The names `system.listMethods` gives first, in this order ([`Router::list_order`]).
+    order: Vec<String>,
 }
 
 impl<S: Clone> Clone for Router<S> {
@@ -166,6 +175,8 @@ impl<S: Clone> Clone for Router<S> {
             encoder: self.encoder,
             max_multicall: self.max_multicall,
             max_response_bytes: self.max_response_bytes,
+            faults: self.faults,
+            order: self.order.clone(),
         }
     }
 }
@@ -205,6 +216,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     kind: Kind::Builtin(builtin),
                     help: help.to_owned(),
                     signatures: vec![signature.iter().map(|&t| t.to_owned()).collect()],
+                    large: false,
                 };
                 (name.to_owned(), entry)
             })
@@ -237,6 +249,8 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             encoder: Encoder::default(),
             max_multicall: DEFAULT_MAX_MULTICALL,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            faults: Faults::default(),
+            order: Vec::new(),
         }
     }
 
@@ -289,18 +303,46 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         P: DeserializeOwned,
         R: Serialize,
     {
-        let erased: Erased<S> = Arc::new(move |state, ctx, params| {
-            let params = match from_params::<P>(params) {
+        let erased: Erased<S> = Arc::new(move |state, ctx, call: MethodCall| {
+            let params = match from_params::<P>(call.params) {
                 Ok(params) => params,
                 Err(e) => return ready(Err(Error::invalid_params(e.to_string()))),
             };
             let answer = handler(state, ctx, params);
             Box::pin(async move {
                 let result = answer.await?;
-                to_value(&result).map_err(|e| {
+                let value = to_value(&result).map_err(|e| {
                     Error::internal(format!("the result does not convert to XML-RPC: {e}"))
-                })
+                })?;
+                Ok(Box::new(value) as Box<dyn Reply>)
             })
+        });
+        self.insert(name.into(), Kind::Handler(erased))
+    }
+
+    /// Registers `handler` for `name`, taking the call as it came (its name and
+    /// its parameters undecoded) and answering any [`Reply`]: for an application
+    /// that decodes parameters its own way, or writes large results straight into
+    /// the answer with their size known before writing.
+    ///
+    /// ```
+    /// use xmlrpc_codec::Value;
+    /// use xmlrpc_server::{Error, Router};
+    ///
+    /// let router = Router::new().method_raw("count", |(), _ctx, call| async move {
+    ///     Ok::<_, Error>(Value::Int(call.params.len() as i64))
+    /// });
+    /// # let _ = router;
+    /// ```
+    pub fn method_raw<R, F, Fut>(self, name: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(S, Context, MethodCall) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, Error>> + Send + 'static,
+        R: Reply,
+    {
+        let erased: Erased<S> = Arc::new(move |state, ctx, call| {
+            let answer = handler(state, ctx, call);
+            Box::pin(async move { answer.await.map(|r| Box::new(r) as Box<dyn Reply>) })
         });
         self.insert(name.into(), Kind::Handler(erased))
     }
@@ -316,6 +358,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             kind,
             help: String::new(),
             signatures: Vec::new(),
+            large: false,
         };
         self.methods.insert(name, entry);
         self
@@ -323,13 +366,13 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
 
     fn described(&mut self, name: &str) -> &mut Entry<S> {
         match self.methods.get_mut(name) {
-            Some(entry) if matches!(entry.kind, Kind::Handler(_)) => entry,
-            Some(_) => panic!("xmlrpc-server: `{name}` is built in and already described"),
+            Some(entry) => entry,
             None => panic!("xmlrpc-server: `{name}` is described but not registered"),
         }
     }
 
-    /// Sets the text `system.methodHelp` answers for `name` (registered before).
+    /// Sets the text `system.methodHelp` answers for `name` (registered before,
+    /// or built in: an application may word the `system.*` methods' help its way).
     pub fn help(mut self, name: &str, text: impl Into<String>) -> Self {
         self.described(name).help = text.into();
         self
@@ -345,6 +388,43 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     ) -> Self {
         let signature = types.into_iter().map(Into::into).collect();
         self.described(name).signatures.push(signature);
+        self
+    }
+
+    /// Replaces every signature `system.methodSignature` answers for `name`
+    /// (registered before, or built in) with `signatures`.
+    pub fn signatures<T: Into<String>>(
+        mut self,
+        name: &str,
+        signatures: impl IntoIterator<Item = impl IntoIterator<Item = T>>,
+    ) -> Self {
+        self.described(name).signatures = signatures
+            .into_iter()
+            .map(|sig| sig.into_iter().map(Into::into).collect())
+            .collect();
+        self
+    }
+
+    /// Marks `name` (registered before) as a method whose result may be large (a
+    /// list, a stored value): in a `system.multicall` whose answer is already
+    /// full, it is not run, and answers the too-large fault in its place.
+    pub fn large_result(mut self, name: &str) -> Self {
+        self.described(name).large = true;
+        self
+    }
+
+    /// The order `system.listMethods` gives: these names first, in this order
+    /// (names not registered are skipped), then the others by name.
+    pub fn list_order<T: Into<String>>(mut self, names: impl IntoIterator<Item = T>) -> Self {
+        self.order = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Words the faults the router makes itself (decoding, unknown methods,
+    /// internal errors, answers too large) with `faults` instead of the
+    /// interoperability convention's defaults.
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
         self
     }
 
@@ -400,9 +480,20 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// The names of all methods, built-in ones included, in order: what
-    /// `system.listMethods` answers.
+    /// `system.listMethods` answers (by name, unless [`Router::list_order`] says
+    /// otherwise).
     pub fn method_names(&self) -> impl Iterator<Item = &str> {
-        self.methods.keys().map(String::as_str)
+        let first = self
+            .order
+            .iter()
+            .filter(|name| self.methods.contains_key(name.as_str()))
+            .map(String::as_str);
+        let rest = self
+            .methods
+            .keys()
+            .filter(|name| !self.order.contains(name))
+            .map(String::as_str);
+        first.chain(rest)
     }
 
     /// Answers one request: the body of a `methodCall` in, a complete
@@ -427,77 +518,116 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// # }
     /// ```
     pub async fn handle(&self, ctx: Context, body: &[u8]) -> Vec<u8> {
-        let call = match self.decoder.method_call(body) {
-            Ok(call) => call,
+        self.answer(ctx, body).await.encode().body
+    }
+
+    /// Runs the call in `body`, up to the answer that is still to be written:
+    /// the handlers' work is done, the writing (CPU only, and for a large answer
+    /// worth a blocking thread: [`Answer::is_large`]) is [`Answer::encode`].
+    pub async fn answer(&self, ctx: Context, body: &[u8]) -> Answer {
+        let max = self.max_response_bytes;
+        let (method, result) = match self.decoder.method_call(body) {
             Err(e) => {
-                let code = if e.is_not_well_formed() {
-                    codes::PARSE_ERROR
+                let fault = if e.is_not_well_formed() {
+                    (self.faults.not_well_formed)(&e)
                 } else {
-                    codes::INVALID_REQUEST
+                    (self.faults.invalid_request)(&e)
                 };
-                tracing::debug!(fault_code = code, "xml-rpc request not decoded");
-                return encode_fault(&Fault::new(code, e.to_string()));
+                tracing::debug!(fault_code = fault.code, "xml-rpc request not decoded");
+                (None, Err(fault))
+            }
+            Ok(call) => {
+                // Shortened, and control characters replaced, so that a hostile
+                // name cannot forge log lines.
+                let shown: String = call
+                    .method_name
+                    .chars()
+                    .take(64)
+                    .map(|c| if c.is_control() { '?' } else { c })
+                    .collect();
+                let result = if call.method_name == MULTICALL {
+                    self.multicall(ctx, call.params)
+                        .await
+                        .map(Produced::Multicall)
+                } else {
+                    self.call_one(ctx, call).await.and_then(|reply| {
+                        // The markup around a single result is what the floor
+                        // leaves out: none of it is client-controlled.
+                        if reply.min_len().saturating_add(Answer::DOCUMENT) > max {
+                            Err((self.faults.too_large)(max))
+                        } else {
+                            Ok(Produced::Single(reply))
+                        }
+                    })
+                };
+                (Some(shown), result)
             }
         };
-        if call.method_name == MULTICALL {
-            return self.multicall_document(ctx, call.params).await;
+        // A handler may answer the too-large fault itself (it knew before
+        // copying its data): counted as such.
+        let too_large = result
+            .as_ref()
+            .is_err_and(|fault| *fault == (self.faults.too_large)(max));
+        Answer {
+            method,
+            result,
+            max_bytes: max,
+            encoder: self.encoder,
+            faults: self.faults,
+            too_large,
         }
-        let method = call.method_name.clone();
-        let result = self.call_one(ctx, call).await;
-        self.document(&method, result)
     }
 
     /// Runs one decoded call: its result, or its fault. A `system.multicall`
-    /// answers the array of its calls' results (within its bound on calls, but
-    /// not on bytes, which only [`Router::handle`] encodes).
+    /// answers the array of its calls' results (within its bounds on calls and
+    /// on bytes, as [`Router::handle`] would).
     pub async fn call(&self, ctx: Context, call: MethodCall) -> Result<Value, Fault> {
         if call.method_name != MULTICALL {
-            return self.call_one(ctx, call).await;
+            return self.call_one(ctx, call).await.map(Reply::into_value);
         }
-        let mut results = Vec::new();
-        for (i, entry) in self.multicall_entries(call.params)?.into_iter().enumerate() {
-            let result = match entry {
-                Ok(sub) => self.call_one(ctx.clone(), sub).await,
-                Err(fault) => Err(fault),
-            };
-            log_sub_call(i, &result);
-            results.push(match result {
-                Ok(value) => Value::Array(vec![value]),
-                Err(fault) => fault.to_value(),
-            });
-        }
-        Ok(Value::Array(results))
+        let results = self.multicall(ctx, call.params).await?;
+        Ok(Value::Array(
+            results
+                .into_iter()
+                .map(|result| match result {
+                    Ok(reply) => Value::Array(vec![reply.into_value()]),
+                    Err(fault) => fault.to_value(),
+                })
+                .collect(),
+        ))
     }
 
     /// Runs a call that is not a `system.multicall`.
-    async fn call_one(&self, ctx: Context, call: MethodCall) -> Result<Value, Fault> {
-        let MethodCall {
-            method_name,
-            params,
-        } = call;
-        let result = match self.methods.get(&method_name).map(|e| &e.kind) {
-            None => Err(Fault::new(
-                codes::METHOD_NOT_FOUND,
-                format!("no such method: {method_name}"),
-            )),
-            Some(Kind::Builtin(builtin)) => self.builtin(*builtin, params),
+    async fn call_one(&self, ctx: Context, call: MethodCall) -> Result<Box<dyn Reply>, Fault> {
+        let result = match self.methods.get(&call.method_name).map(|e| &e.kind) {
+            None => Err((self.faults.no_such_method)(&call.method_name)),
+            Some(Kind::Builtin(builtin)) => self
+                .builtin(*builtin, call.params)
+                .map(|v| Box::new(v) as Box<dyn Reply>),
             Some(Kind::Handler(handler)) => {
+                let method = call.method_name.clone();
                 // A panicking handler is a bug like an internal error: it costs
                 // its own call, not the connection or a multicall's other results.
-                let answer = match catch_unwind(AssertUnwindSafe(|| {
-                    handler(self.state.clone(), ctx, params)
-                })) {
-                    Ok(answer) => CatchPanic(answer).await,
-                    Err(payload) => Err(payload),
-                };
-                answer
+                let answer =
+                    match catch_unwind(AssertUnwindSafe(|| handler(self.state.clone(), ctx, call)))
+                    {
+                        Ok(answer) => CatchPanic(answer).await,
+                        Err(payload) => Err(payload),
+                    };
+                let result = answer
                     .unwrap_or_else(|payload| Err(panicked(payload.as_ref())))
-                    .map_err(|e| into_fault(&method_name, e))
+                    .map_err(|e| self.faults.of_error(&method, e));
+                // `?`: the name is the client's, and Debug escapes its control characters.
+                tracing::debug!(
+                    method = ?method,
+                    fault_code = result.as_ref().err().map(|f| f.code),
+                    "xml-rpc call"
+                );
+                return result;
             }
         };
-        // `?`: the name is the client's, and Debug escapes its control characters.
         tracing::debug!(
-            method = ?method_name,
+            method = ?call.method_name,
             fault_code = result.as_ref().err().map(|f| f.code),
             "xml-rpc call"
         );
@@ -557,24 +687,16 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     fn entry(&self, name: &str) -> Result<&Entry<S>, Fault> {
         self.methods
             .get(name)
-            .ok_or_else(|| Fault::new(codes::METHOD_NOT_FOUND, format!("no such method: {name}")))
+            .ok_or_else(|| (self.faults.no_such_method)(name))
     }
 
     /// The calls of a `system.multicall`, each one or the fault it answers
     /// without running; the fault of the whole call if it is not one.
     fn multicall_entries(
         &self,
-        mut params: Vec<Value>,
+        params: Vec<Value>,
     ) -> Result<Vec<Result<MethodCall, Fault>>, Fault> {
-        let entries = match (params.pop(), params.is_empty()) {
-            (Some(Value::Array(entries)), true) => entries,
-            _ => {
-                return Err(Fault::new(
-                    codes::INVALID_PARAMS,
-                    "system.multicall takes one parameter: an array of {methodName, params} structs",
-                ));
-            }
-        };
+        let entries = xmlrpc_codec::multicall::calls(params)?;
         if entries.len() > self.max_multicall {
             return Err(Fault::new(
                 codes::INVALID_PARAMS,
@@ -585,138 +707,65 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 ),
             ));
         }
-        Ok(entries
-            .into_iter()
-            .enumerate()
-            .map(|(i, entry)| multicall_entry(entry).map_err(|f| in_call(i, f)))
-            .collect())
+        Ok(entries)
     }
 
-    /// The answer to a `system.multicall`, its results written one by one into
-    /// the document so that together they stay within `max_response_bytes`.
-    async fn multicall_document(&self, ctx: Context, params: Vec<Value>) -> Vec<u8> {
-        let entries = match self.multicall_entries(params) {
-            Ok(entries) => entries,
-            Err(fault) => return encode_fault(&fault),
-        };
+    /// The results of a `system.multicall`'s calls, in order, each fault in
+    /// place. Their sizes add up against `max_response_bytes` as they come: a
+    /// result that does not fit in what the earlier ones left is dropped at once
+    /// for the too-large fault, so that the results held until the answer is
+    /// written stay within the bound. Once one did not fit, later calls of
+    /// methods marked [`Router::large_result`] are not run.
+    async fn multicall(
+        &self,
+        ctx: Context,
+        params: Vec<Value>,
+    ) -> Result<Vec<Result<Box<dyn Reply>, Fault>>, Fault> {
+        let entries = self.multicall_entries(params)?;
         let max = self.max_response_bytes;
-        let mut out = Vec::with_capacity(256);
-        out.extend_from_slice(MULTICALL_HEAD.as_bytes());
+        let mut results = Vec::with_capacity(entries.len());
+        let mut used = Answer::DOCUMENT + Answer::MULTICALL_ITEM;
+        let mut full = false;
         for (i, entry) in entries.into_iter().enumerate() {
-            let method = entry
-                .as_ref()
-                .map(|c| c.method_name.clone())
-                .unwrap_or_default();
             let result = match entry {
+                Ok(sub) if full && self.methods.get(&sub.method_name).is_some_and(|e| e.large) => {
+                    let fault = (self.faults.too_large)(max);
+                    Err(in_call(
+                        i,
+                        Fault::new(
+                            fault.code,
+                            format!("not run: {} with the earlier results", fault.string),
+                        ),
+                    ))
+                }
                 Ok(sub) => self.call_one(ctx.clone(), sub).await,
                 Err(fault) => Err(fault),
             };
-            log_sub_call(i, &result);
-            let mark = out.len();
-            if let Ok(value) = &result {
-                match self.write_result(&mut out, value) {
-                    Ok(()) if out.len() + MULTICALL_TAIL.len() <= max => continue,
-                    Ok(()) => {
-                        out.truncate(mark);
-                        write_fault(&mut out, &in_call(i, too_large(max)));
-                    }
-                    Err(e) => {
-                        out.truncate(mark);
-                        write_fault(&mut out, &unencodable(&method, &e));
+            let result = match result {
+                Ok(reply) => {
+                    let size = reply.min_len().saturating_add(Answer::MULTICALL_ITEM);
+                    if used.saturating_add(size) > max {
+                        full = true;
+                        Err(in_call(i, (self.faults.too_large)(max)))
+                    } else {
+                        used += size;
+                        Ok(reply)
                     }
                 }
-            } else if let Err(fault) = &result {
-                write_fault(&mut out, fault);
+                Err(fault) => Err(fault),
+            };
+            if let Err(fault) = &result {
+                used = used.saturating_add(Answer::MULTICALL_ITEM + fault.string.len());
+                tracing::debug!(
+                    call = i + 1,
+                    fault_code = fault.code,
+                    "multicall sub-call failed"
+                );
             }
-            if out.len() + MULTICALL_TAIL.len() > max {
-                // Not even the faults fit: the whole answer is the one fault.
-                return encode_fault(&too_large(max));
-            }
+            results.push(result);
         }
-        out.extend_from_slice(MULTICALL_TAIL.as_bytes());
-        out
+        Ok(results)
     }
-
-    /// One successful call's place in a multicall answer: an array of its result.
-    fn write_result(&self, out: &mut Vec<u8>, value: &Value) -> Result<(), EncodeError> {
-        out.extend_from_slice(b"<value><array><data>");
-        self.encoder.value(value, &mut *out)?;
-        out.extend_from_slice(b"</data></array></value>");
-        Ok(())
-    }
-
-    /// The document answering a call that is not a multicall.
-    fn document(&self, method: &str, result: Result<Value, Fault>) -> Vec<u8> {
-        let value = match result {
-            Ok(value) => value,
-            Err(fault) => {
-                let document = encode_fault(&fault);
-                // A handler's fault string is bounded like any answer.
-                if document.len() > self.max_response_bytes {
-                    return encode_fault(&too_large(self.max_response_bytes));
-                }
-                return document;
-            }
-        };
-        match self
-            .encoder
-            .method_response_within(256, self.max_response_bytes, |w| w.value(&value))
-        {
-            Ok(document) => document,
-            Err(EncodeError::TooLarge { .. }) => encode_fault(&too_large(self.max_response_bytes)),
-            Err(e) => encode_fault(&unencodable(method, &e)),
-        }
-    }
-}
-
-/// The document around a multicall's results (what the codec writes for an
-/// array answer; a test holds the two together).
-const MULTICALL_HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-    <methodResponse><params><param><value><array><data>";
-const MULTICALL_TAIL: &str = "</data></array></value></param></params></methodResponse>";
-
-/// A fault's place in a multicall answer: its struct. Characters XML cannot
-/// carry are replaced, as `encode_fault` does, so that writing it cannot fail.
-fn write_fault(out: &mut Vec<u8>, fault: &Fault) {
-    let string: String = fault
-        .string
-        .chars()
-        .map(|c| match c {
-            '\t' | '\n' | '\r' => c,
-            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
-            c => c,
-        })
-        .collect();
-    let fault = Fault::new(fault.code, string);
-    // Infallible: an int and a string of characters XML carries.
-    let _ = Encoder::default().value(&fault.to_value(), &mut *out);
-}
-
-fn multicall_entry(entry: Value) -> Result<MethodCall, Fault> {
-    let invalid = |what: &str| {
-        Fault::new(
-            codes::INVALID_PARAMS,
-            format!("{what}: each call is a struct {{methodName, params}}"),
-        )
-    };
-    let Value::Struct(members) = entry else {
-        return Err(invalid("not a struct"));
-    };
-    let (mut name, mut params) = (None, Vec::new());
-    for (member, value) in members {
-        match (member.as_str(), value) {
-            ("methodName", Value::String(s)) => name = Some(s),
-            ("methodName", _) => return Err(invalid("methodName is not a string")),
-            ("params", Value::Array(items)) => params = items,
-            ("params", _) => return Err(invalid("params is not an array")),
-            _ => {}
-        }
-    }
-    let name = name.ok_or_else(|| invalid("no methodName"))?;
-    if name == MULTICALL {
-        return Err(nested_multicall());
-    }
-    Ok(MethodCall::new(name, params))
 }
 
 fn nested_multicall() -> Fault {
@@ -731,41 +780,15 @@ fn in_call(index: usize, fault: Fault) -> Fault {
     )
 }
 
-fn too_large(max: usize) -> Fault {
-    Fault::new(
-        codes::RESPONSE_TOO_LARGE,
-        format!("the answer would exceed the server's limit of {max} bytes"),
-    )
-}
-
-/// A result the handler returned but XML-RPC cannot carry (a NaN, a nil
-/// without extensions): the server's bug, so an internal error.
-fn unencodable(method: &str, error: &EncodeError) -> Fault {
-    into_fault(
-        method,
-        Error::internal(format!("the result cannot be encoded: {error}")),
-    )
-}
-
-fn log_sub_call(index: usize, result: &Result<Value, Fault>) {
-    if let Err(fault) = result {
-        tracing::debug!(
-            call = index + 1,
-            fault_code = fault.code,
-            "multicall sub-call failed"
-        );
-    }
-}
-
-fn ready(result: Result<Value, Error>) -> BoxFuture<Result<Value, Error>> {
+fn ready(result: Result<Box<dyn Reply>, Error>) -> BoxFuture<Result<Box<dyn Reply>, Error>> {
     Box::pin(std::future::ready(result))
 }
 
 /// A handler's future, its panic caught as the call's outcome.
-struct CatchPanic(BoxFuture<Result<Value, Error>>);
+struct CatchPanic(BoxFuture<Result<Box<dyn Reply>, Error>>);
 
 impl Future for CatchPanic {
-    type Output = Result<Result<Value, Error>, Box<dyn Any + Send>>;
+    type Output = Result<Result<Box<dyn Reply>, Error>, Box<dyn Any + Send>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let future = &mut self.get_mut().0;

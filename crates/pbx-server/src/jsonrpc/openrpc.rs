@@ -1,7 +1,8 @@
 //! `rpc.discover`: the OpenRPC 1.2 document of the methods this server offers,
 //! generated from the binding's method table, as `system.listMethods` lists them.
 
-use pbx_xmlrpc::{FaultCode, Handler, MethodSpec, XmlRpcType};
+use pbx_handler::Handler;
+use pbx_xmlrpc::{FaultCode, MethodSpec, XmlRpcType};
 use serde_json::{Value as Json, json};
 
 /// The OpenRPC version the document follows.

@@ -22,10 +22,10 @@ use xmlrpc_codec::{MethodResponse, Value, decode_method_call, decode_method_resp
 
 use crate::support::{PATIENCE, Running, basic, gzip, method_call, start};
 
-// The script format of the binding's tests, shared so that every future
+// The script format of the handler's tests, shared so that every future
 // fixture runs over both protocols.
 #[allow(dead_code)]
-#[path = "../../../pbx-xmlrpc/tests/it/script.rs"]
+#[path = "../../../pbx-handler/tests/it/script.rs"]
 mod script;
 
 use script::{Script, Step, parse_args, render_call};

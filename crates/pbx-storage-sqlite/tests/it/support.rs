@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use pbx_backend::{Caller, PbxBackend};
 use pbx_backend_memory::{MemoryPbx, Player};
+use pbx_handler::Handler;
 use pbx_storage_sqlite::{Options, SqliteStorage};
-use pbx_xmlrpc::Handler;
 use tempfile::TempDir;
 use xmlrpc_codec::{Fault, MethodCall, Value};
 

@@ -1,5 +1,6 @@
 //! The integration tests of xmlrpc-server, in one binary: the router's core
-//! (`router`), its HTTP service (`http`), Python's `xmlrpc.client` against it
+//! (`router`), what an application with its own method table registers
+//! (`registration`), its HTTP service (`http`), Python's `xmlrpc.client` against it
 //! (`python`) and the examples (`examples`).
 
 // The examples' code, built here so that their routers and clients are tested.
@@ -10,6 +11,7 @@ mod multicall;
 mod examples;
 mod http;
 mod python;
+mod registration;
 mod router;
 
 use xmlrpc_codec::{Fault, MethodCall, Value, decode_method_response, encode_method_call};

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend};
 use pbx_backend_memory::{DEMO_CONFIG, MemoryPbx, Player};
+use pbx_handler::Handler;
 use pbx_model::{AdminGroupId, Call, CallId, Entity, EntityId, Favorite, ParkingInfo};
-use pbx_xmlrpc::{FaultCode, Group, Handler, INTERNAL_MESSAGE, Method, methods};
+use pbx_xmlrpc::{FaultCode, Group, INTERNAL_MESSAGE, Method, methods};
 use xmlrpc_codec::{
     DateTime, Limits, MethodCall, Struct, Value, decode_method_response, encode_value,
 };
@@ -671,4 +672,32 @@ async fn get_events_waits_its_timeout_and_answers_at_once_when_an_event_is_pendi
         event.get("type"),
         Some(&Value::String("call.created".into()))
     );
+}
+
+/// The PBX's methods are a registration into the generic router: whatever the
+/// simulation, the router lists exactly the offered methods of the table, in
+/// the table's order, and describes each from the table.
+#[tokio::test]
+async fn the_router_holds_exactly_the_offered_methods_in_table_order() {
+    let demo = Demo::new();
+    let handlers = [
+        Handler::new(demo.pbx.clone()),
+        Handler::new(demo.pbx.clone()).with_simulation_switched_off(),
+        demo.handler.clone(),
+    ];
+    let user = demo.user("203").await;
+    for handler in handlers {
+        let offered: Vec<&str> = handler.offered_methods().map(|m| m.name).collect();
+        let registered: Vec<&str> = handler.router().method_names().collect();
+        assert_eq!(registered, offered);
+        for spec in handler.offered_methods() {
+            let help = handler
+                .call(
+                    &user,
+                    &MethodCall::new("system.methodHelp", vec![s(spec.name)]),
+                )
+                .await;
+            assert_eq!(help, Ok(Value::String(spec.help_text())), "{}", spec.name);
+        }
+    }
 }

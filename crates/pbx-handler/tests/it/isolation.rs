@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use pbx_backend::{Caller, PbxBackend as _};
 use pbx_backend_memory::{MemoryPbx, Player};
+use pbx_handler::Handler;
 use pbx_model::EntityKind;
-use pbx_xmlrpc::Handler;
 use proptest::prelude::*;
 use xmlrpc_codec::{MethodCall, MethodResponse, Value, decode_method_response, encode_method_call};
 

@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend};
 use pbx_backend_memory::{MemoryPbx, MemoryStorage, Storage, StorageError};
+use pbx_handler::{Handler, LARGE_ANSWER_BYTES};
 use pbx_model::{AdminGroupId, Call, CallId, Entity, EntityId, Favorite, ParkingInfo};
-use pbx_xmlrpc::{FaultCode, Handler, LARGE_ANSWER_BYTES, Method, Reply};
+use pbx_xmlrpc::{FaultCode, Method, Reply};
 use xmlrpc_codec::{
     Encoder, MethodCall, MethodResponse, Struct, Value, decode_method_response, encode_value,
 };
