@@ -86,6 +86,7 @@ mod batch;
 mod builder;
 mod client;
 mod error;
+mod events;
 pub mod requests;
 
 pub use batch::{Batch, BatchResults, Pending};
@@ -95,9 +96,14 @@ pub use builder::{
 };
 pub use client::Client;
 pub use error::{ClientError, ErrorKind, TransportError};
+pub use events::{
+    DEFAULT_HEARTBEAT, DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY, DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_OPEN_TIMEOUT, EVENTS_PATH, EventStream, EventStreamBuilder, EventUpdate, Snapshot,
+};
 pub use requests::TypedRequest;
 
 // The types of the API's signatures, so that a program needs no other import.
+pub use pbx_model::{Event, EventData, EventId, EventKind};
 pub use pbx_xmlrpc::{Capability, FaultCode, Method};
 pub use xmlrpc_codec::{Fault, MethodCall, Struct, Value};
 
