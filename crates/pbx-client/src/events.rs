@@ -551,8 +551,8 @@ mod tests {
             max,
             "no overflow"
         );
-        let asked = Some(Duration::from_secs(120));
-        assert_eq!(reconnect_delay(initial, max, 1, asked), asked.unwrap());
+        let asked = Duration::from_secs(120);
+        assert_eq!(reconnect_delay(initial, max, 1, Some(asked)), asked);
     }
 
     #[test]
