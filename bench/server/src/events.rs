@@ -311,12 +311,17 @@ async fn make_changes(
     let (mut to_first, mut to_last) = (Vec::new(), Vec::new());
     let auth = BENCH.authorization();
     for i in 0..changes {
-        // Extensions the fixture's standing calls leave free.
-        let from = format!("+1555{i:07}");
-        let to = (BENCH.first + 2 * BENCH.calls + (i as u32 % 50)).to_string();
+        // Internal calls between extensions the fixture's standing calls
+        // leave free (1100-1149 ring, 1150-1179 call).
+        let free = BENCH.first + 2 * BENCH.calls;
+        let from = (free + 50 + (i as u32 % 30)).to_string();
+        let to = (free + (i as u32 % 50)).to_string();
         let body = method_call("sim.call", &[&from, &to]);
         let sent = Instant::now();
         let answer = driver_rpc(addr, auth.clone(), body).await?;
+        if !crate::load::is_success(hyper::StatusCode::OK, &answer) {
+            bail!("sim.call failed: {}", String::from_utf8_lossy(&answer));
+        }
         let id = call_id(&answer).context("sim.call answered no call id")?;
         let deadline = Instant::now() + PATIENCE;
         loop {

@@ -11,6 +11,13 @@
 //! reused, gzip responses, rustls for `https`), Basic auth on every call, a
 //! timeout on every call and a bound on the size of every answer.
 //!
+//! Live events: [`Client::events`] is a `Stream` of [`EventUpdate`]s over the
+//! server's `GET /events` (Server-Sent Events): a [`Snapshot`] of what the
+//! methods would show, then each change as a `pbx_model::Event`. It reconnects
+//! by itself, resumes with `Last-Event-ID` and hands over a fresh snapshot
+//! when the server could not replay; [`ClientError::EventsNotOffered`] says
+//! the server has no events (poll instead). The [`events`] module says how.
+//!
 //! Errors ([`ClientError`]) tell apart what a program handles differently: an
 //! unusable URL, no connection, a timeout, refused credentials (HTTP 401), another
 //! HTTP status, an XML-RPC fault (with its code, and whether SPEC.md calls it an
@@ -86,7 +93,7 @@ mod batch;
 mod builder;
 mod client;
 mod error;
-mod events;
+pub mod events;
 pub mod requests;
 
 pub use batch::{Batch, BatchResults, Pending};

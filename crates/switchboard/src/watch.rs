@@ -125,6 +125,7 @@ impl Live {
                 Ok(Change::Data)
             }
             Some(Ok(EventUpdate::Reconnecting { cause, .. })) => Ok(Change::Lost(cause)),
+            Some(Ok(EventUpdate::Connected)) => Ok(Change::Connected),
             Some(Ok(_)) => Ok(Change::Nothing),
             Some(Err(error)) => Err(error),
             None => Err(ClientError::EventStreamEnded),
@@ -138,7 +139,9 @@ enum Change {
     Data,
     /// The connection: lost for this reason, reconnecting.
     Lost(ClientError),
-    /// Nothing to show (connected again: the data follows).
+    /// Connected again (the missed events or a snapshot follow).
+    Connected,
+    /// Nothing to show.
     Nothing,
 }
 
@@ -571,6 +574,7 @@ async fn live_screen(
                     view.error = None;
                 }
                 Ok(Change::Lost(cause)) => view.error = Some(cause),
+                Ok(Change::Connected) => view.error = None,
                 Ok(Change::Nothing) => {}
                 Err(ClientError::Unauthorized) => return Err(ClientError::Unauthorized.into()),
                 Err(_) => return Ok(Ended::Poll),
