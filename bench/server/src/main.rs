@@ -14,10 +14,14 @@
 //!
 //! `--instructions [--requests N]` counts instructions per request under callgrind
 //! instead of measuring rates (see `instructions`), and rewrites its own section.
+//!
+//! `--events [--subscribers N] [--changes N] [--seconds N]` measures live events
+//! under fan-out instead (see `events`), and rewrites its own section.
 
 #![allow(clippy::print_stdout)] // a report: it prints its table
 
 mod client;
+mod events;
 mod fixtures;
 mod goals;
 mod instructions;
@@ -45,6 +49,9 @@ fn main() -> Result<()> {
 }
 
 fn run(root: &Path, args: &[String]) -> Result<()> {
+    if args.first().is_some_and(|a| a == "--events") {
+        return crate::events::main(root, args);
+    }
     let options = options(args)?;
     let target = target_dir(root);
     // A debug build of the load generator would be the bottleneck: rebuild in

@@ -1,4 +1,5 @@
-//! A CRM screen pop: prints the caller of every call that rings at one extension.
+//! A CRM screen pop: prints the caller of every call that rings at one extension,
+//! as it starts ringing, from the server's live events (no polling).
 //!
 //! ```text
 //! screen_pop EXTENSION [URL [USER [PASSWORD]]]
@@ -6,8 +7,10 @@
 //!
 //! The URL and credentials come from the arguments or from `SWITCHBOARD_URL`,
 //! `SWITCHBOARD_USER` and `SWITCHBOARD_PASSWORD` (credentials may also be in the
-//! URL: `http://203:secret@localhost:3339/RPC2`). It polls `get_calls` every
-//! second, pops each ringing call up once, and exits on Ctrl-C.
+//! URL: `http://203:secret@localhost:3339/RPC2`). It follows `Client::events`,
+//! pops each ringing call up once (also one found ringing in a snapshot after a
+//! reconnection), says when the connection is lost and back, and exits on
+//! Ctrl-C or on an error that reconnecting cannot cure.
 //!
 //! Try it against the reference server's demo PBX:
 //!
@@ -15,7 +18,7 @@
 //! switchboard serve &
 //! cargo run -p pbx-client --example screen_pop -- 203 http://203:203@localhost:3339/RPC2
 //! # elsewhere: make a call ring at 203
-//! switchboard call sim.call '"+15550100"' '"203"'
+//! switchboard sim call +15550100 203
 //! ```
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -24,10 +27,9 @@ use std::collections::HashSet;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use pbx_client::{Client, ClientError, ErrorKind};
+use futures_util::StreamExt as _;
+use pbx_client::{Client, ClientError, EventData, EventKind, EventUpdate};
 use pbx_model::{Call, CallId, CallState};
-
-const POLL_EVERY: Duration = Duration::from_secs(1);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -57,58 +59,65 @@ async fn main() -> ExitCode {
 
     println!("Watching {extension} on {} (Ctrl-C to stop)", client.url());
     tokio::select! {
-        code = watch(&client, &extension) => code,
+        outcome = screen_pop(&client, &extension, pop_up) => match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(ClientError::EventsNotOffered) => {
+                eprintln!("screen_pop: this server offers no events; poll get_calls instead");
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("screen_pop: {e}");
+                ExitCode::FAILURE
+            }
+        },
         _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
     }
 }
 
-/// Polls until an error that waiting will not fix.
-async fn watch(client: &Client, extension: &str) -> ExitCode {
+/// Follows the events and calls `pop` once for each call that rings at
+/// `extension`, until the stream ends with an error reconnecting cannot cure.
+pub async fn screen_pop(
+    client: &Client,
+    extension: &str,
+    mut pop: impl FnMut(&Call),
+) -> Result<(), ClientError> {
+    let rings_here = |call: &Call| call.state == CallState::Ringing && call.to.number == extension;
     // The calls already popped up, forgotten once they stop ringing here.
     let mut shown: HashSet<CallId> = HashSet::new();
-    let mut ticks = tokio::time::interval(POLL_EVERY);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut failing = false;
-    loop {
-        ticks.tick().await;
-        match client.get_calls().await {
-            Ok(calls) => {
-                if failing {
-                    eprintln!("screen_pop: connected again");
-                    failing = false;
-                }
-                let ringing: Vec<&Call> = calls
-                    .iter()
-                    .filter(|c| c.state == CallState::Ringing && c.to.number == extension)
-                    .collect();
-                for call in &ringing {
+    let mut events = client.events();
+    while let Some(update) = events.next().await {
+        match update? {
+            // The resync rule: a snapshot replaces what we knew.
+            EventUpdate::Snapshot(snapshot) => {
+                let ringing: Vec<&Call> = snapshot.calls.iter().filter(|c| rings_here(c)).collect();
+                shown.retain(|id| ringing.iter().any(|c| &c.id == id));
+                for call in ringing {
                     if shown.insert(call.id.clone()) {
-                        pop_up(call);
+                        pop(call);
                     }
                 }
-                shown.retain(|id| ringing.iter().any(|c| &c.id == id));
             }
-            Err(e) if gives_up(&e) => {
-                eprintln!("screen_pop: {e}");
-                return ExitCode::FAILURE;
-            }
-            Err(e) => {
-                // The server may be restarting: say so once and keep polling.
-                if !failing {
-                    eprintln!("screen_pop: {e} (retrying)");
-                    failing = true;
+            EventUpdate::Event(event) => {
+                let EventData::Call(call) = &event.data else {
+                    continue;
+                };
+                if event.kind != EventKind::CallEnded && rings_here(call) {
+                    // Events are upserts: the same record twice pops once.
+                    if shown.insert(call.id.clone()) {
+                        pop(call);
+                    }
+                } else {
+                    shown.remove(&call.id);
                 }
             }
+            EventUpdate::Reconnecting { cause, delay, .. } => {
+                eprintln!("screen_pop: {cause} (reconnecting in {delay:?})");
+            }
+            EventUpdate::Connected => eprintln!("screen_pop: connected"),
+            _ => {}
         }
     }
-}
-
-/// Errors that polling again will not cure.
-fn gives_up(error: &ClientError) -> bool {
-    matches!(
-        error.kind(),
-        ErrorKind::Unauthorized | ErrorKind::InvalidInput | ErrorKind::HttpStatus
-    ) || (error.kind() == ErrorKind::Fault && !error.is_internal())
+    Ok(())
 }
 
 fn pop_up(call: &Call) {

@@ -82,6 +82,15 @@ pub enum ClientError {
     /// answer was complete, a broken gzip body, an HTTP protocol error.
     #[error("transport error talking to {}: {}", .0.url(), .0)]
     Transport(TransportError),
+    /// The server offers no live events (`GET /events` answered 404): poll
+    /// the `get_*` methods instead (or `get_events`, when it has them).
+    #[error("the server offers no event stream (HTTP 404 for /events)")]
+    EventsNotOffered,
+    /// The server ended an event stream (it stopped or restarted, or a proxy
+    /// closed the connection); [`EventStream`](crate::EventStream) reconnects
+    /// by itself.
+    #[error("the server ended the event stream")]
+    EventStreamEnded,
 }
 
 fn retry_suffix(retry_after: &Option<std::time::Duration>) -> String {
@@ -107,14 +116,14 @@ impl ClientError {
             ClientError::Connect(_) => ErrorKind::Connect,
             ClientError::Timeout => ErrorKind::Timeout,
             ClientError::Unauthorized => ErrorKind::Unauthorized,
-            ClientError::HttpStatus { .. } | ClientError::TooManyRequests { .. } => {
-                ErrorKind::HttpStatus
-            }
+            ClientError::HttpStatus { .. }
+            | ClientError::TooManyRequests { .. }
+            | ClientError::EventsNotOffered => ErrorKind::HttpStatus,
             ClientError::Fault { .. } => ErrorKind::Fault,
             ClientError::InvalidResponse(_) | ClientError::ResponseTooLarge { .. } => {
                 ErrorKind::InvalidResponse
             }
-            ClientError::Transport(_) => ErrorKind::Transport,
+            ClientError::Transport(_) | ClientError::EventStreamEnded => ErrorKind::Transport,
         }
     }
 

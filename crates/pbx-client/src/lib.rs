@@ -11,6 +11,13 @@
 //! reused, gzip responses, rustls for `https`), Basic auth on every call, a
 //! timeout on every call and a bound on the size of every answer.
 //!
+//! Live events: [`Client::events`] is a `Stream` of [`EventUpdate`]s over the
+//! server's `GET /events` (Server-Sent Events): a [`Snapshot`] of what the
+//! methods would show, then each change as a `pbx_model::Event`. It reconnects
+//! by itself, resumes with `Last-Event-ID` and hands over a fresh snapshot
+//! when the server could not replay; [`ClientError::EventsNotOffered`] says
+//! the server has no events (poll instead). The [`events`] module says how.
+//!
 //! Errors ([`ClientError`]) tell apart what a program handles differently: an
 //! unusable URL, no connection, a timeout, refused credentials (HTTP 401), another
 //! HTTP status, an XML-RPC fault (with its code, and whether SPEC.md calls it an
@@ -86,6 +93,7 @@ mod batch;
 mod builder;
 mod client;
 mod error;
+pub mod events;
 pub mod requests;
 
 pub use batch::{Batch, BatchResults, Pending};
@@ -95,9 +103,14 @@ pub use builder::{
 };
 pub use client::Client;
 pub use error::{ClientError, ErrorKind, TransportError};
+pub use events::{
+    DEFAULT_HEARTBEAT, DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY, DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_OPEN_TIMEOUT, EVENTS_PATH, EventStream, EventStreamBuilder, EventUpdate, Snapshot,
+};
 pub use requests::TypedRequest;
 
 // The types of the API's signatures, so that a program needs no other import.
+pub use pbx_model::{Event, EventData, EventId, EventKind};
 pub use pbx_xmlrpc::{Capability, FaultCode, Method};
 pub use xmlrpc_codec::{Fault, MethodCall, Struct, Value};
 

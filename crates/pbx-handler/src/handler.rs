@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use tracing::Instrument as _;
 
-use pbx_backend::{Caller, PbxBackend, PlayOptions, Simulator};
 use pbx_backend::events::LongPolls;
+use pbx_backend::{Caller, PbxBackend, PlayOptions, Simulator};
 use pbx_xmlrpc::events::{DEFAULT_EVENTS_TIMEOUT, MAX_EVENTS_PER_ANSWER, events_answer};
 use pbx_xmlrpc::{
     FaultCode, Group, INTERNAL_MESSAGE, Method, MethodSpec, Reply, Request, SimRequest,

@@ -4,9 +4,10 @@
 
 use std::time::SystemTime;
 
-use pbx_model::{Event, EventData};
+use pbx_model::{Call, Entity, Event, EventData, EventId, EventKind};
 use xmlrpc_codec::{Struct, Value};
 
+use crate::ResultError;
 use crate::json::{Notation, to_json as json_in};
 use crate::records::{Record, records_to_value};
 
@@ -89,6 +90,97 @@ pub fn event_data_json(data: &EventData) -> serde_json::Value {
     to_json(&event_data_to_value(data))
 }
 
+/// A record's JSON (SPEC.md's plain notation, as [`event_data_json`] and
+/// [`snapshot_json`] write it) back as a wire value, through the one mapping
+/// (`crate::json`); the records' readers (`parse_*`) then read it as they read
+/// an XML-RPC answer, so a JSON transport needs no member names of its own.
+fn record_value(json: &serde_json::Value) -> Result<Value, ResultError> {
+    crate::json::from_json(json, Notation::Plain).map_err(|e| ResultError::other(e.to_string()))
+}
+
+/// The [`EventKind`] of a wire name (`"call.created"`), `None` for a name
+/// this version does not know.
+pub fn parse_event_kind(name: &str) -> Option<EventKind> {
+    EventKind::ALL
+        .into_iter()
+        .find(|kind| kind.as_str() == name)
+}
+
+/// An event's record from its wire value, as the kind says it is (the
+/// inverse of [`event_data_to_value`]).
+pub fn parse_event_data(kind: EventKind, value: &Value) -> Result<EventData, ResultError> {
+    Ok(match kind {
+        EventKind::CallCreated | EventKind::CallUpdated | EventKind::CallEnded => {
+            EventData::Call(Call::from_value(value)?)
+        }
+        EventKind::EntityUpdated => EventData::Entity(Entity::from_value(value)?),
+        EventKind::ParkingUpdated => EventData::Parking(crate::parse_parking_info(value)?),
+        EventKind::FavoritesUpdated => EventData::Favorites(crate::parse_favorites(value)?),
+        other => {
+            return Err(ResultError::other(format!(
+                "no wire form for events of type {other}"
+            )));
+        }
+    })
+}
+
+/// An event as an SSE message carries it (`id:`, `event:`, `data:` the
+/// record's JSON; SSE has no `time`, so the caller gives it, e.g. when the
+/// event arrived). A type this version does not know is an error.
+pub fn event_from_sse(
+    id: &str,
+    kind: &str,
+    data: &serde_json::Value,
+    time: SystemTime,
+) -> Result<Event, ResultError> {
+    let kind = parse_event_kind(kind)
+        .ok_or_else(|| ResultError::other(format!("unknown event type {kind:?}")))?;
+    let data = parse_event_data(kind, &record_value(data)?)?;
+    Ok(Event::new(EventId::new(id), kind, time, data))
+}
+
+/// What an SSE `snapshot` holds, read back (the inverse of [`snapshot_json`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SnapshotRecords {
+    /// As `get_calls` returns them.
+    pub calls: Vec<pbx_model::Call>,
+    /// As `get_extensions` returns them.
+    pub extensions: Vec<pbx_model::Entity>,
+    /// As `get_parking_info` returns it.
+    pub parking: pbx_model::ParkingInfo,
+    /// As `get_favorites` returns them.
+    pub favorites: Vec<pbx_model::Favorite>,
+}
+
+/// Reads an SSE `snapshot`'s data; an error names the member and the place
+/// inside it (`calls[2].from.id: expected int, got string`).
+pub fn snapshot_from_json(json: &serde_json::Value) -> Result<SnapshotRecords, ResultError> {
+    let serde_json::Value::Object(members) = json else {
+        return Err(ResultError::mismatch("struct", &record_value(json)?));
+    };
+    let member = |name: &str| {
+        members
+            .get(name)
+            .ok_or_else(|| ResultError::missing(name))
+            .and_then(record_value)
+    };
+    let calls =
+        member("calls").and_then(|v| crate::parse_calls(&v).map_err(|e| e.in_member("calls")))?;
+    let extensions = member("extensions")
+        .and_then(|v| crate::parse_extensions(&v).map_err(|e| e.in_member("extensions")))?;
+    let parking = member("parking")
+        .and_then(|v| crate::parse_parking_info(&v).map_err(|e| e.in_member("parking")))?;
+    let favorites = member("favorites")
+        .and_then(|v| crate::parse_favorites(&v).map_err(|e| e.in_member("favorites")))?;
+    Ok(SnapshotRecords {
+        calls,
+        extensions,
+        parking,
+        favorites,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +204,63 @@ mod tests {
     fn times_are_rfc3339_utc_to_the_second() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_617_200_250);
         assert_eq!(rfc3339(t), "2026-12-07T04:20:00Z");
+    }
+
+    const CALL: &str = r#"{"id":"7","state":"ringing","from":{"id":0,"number":"+15550100","name":"","type":"unknown"},"to":{"id":3,"number":"203","name":"Bob","type":"extension"},"duration":0,"via":"PSTN","qcall":0}"#;
+
+    #[test]
+    fn an_sse_event_reads_back_into_the_record_it_was_written_from() {
+        let json: serde_json::Value = serde_json::from_str(CALL).unwrap();
+        let time = SystemTime::UNIX_EPOCH + Duration::from_secs(7);
+        let event = event_from_sse("g-1", "call.created", &json, time).unwrap();
+        assert_eq!(event.id.as_str(), "g-1");
+        assert_eq!(event.kind, EventKind::CallCreated);
+        assert_eq!(event.time, time);
+        let EventData::Call(call) = &event.data else {
+            panic!("{event:?}")
+        };
+        assert_eq!(call.id.as_str(), "7");
+        assert_eq!(call.to.name, "Bob");
+        // Written again, it is what came: the binding's member names, once.
+        assert_eq!(event_data_json(&event.data), json);
+    }
+
+    #[test]
+    fn an_sse_event_of_an_unknown_type_or_shape_is_an_error_naming_it() {
+        let json: serde_json::Value = serde_json::from_str(CALL).unwrap();
+        let now = SystemTime::UNIX_EPOCH;
+        let err = event_from_sse("g-1", "call.teleported", &json, now).unwrap_err();
+        assert!(err.to_string().contains("call.teleported"), "{err}");
+        let bad = serde_json::json!({"id": "7", "state": "ringing"});
+        let err = event_from_sse("g-1", "call.updated", &bad, now).unwrap_err();
+        assert_eq!(err.to_string(), "missing member `from`");
+    }
+
+    #[test]
+    fn a_snapshot_reads_back_and_says_where_it_is_wrong() {
+        let json = serde_json::json!({
+            "calls": [serde_json::from_str::<serde_json::Value>(CALL).unwrap()],
+            "extensions": [],
+            "parking": ["700", 10, {"1": "7"}],
+            "favorites": [],
+        });
+        let records = snapshot_from_json(&json).unwrap();
+        assert_eq!(records.calls.len(), 1);
+        assert_eq!(records.parking.parked_calls.len(), 1);
+        assert_eq!(
+            snapshot_json(
+                &records.calls,
+                &records.extensions,
+                &records.parking,
+                &records.favorites
+            ),
+            json
+        );
+        let mut bad = json.clone();
+        bad["calls"][0]["from"]["id"] = serde_json::json!("x");
+        let err = snapshot_from_json(&bad).unwrap_err();
+        assert_eq!(err.path(), "calls[0].from.id", "{err}");
+        let err = snapshot_from_json(&serde_json::json!({"calls": []})).unwrap_err();
+        assert_eq!(err.to_string(), "missing member `extensions`");
     }
 }

@@ -116,6 +116,10 @@ pub(crate) enum Command {
     #[command(after_help = WATCH_AFTER_HELP)]
     Watch(WatchArgs),
 
+    /// Print the live events of your admin group as they happen; Ctrl-C quits.
+    #[command(after_help = EVENTS_AFTER_HELP)]
+    Events(EventsArgs),
+
     /// Print the shell completion script for SHELL on stdout.
     #[command(
         after_help = "Examples:\n  switchboard completions bash > ~/.local/share/bash-completion/completions/switchboard\n  switchboard completions zsh > ~/.zfunc/_switchboard\n  switchboard completions fish > ~/.config/fish/completions/switchboard.fish"
@@ -171,10 +175,22 @@ const WATCH_AFTER_HELP: &str = "\
 Keys: q, Esc or Ctrl-C quit; r refreshes now. Connection errors show in the view
 and the next refresh retries. When stdout is not a terminal, or with --once or
 --json, it prints snapshots instead: plain text, or one JSON object per line.
+The data follows the server's live events (GET /events) when it offers them,
+and is polled every --interval otherwise (or with --poll).
 
 Examples:
   switchboard watch --interval 0.5
   switchboard watch --once --json";
+
+const EVENTS_AFTER_HELP: &str = "\
+One line per event: the time, the type and the record's key facts; with --json
+one {id, type, time, data} object per line. A `snapshot` line comes first, and
+again when the stream had to start over (re-read what you show then). The
+stream reconnects by itself and resumes where it was.
+
+Examples:
+  switchboard events
+  switchboard events --json --types call.created,call.ended";
 
 /// Declares a struct of the connection options: the same options at the top
 /// (`switchboard --json calls`) and on each client subcommand (`switchboard calls
@@ -477,6 +493,20 @@ pub(crate) struct WatchArgs {
     /// Stop after N refreshes (default: until q; 1 when stdout is not a terminal).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) iterations: Option<u64>,
+    /// Poll get_calls and get_extensions every interval, even when the server
+    /// offers live events.
+    #[arg(long)]
+    pub(crate) poll: bool,
+    #[command(flatten)]
+    pub(crate) remote: Remote,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EventsArgs {
+    /// Only these types (comma-separated): call.created, call.updated,
+    /// call.ended, entity.updated, parking.updated, favorites.updated, snapshot.
+    #[arg(long, value_name = "TYPES", value_delimiter = ',', value_parser = crate::events::parse_type)]
+    pub(crate) types: Vec<String>,
     #[command(flatten)]
     pub(crate) remote: Remote,
 }

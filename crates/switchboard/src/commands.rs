@@ -40,6 +40,7 @@ impl Command {
             Command::Call(a) => Some(&mut a.remote),
             Command::Sim(a) => Some(&mut a.remote),
             Command::Watch(a) => Some(&mut a.remote),
+            Command::Events(a) => Some(&mut a.remote),
             Command::Serve(_)
             | Command::HashPassword(_)
             | Command::Completions { .. }
@@ -157,6 +158,7 @@ pub(crate) fn run(command: Command) -> Result<()> {
         Command::Serve(args) => crate::serve::serve(args),
         Command::HashPassword(args) => crate::hash_password::run(args),
         Command::Watch(args) => crate::watch::run(args),
+        Command::Events(args) => crate::events::run(args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "switchboard", &mut out);

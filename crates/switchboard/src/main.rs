@@ -19,6 +19,7 @@
 mod cli;
 mod commands;
 mod escape;
+mod events;
 mod failure;
 mod favorites_file;
 mod hash_password;

@@ -9,6 +9,13 @@
 //! Otherwise (stdout not a terminal, `--once`, `--json`) it prints snapshots as
 //! text (or one JSON object per line): one by default off a terminal, `--iterations`
 //! of them `--interval` apart. The exit code is that of the last refresh.
+//!
+//! The data is live when the server offers events (`GET /events`): the view
+//! starts from the stream's snapshot and applies each event as an upsert, so
+//! nothing polls `get_calls`; a refresh then only redraws (or prints) the
+//! view. A server without events (404), one whose stream cannot be opened at
+//! first, or `--poll`, is polled every interval as before; so is a stream that
+//! ends for good. A single snapshot (`--once`) is two plain calls.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::pin::Pin;
@@ -22,7 +29,8 @@ use crossterm::style::{Attribute, Print, SetAttribute};
 use crossterm::terminal::{self, ClearType};
 use crossterm::{cursor, execute, queue};
 use futures_core::Stream;
-use pbx_client::{Client, ClientError};
+use futures_util::StreamExt as _;
+use pbx_client::{Client, ClientError, EventData, EventKind, EventUpdate};
 use pbx_model::{Call, Entity, Presence};
 use serde::Serialize;
 
@@ -33,10 +41,108 @@ use crate::output;
 use crate::remote;
 
 /// What one refresh shows.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct Snapshot {
     calls: Vec<Call>,
     extensions: Vec<Entity>,
+}
+
+impl Snapshot {
+    /// Applies an event as the upsert it is: a call created or updated
+    /// replaces the record of the same id (or comes last), an ended call goes,
+    /// an extension replaces its record. Applying one twice changes nothing.
+    fn apply(&mut self, event: &pbx_client::Event) {
+        match &event.data {
+            EventData::Call(call) if event.kind == EventKind::CallEnded => {
+                self.calls.retain(|c| c.id != call.id);
+            }
+            EventData::Call(call) => match self.calls.iter_mut().find(|c| c.id == call.id) {
+                Some(known) => *known = call.clone(),
+                None => self.calls.push(call.clone()),
+            },
+            EventData::Entity(entity) => {
+                match self.extensions.iter_mut().find(|e| e.id == entity.id) {
+                    Some(known) => *known = entity.clone(),
+                    None => self.extensions.push(entity.clone()),
+                }
+            }
+            // Parking and favorites are not on this view.
+            _ => {}
+        }
+    }
+}
+
+/// The view's data kept up to date by the server's events.
+struct Live {
+    stream: pbx_client::EventStream,
+    snapshot: Snapshot,
+}
+
+/// What became of a live view.
+enum Ended {
+    /// The user quit (or the refreshes asked for are done).
+    Done,
+    /// No live events after all: poll from here on.
+    Poll,
+}
+
+impl Live {
+    /// Opens the stream and waits for its first snapshot. `None` when the
+    /// server offers no events or the stream cannot be opened at first: the
+    /// caller polls instead (and meets the same error there, if any). A
+    /// refused password is the error it is.
+    async fn start(client: &Client) -> Result<Option<Live>, ClientError> {
+        let mut stream = client.events();
+        loop {
+            match stream.next().await {
+                Some(Ok(EventUpdate::Snapshot(first))) => {
+                    let snapshot = Snapshot {
+                        calls: first.calls,
+                        extensions: first.extensions,
+                    };
+                    return Ok(Some(Live { stream, snapshot }));
+                }
+                Some(Ok(EventUpdate::Reconnecting { .. })) | None => return Ok(None),
+                Some(Err(ClientError::Unauthorized)) => return Err(ClientError::Unauthorized),
+                Some(Err(_)) => return Ok(None),
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    /// The next change the stream brings; `Err` when it ended for good.
+    async fn next(&mut self) -> Result<Change, ClientError> {
+        match self.stream.next().await {
+            Some(Ok(EventUpdate::Snapshot(fresh))) => {
+                self.snapshot = Snapshot {
+                    calls: fresh.calls,
+                    extensions: fresh.extensions,
+                };
+                Ok(Change::Data)
+            }
+            Some(Ok(EventUpdate::Event(event))) => {
+                self.snapshot.apply(&event);
+                Ok(Change::Data)
+            }
+            Some(Ok(EventUpdate::Reconnecting { cause, .. })) => Ok(Change::Lost(cause)),
+            Some(Ok(EventUpdate::Connected)) => Ok(Change::Connected),
+            Some(Ok(_)) => Ok(Change::Nothing),
+            Some(Err(error)) => Err(error),
+            None => Err(ClientError::EventStreamEnded),
+        }
+    }
+}
+
+/// What one item of the stream changed.
+enum Change {
+    /// The data (a snapshot or an event).
+    Data,
+    /// The connection: lost for this reason, reconnecting.
+    Lost(ClientError),
+    /// Connected again (the missed events or a snapshot follow).
+    Connected,
+    /// Nothing to show.
+    Nothing,
 }
 
 /// How long the server asked to wait before trying again (HTTP 429).
@@ -68,7 +174,22 @@ pub(crate) fn run(args: WatchArgs) -> Result<()> {
             None if args.once || !terminal => Some(1),
             None => None,
         };
-        remote::block_on(&client, snapshots(&client, &args, iterations))
+        remote::block_on(&client, async {
+            // One snapshot is two calls; more follow the events if there are any.
+            if !args.poll
+                && iterations != Some(1)
+                && let Some(live) = Live::start(&client).await?
+            {
+                return match live_snapshots(&client, &args, iterations, live).await? {
+                    (Ended::Done, _) => Ok(()),
+                    (Ended::Poll, done) => {
+                        let left = iterations.map(|n| n.saturating_sub(done));
+                        snapshots(&client, &args, left, done).await
+                    }
+                };
+            }
+            snapshots(&client, &args, iterations, 0).await
+        })
     }
 }
 
@@ -98,25 +219,87 @@ fn body(snapshot: &Snapshot) -> String {
 
 // ---- snapshots on stdout ------------------------------------------------------
 
-async fn snapshots(client: &Client, args: &WatchArgs, iterations: Option<u64>) -> Result<()> {
-    let mut refresh = 0u64;
+/// Prints one snapshot (as text or JSON); `refresh` counts them.
+fn print_snapshot(
+    client: &Client,
+    args: &WatchArgs,
+    refresh: u64,
+    snapshot: &Snapshot,
+) -> Result<()> {
+    if args.remote.json {
+        output::print(&format!("{}\n", serde_json::to_string(snapshot)?))
+    } else {
+        let separator = if refresh > 1 { "\n" } else { "" };
+        output::print(&format!(
+            "{separator}{}, refresh {refresh}\n{}",
+            title(client),
+            body(snapshot)
+        ))
+    }
+}
+
+/// Says on stderr that a refresh failed (or the stream is reconnecting) and
+/// what happens next.
+fn say_failure(client_error: &ClientError, json: bool, then: &str) {
+    let mut stderr = std::io::stderr().lock();
+    if json {
+        // One JSON object per line, like the snapshots on stdout.
+        let report = crate::failure::json(&anyhow::Error::new(client_error.clone()));
+        let _ = writeln!(stderr, "{report}");
+    } else {
+        let _ = writeln!(
+            stderr,
+            "switchboard: {} ({then})",
+            escaped(&client_message(client_error))
+        );
+    }
+}
+
+/// Prints the live view every interval, `iterations` times (or until the
+/// stream ends for good: then says how many it printed, for polling to go on).
+async fn live_snapshots(
+    client: &Client,
+    args: &WatchArgs,
+    iterations: Option<u64>,
+    mut live: Live,
+) -> Result<(Ended, u64)> {
+    let mut refresh = 1u64;
+    print_snapshot(client, args, refresh, &live.snapshot)?;
+    let mut tick = tokio::time::interval(args.interval);
+    tick.tick().await;
+    loop {
+        if iterations.is_some_and(|n| refresh >= n) {
+            return Ok((Ended::Done, refresh));
+        }
+        tokio::select! {
+            _ = tick.tick() => {
+                refresh += 1;
+                print_snapshot(client, args, refresh, &live.snapshot)?;
+            }
+            changed = live.next() => match changed {
+                Ok(Change::Lost(cause)) => say_failure(&cause, args.remote.json, "reconnecting"),
+                Ok(_) => {}
+                Err(ClientError::Unauthorized) => return Err(ClientError::Unauthorized.into()),
+                Err(_) => return Ok((Ended::Poll, refresh)),
+            },
+        }
+    }
+}
+
+async fn snapshots(
+    client: &Client,
+    args: &WatchArgs,
+    iterations: Option<u64>,
+    done: u64,
+) -> Result<()> {
+    let mut refresh = done;
     loop {
         refresh += 1;
         let mut pause = args.interval;
         let outcome = fetch(client).await;
-        let last = iterations.is_some_and(|n| refresh >= n);
+        let last = iterations.is_some_and(|n| refresh - done >= n);
         match outcome {
-            Ok(snapshot) if args.remote.json => {
-                output::print(&format!("{}\n", serde_json::to_string(&snapshot)?))?;
-            }
-            Ok(snapshot) => {
-                let separator = if refresh > 1 { "\n" } else { "" };
-                output::print(&format!(
-                    "{separator}{}, refresh {refresh}\n{}",
-                    title(client),
-                    body(&snapshot)
-                ))?;
-            }
+            Ok(snapshot) => print_snapshot(client, args, refresh, &snapshot)?,
             // A refused password stays refused: retrying would only lock the
             // user out. Stop and say so (exit 4).
             Err(error @ ClientError::Unauthorized) => return Err(error.into()),
@@ -128,18 +311,7 @@ async fn snapshots(client: &Client, args: &WatchArgs, iterations: Option<u64>) -
                 } else {
                     "retrying"
                 };
-                let mut stderr = std::io::stderr().lock();
-                if args.remote.json {
-                    // One JSON object per line, like the snapshots on stdout.
-                    let report = crate::failure::json(&anyhow::Error::new(error.clone()));
-                    let _ = writeln!(stderr, "{report}");
-                } else {
-                    let _ = writeln!(
-                        stderr,
-                        "switchboard: {} ({then})",
-                        escaped(&client_message(&error))
-                    );
-                }
+                say_failure(&error, args.remote.json, then);
                 pause = pause.max(retry_after(&error).unwrap_or_default());
             }
         }
@@ -182,6 +354,8 @@ fn action(event: Event) -> Action {
 struct View {
     title: String,
     interval: Duration,
+    /// Following the server's events rather than polling.
+    live: bool,
     refreshes: u64,
     data: Option<(Snapshot, Instant)>,
     error: Option<ClientError>,
@@ -200,9 +374,14 @@ impl View {
     }
 
     fn header(&self) -> String {
+        let pace = if self.live {
+            "live".to_owned()
+        } else {
+            format!("every {:?}", self.interval)
+        };
         format!(
-            "{}  every {:?}  refresh {}   q quit  r refresh",
-            self.title, self.interval, self.refreshes
+            "{}  {pace}  refresh {}   q quit  r refresh",
+            self.title, self.refreshes
         )
     }
 
@@ -212,6 +391,7 @@ impl View {
             text.push_str(&format!("error: {}\n", escaped(&client_message(error))));
             let retrying = match retry_after(error) {
                 Some(after) => format!("retrying in {}s", after.as_secs()),
+                None if self.live => "reconnecting".to_owned(),
                 None => format!("retrying every {:?}", self.interval),
             };
             text.push_str(&match &self.data {
@@ -239,11 +419,36 @@ async fn full_screen(client: &Client, args: &WatchArgs) -> Result<()> {
     let mut view = View {
         title: title(client),
         interval: args.interval,
+        live: false,
         refreshes: 0,
         data: None,
         error: None,
     };
     screen.draw(&view)?;
+    if !args.poll {
+        let mut keyboard = Keyboard {
+            events: &mut events,
+            open: &mut events_open,
+        };
+        match live_screen(
+            client,
+            args,
+            &mut screen,
+            &mut keyboard,
+            &mut stop,
+            &mut view,
+        )
+        .await
+        {
+            Ok(Ended::Done) => return Ok(()),
+            Ok(Ended::Poll) => view.live = false,
+            Err(error) => {
+                // Give the terminal back before main says why.
+                drop(screen);
+                return Err(error);
+            }
+        }
+    }
     loop {
         // Refresh, listening to the keyboard meanwhile: a slow server must not
         // make `q` wait.
@@ -299,6 +504,87 @@ async fn full_screen(client: &Client, args: &WatchArgs) -> Result<()> {
                 () = &mut stop => return Ok(()),
             }
         }
+    }
+}
+
+/// The keyboard and whether it is still open.
+struct Keyboard<'a> {
+    events: &'a mut EventStream,
+    open: &'a mut bool,
+}
+
+impl Keyboard<'_> {
+    /// The next action asked for (`None` when the keyboard closed).
+    async fn next(&mut self) -> Result<Option<Action>> {
+        if !*self.open {
+            return Ok(std::future::pending().await);
+        }
+        match next_event(self.events).await {
+            None => {
+                *self.open = false;
+                Ok(None)
+            }
+            Some(event) => Ok(Some(action(event?))),
+        }
+    }
+}
+
+/// The full screen following the server's events: drawn at each change and
+/// each interval. Ends when the user quits, or for polling when the stream
+/// cannot be opened or ends for good.
+async fn live_screen(
+    client: &Client,
+    args: &WatchArgs,
+    screen: &mut Screen,
+    keyboard: &mut Keyboard<'_>,
+    stop: &mut Pin<Box<dyn Future<Output = ()>>>,
+    view: &mut View,
+) -> Result<Ended> {
+    // Opening, listening to the keyboard meanwhile.
+    let starting = Live::start(client);
+    tokio::pin!(starting);
+    let mut live = loop {
+        tokio::select! {
+            started = &mut starting => match started? {
+                Some(live) => break live,
+                None => return Ok(Ended::Poll),
+            },
+            key = keyboard.next() => match key? {
+                Some(Action::Quit) => return Ok(Ended::Done),
+                Some(Action::Redraw) => screen.draw(view)?,
+                _ => {}
+            },
+            () = &mut *stop => return Ok(Ended::Done),
+        }
+    };
+    view.live = true;
+    view.update(Ok(live.snapshot.clone()));
+    screen.draw(view)?;
+    let mut tick = tokio::time::interval(args.interval);
+    tick.tick().await;
+    loop {
+        if args.iterations.is_some_and(|n| view.refreshes >= n) {
+            return Ok(Ended::Done);
+        }
+        tokio::select! {
+            _ = tick.tick() => view.refreshes += 1,
+            changed = live.next() => match changed {
+                Ok(Change::Data) => {
+                    view.data = Some((live.snapshot.clone(), Instant::now()));
+                    view.error = None;
+                }
+                Ok(Change::Lost(cause)) => view.error = Some(cause),
+                Ok(Change::Connected) => view.error = None,
+                Ok(Change::Nothing) => {}
+                Err(ClientError::Unauthorized) => return Err(ClientError::Unauthorized.into()),
+                Err(_) => return Ok(Ended::Poll),
+            },
+            key = keyboard.next() => if let Some(Action::Quit) = key? {
+                return Ok(Ended::Done);
+            },
+            () = &mut *stop => return Ok(Ended::Done),
+        }
+        screen.draw(view)?;
     }
 }
 
@@ -467,6 +753,7 @@ mod tests {
         let mut view = View {
             title: "t".into(),
             interval: Duration::from_secs(1),
+            live: false,
             refreshes: 0,
             data: None,
             error: None,
@@ -485,5 +772,41 @@ mod tests {
         );
         assert!(text.contains("Calls: 0"), "{text}");
         assert_eq!(view.refreshes, 2);
+    }
+
+    fn call_event(kind: &str, id: &str, state: &str) -> pbx_client::Event {
+        let json = serde_json::json!({
+            "id": id, "state": state,
+            "from": {"id": 0, "number": "+15550100", "name": "", "type": "unknown"},
+            "to": {"id": 3, "number": "203", "name": "", "type": "extension"},
+            "duration": 0, "via": "PSTN", "qcall": 0,
+        });
+        pbx_xmlrpc::events::event_from_sse("e", kind, &json, std::time::SystemTime::UNIX_EPOCH)
+            .unwrap()
+    }
+
+    #[test]
+    fn events_are_upserts_on_the_view() {
+        let mut view = Snapshot {
+            calls: vec![],
+            extensions: vec![],
+        };
+        let created = call_event("call.created", "7", "ringing");
+        view.apply(&created);
+        view.apply(&created);
+        assert_eq!(view.calls.len(), 1, "twice is once");
+        view.apply(&call_event("call.created", "8", "ringing"));
+        view.apply(&call_event("call.updated", "7", "connected"));
+        let states: Vec<_> = view
+            .calls
+            .iter()
+            .map(|c| (c.id.as_str(), c.state.as_str()))
+            .collect();
+        assert_eq!(states, [("7", "connected"), ("8", "ringing")]);
+        let ended = call_event("call.ended", "7", "connected");
+        view.apply(&ended);
+        view.apply(&ended);
+        assert_eq!(view.calls.len(), 1);
+        assert_eq!(view.calls[0].id.as_str(), "8");
     }
 }

@@ -89,7 +89,6 @@ impl Client {
         Self { inner }
     }
 
-    #[cfg(test)]
     pub(crate) fn inner(&self) -> &Inner {
         &self.inner
     }
@@ -143,23 +142,8 @@ impl Client {
             request = request.basic_auth(&c.user, Some(&c.password));
         }
         let mut response = request.send().await.map_err(Error::from_http)?;
-        let status = response.status();
-        if status == StatusCode::UNAUTHORIZED {
-            return Err(Error::Unauthorized);
-        }
-        if status != StatusCode::OK {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(std::time::Duration::from_secs);
-            let body = read_body(&mut response, SNIPPET_READ_BYTES, false).await?;
-            return Err(Error::Http {
-                status: status.as_u16(),
-                body_snippet: snippet(&body),
-                retry_after,
-            });
+        if response.status() != StatusCode::OK {
+            return Err(status_error(&mut response).await);
         }
         let body = read_body(&mut response, inner.max_response_bytes, true).await?;
         let response = inner
@@ -191,6 +175,29 @@ impl Client {
     /// answers the string `"signatures not supported"`).
     pub async fn method_signature(&self, method: &str) -> Result<Value, Error> {
         self.call("system.methodSignature", (method,)).await
+    }
+}
+
+/// The error for an answer whose status is not 200: [`Error::Unauthorized`]
+/// for 401, else [`Error::Http`] with the body's start and the `Retry-After`.
+pub(crate) async fn status_error(response: &mut reqwest::Response) -> Error {
+    let status = response.status();
+    if status == StatusCode::UNAUTHORIZED {
+        return Error::Unauthorized;
+    }
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(std::time::Duration::from_secs);
+    match read_body(response, SNIPPET_READ_BYTES, false).await {
+        Ok(body) => Error::Http {
+            status: status.as_u16(),
+            body_snippet: snippet(&body),
+            retry_after,
+        },
+        Err(error) => error,
     }
 }
 

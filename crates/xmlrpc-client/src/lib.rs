@@ -87,6 +87,7 @@ mod builder;
 mod client;
 mod error;
 mod multicall;
+mod stream;
 
 pub use builder::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_POOL_IDLE_TIMEOUT,
@@ -95,6 +96,7 @@ pub use builder::{
 pub use client::Client;
 pub use error::{Error, TransportError};
 pub use multicall::{Multicall, MulticallResults};
+pub use stream::ResponseStream;
 
 /// The URL type of [`Client::url`].
 pub use url::Url;

@@ -5,6 +5,7 @@
 
 mod batch;
 mod errors;
+mod events;
 mod pbx;
 mod sim;
 mod storage;

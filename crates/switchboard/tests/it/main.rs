@@ -6,6 +6,7 @@
 mod cli;
 mod cli_edges;
 mod durability;
+mod events;
 mod ops;
 mod output;
 mod scenario;

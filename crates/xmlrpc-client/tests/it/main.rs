@@ -6,5 +6,6 @@ mod blocking;
 mod errors;
 mod examples;
 mod python;
+mod stream;
 mod support;
 mod tls;

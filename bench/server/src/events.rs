@@ -1,0 +1,441 @@
+//! `bench-server --events [--subscribers N] [--changes N]`: live events under
+//! fan-out. N SSE subscribers (1,000 by default) of one admin group hold
+//! `GET /events` open while one driver makes calls in that group; for each
+//! call (`sim.call`, a state change) the time from sending the request to the
+//! *last* subscriber's receipt of its `call.created` is one sample (median and
+//! p99 over the changes). Also: the server's RSS with and without the
+//! subscribers (memory per idle subscriber), and the API's request rate
+//! (`get_calls`) with and without them attached. Rewrites its own section of
+//! `docs/benchmarks.md`.
+//!
+//! The subscribers are raw HTTP/1.1 connections on one current-thread runtime
+//! (a subscriber is a socket and a byte scan, so the generator stays light);
+//! a call's id is read from the first member of its record, `data: {"id":"N"`.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use hyper::body::Bytes;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+use crate::client::KeepAlive;
+use crate::fixtures::*;
+use crate::load::{Target, drive};
+use crate::processes::*;
+use crate::report::{DOC, Section, mib, write_section};
+
+/// The subscribers by default: the issue's 1,000.
+pub(crate) const SUBSCRIBERS: usize = 1_000;
+/// The state changes measured by default.
+pub(crate) const CHANGES: usize = 200;
+/// The aims: p99 of the time to the last subscriber, and memory per idle one.
+const AIM_P99: Duration = Duration::from_millis(50);
+const AIM_BYTES_PER_SUBSCRIBER: u64 = 32 * 1024;
+/// The longest wait for every subscriber to see one change.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+const START: &str = "<!-- bench-events:start -->";
+const END: &str = "<!-- bench-events:end -->";
+/// This benchmark's section of `docs/benchmarks.md`.
+pub(crate) const EVENTS_SECTION: Section = Section {
+    start: START,
+    end: END,
+    heading: "## Live events (SSE fan-out)",
+};
+
+/// What one run measured.
+struct Measured {
+    subscribers: usize,
+    changes: usize,
+    /// Per change: request sent → last subscriber's receipt.
+    to_last: Vec<Duration>,
+    /// Per change: request sent → first subscriber's receipt.
+    to_first: Vec<Duration>,
+    rss_without: u64,
+    rss_with: u64,
+    rate_without: f64,
+    rate_with: f64,
+}
+
+/// `--events [--subscribers N] [--changes N] [--seconds N]` (`args` with
+/// `--events` first): builds what it needs in release and runs [`run`].
+pub(crate) fn main(root: &Path, args: &[String]) -> Result<()> {
+    const USAGE: &str =
+        "usage: bench-server --events [--subscribers N] [--changes N] [--seconds N]";
+    let target = target_dir(root);
+    // A debug build of the subscribers would be the bottleneck (as for `load`).
+    if cfg!(debug_assertions) {
+        crate::run_command(std::process::Command::new("cargo").current_dir(root).args([
+            "build",
+            "--release",
+            "--package",
+            "bench-server",
+        ]))?;
+        return crate::run_command(
+            std::process::Command::new(target.join("release/bench-server")).args(args),
+        );
+    }
+    let (mut subscribers, mut changes, mut seconds) = (SUBSCRIBERS, CHANGES, 3.0_f64);
+    let mut rest = args.iter().skip(1);
+    while let Some(arg) = rest.next() {
+        let value = rest
+            .next()
+            .with_context(|| format!("{arg} takes a value ({USAGE})"))?;
+        let number = || value.parse::<usize>().ok().filter(|n| *n > 0);
+        match arg.as_str() {
+            "--subscribers" => subscribers = number().context(USAGE)?,
+            "--changes" => changes = number().context(USAGE)?,
+            "--seconds" => {
+                seconds = value
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0)
+                    .context(USAGE)?;
+            }
+            other => bail!("bench-server: unknown argument {other:?} ({USAGE})"),
+        }
+    }
+    crate::run_command(std::process::Command::new("cargo").current_dir(root).args([
+        "build",
+        "--release",
+        "--package",
+        "switchboard",
+    ]))?;
+    let work = target.join("bench-server");
+    std::fs::create_dir_all(&work)?;
+    run(
+        root,
+        &target.join("release/switchboard"),
+        &work,
+        subscribers,
+        changes,
+        Duration::from_secs_f64(seconds),
+    )
+}
+
+/// Runs the benchmark and rewrites its section of the doc.
+pub(crate) fn run(
+    root: &Path,
+    switchboard: &Path,
+    work: &Path,
+    subscribers: usize,
+    changes: usize,
+    window: Duration,
+) -> Result<()> {
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let config = work.join("events.toml");
+    std::fs::write(&config, pbx_toml(&[BENCH]))?;
+    let mut command = serve(switchboard, &config);
+    let cap = (subscribers + 16).to_string();
+    command.args([
+        "--max-event-streams",
+        &cap,
+        "--max-event-streams-per-user",
+        &cap,
+        "--max-connections",
+        &(subscribers + 256).to_string(),
+        "--max-connections-per-address",
+        &(subscribers + 256).to_string(),
+    ]);
+    let server = Server::start("switchboard events", &mut command, work)?;
+    let addr = server.addr;
+    set_up(addr, BENCH)?;
+    let warmup = Duration::from_millis(500);
+    let api = Target {
+        addr,
+        path: "/RPC2".to_owned(),
+        authorization: Some(BENCH.authorization()),
+        body: Bytes::from(request_body("get_calls")),
+    };
+    // Without subscribers: the API's rate, then the memory at rest.
+    let rate_without = drive(&api, 4, warmup, window)?.per_second();
+    let rss_without = settled_rss(&server)?;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the subscribers' runtime")?;
+    let seen: Seen = Arc::new(Mutex::new(HashMap::new()));
+    let ready = runtime.block_on(subscribe(addr, subscribers, seen.clone()))?;
+    // The subscribers stay open (their tasks live in `runtime`) while the
+    // memory and the API's rate are measured from this thread.
+    let rss_with = settled_rss(&server)?;
+    let rate_with = drive(&api, 4, warmup, window)?.per_second();
+
+    let (to_first, to_last) = runtime.block_on(make_changes(addr, changes, subscribers, &seen))?;
+    drop(ready);
+    drop(runtime);
+    let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    drop(server);
+
+    let measured = Measured {
+        subscribers,
+        changes,
+        to_last,
+        to_first,
+        rss_without,
+        rss_with,
+        rate_without,
+        rate_with,
+    };
+    let section = render(&measured, load_before.trim(), load_after.trim());
+    print!("{section}");
+    write_section(&root.join(DOC), EVENTS_SECTION, &section)?;
+    println!("rewrote the events section of {DOC}");
+    Ok(())
+}
+
+/// The server's RSS in KiB once it has been still for a moment (freed memory
+/// returned, the subscribers' snapshots written).
+fn settled_rss(server: &Server) -> Result<u64> {
+    std::thread::sleep(Duration::from_millis(500));
+    Ok(server.memory()?.0)
+}
+
+/// Per call id: how many subscribers saw its `call.created`, the first and
+/// the last receipt.
+type Seen = Arc<Mutex<HashMap<String, (usize, Instant, Instant)>>>;
+
+/// Opens `n` streams and waits until each has its snapshot; the tasks go on
+/// reading (and recording) until the runtime is dropped.
+async fn subscribe(addr: SocketAddr, n: usize, seen: Seen) -> Result<Vec<()>> {
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<Result<()>>(n.max(1));
+    for _ in 0..n {
+        let ready = ready_tx.clone();
+        let seen = seen.clone();
+        tokio::spawn(async move {
+            if let Err(e) = subscriber(addr, seen, ready.clone()).await {
+                let _ = ready.send(Err(e)).await;
+            }
+        });
+        // Connections opened one by one: a burst of 1,000 handshakes is
+        // another benchmark.
+        tokio::task::yield_now().await;
+    }
+    let mut up = Vec::with_capacity(n);
+    while up.len() < n {
+        match tokio::time::timeout(PATIENCE, ready_rx.recv()).await {
+            Ok(Some(Ok(()))) => up.push(()),
+            Ok(Some(Err(e))) => return Err(e),
+            Ok(None) | Err(_) => bail!("only {} of {n} subscribers got their snapshot", up.len()),
+        }
+    }
+    Ok(up)
+}
+
+async fn subscriber(
+    addr: SocketAddr,
+    seen: Seen,
+    ready: tokio::sync::mpsc::Sender<Result<()>>,
+) -> Result<()> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let request = format!(
+        "GET /events HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\nAuthorization: {}\r\n\r\n",
+        BENCH.authorization()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut pending: Vec<u8> = Vec::with_capacity(4096);
+    let mut buffer = vec![0u8; 16 * 1024];
+    let mut snapshot = false;
+    loop {
+        let n = stream.read(&mut buffer).await?;
+        if n == 0 {
+            bail!("the server closed an event stream");
+        }
+        let now = Instant::now();
+        pending.extend_from_slice(&buffer[..n]);
+        if !snapshot {
+            if pending.starts_with(b"HTTP/1.1 ") && !pending.starts_with(b"HTTP/1.1 200") {
+                bail!(
+                    "GET /events: {}",
+                    String::from_utf8_lossy(&pending[..pending.len().min(200)])
+                );
+            }
+            if contains(&pending, b"event: snapshot") {
+                snapshot = true;
+                let _ = ready.send(Ok(())).await;
+            }
+        }
+        // Whole messages only: keep what follows the last blank line.
+        let Some(end) = rfind(&pending, b"\n\n") else {
+            continue;
+        };
+        for id in created_ids(&pending[..end]) {
+            let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+            let entry = seen.entry(id).or_insert((0, now, now));
+            entry.0 += 1;
+            entry.2 = now;
+        }
+        pending.drain(..end + 2);
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// The ids of the `call.created` messages in `text`.
+fn created_ids(text: &[u8]) -> Vec<String> {
+    const MARK: &[u8] = b"event: call.created\ndata: {\"id\":\"";
+    let mut ids = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.windows(MARK.len()).position(|w| w == MARK) {
+        rest = &rest[at + MARK.len()..];
+        let end = rest.iter().position(|&b| b == b'"').unwrap_or(rest.len());
+        ids.push(String::from_utf8_lossy(&rest[..end]).into_owned());
+        rest = &rest[end..];
+    }
+    ids
+}
+
+/// Makes `changes` calls one after another (each hung up once every
+/// subscriber saw it): per call, the time to the first and to the last
+/// subscriber's receipt.
+async fn make_changes(
+    addr: SocketAddr,
+    changes: usize,
+    subscribers: usize,
+    seen: &Seen,
+) -> Result<(Vec<Duration>, Vec<Duration>)> {
+    let (mut to_first, mut to_last) = (Vec::new(), Vec::new());
+    let auth = BENCH.authorization();
+    for i in 0..changes {
+        // Internal calls between extensions the fixture's standing calls
+        // leave free (1100-1149 ring, 1150-1179 call).
+        let free = BENCH.first + 2 * BENCH.calls;
+        let from = (free + 50 + (i as u32 % 30)).to_string();
+        let to = (free + (i as u32 % 50)).to_string();
+        let body = method_call("sim.call", &[&from, &to]);
+        let sent = Instant::now();
+        let answer = driver_rpc(addr, auth.clone(), body).await?;
+        if !crate::load::is_success(hyper::StatusCode::OK, &answer) {
+            bail!("sim.call failed: {}", String::from_utf8_lossy(&answer));
+        }
+        let id = call_id(&answer).context("sim.call answered no call id")?;
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let done = {
+                let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                seen.get(&id)
+                    .filter(|e| e.0 >= subscribers)
+                    .map(|e| (e.1, e.2))
+            };
+            if let Some((first, last)) = done {
+                to_first.push(first.saturating_duration_since(sent));
+                to_last.push(last.saturating_duration_since(sent));
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("call {id}: not every subscriber saw it within {PATIENCE:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let hangup = method_call("sim.hangup", &[&id]);
+        driver_rpc(addr, auth.clone(), hangup).await?;
+    }
+    Ok((to_first, to_last))
+}
+
+/// The string of the first `<string>` in an answer (`sim.call`'s call id).
+fn call_id(answer: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(answer);
+    let start = text.find("<string>")? + "<string>".len();
+    let end = start + text[start..].find("</string>")?;
+    Some(text[start..end].to_owned())
+}
+
+/// A request of the driver on the blocking set-up client, off the runtime's
+/// thread so that the subscribers keep reading while it waits.
+async fn driver_rpc(addr: SocketAddr, auth: String, body: String) -> Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || {
+        let mut client = KeepAlive::new(addr);
+        rpc(&mut client, &auth, &body)
+    })
+    .await
+    .context("the driver's request panicked")?
+}
+
+fn percentile(samples: &[Duration], p: f64) -> Duration {
+    if samples.is_empty() {
+        return Duration::ZERO;
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    let rank = ((p / 100.0) * (sorted.len() as f64)).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn render(m: &Measured, load_before: &str, load_after: &str) -> String {
+    let p50 = percentile(&m.to_last, 50.0);
+    let p99 = percentile(&m.to_last, 99.0);
+    let first50 = percentile(&m.to_first, 50.0);
+    let per_subscriber =
+        (m.rss_with.saturating_sub(m.rss_without) * 1024) / (m.subscribers.max(1) as u64);
+    let met = |ok: bool| if ok { "met" } else { "missed" };
+    let mut out = String::new();
+    let _ = writeln!(out, "{START}");
+    let _ = writeln!(
+        out,
+        "`cargo xtask bench-server --events` ({} subscribers of one group, {} calls made one after another; \
+         a sample is the time from sending `sim.call` to the last subscriber's receipt of its `call.created`, \
+         the request's own time included):\n",
+        m.subscribers, m.changes
+    );
+    let _ = writeln!(out, "| measure | value | aim |");
+    let _ = writeln!(out, "|---|---|---|");
+    let _ = writeln!(out, "| to the last subscriber, median | {} | |", ms(p50));
+    let _ = writeln!(
+        out,
+        "| to the last subscriber, p99 | {} | under {} ms: {} |",
+        ms(p99),
+        AIM_P99.as_millis(),
+        met(p99 < AIM_P99)
+    );
+    let _ = writeln!(
+        out,
+        "| to the first subscriber, median | {} | |",
+        ms(first50)
+    );
+    let _ = writeln!(
+        out,
+        "| server RSS without / with the subscribers | {} / {} | |",
+        mib(m.rss_without),
+        mib(m.rss_with)
+    );
+    let _ = writeln!(
+        out,
+        "| memory per idle subscriber | {:.1} KiB | under {} KiB: {} |",
+        per_subscriber as f64 / 1024.0,
+        AIM_BYTES_PER_SUBSCRIBER / 1024,
+        met(per_subscriber < AIM_BYTES_PER_SUBSCRIBER)
+    );
+    let _ = writeln!(
+        out,
+        "| `get_calls` per second (4 connections), without / with the subscribers | {:.0} / {:.0} ({:+.0}%) | |",
+        m.rate_without,
+        m.rate_with,
+        (m.rate_with / m.rate_without.max(1.0) - 1.0) * 100.0
+    );
+    let _ = writeln!(
+        out,
+        "\nOn this 2-core machine, shared with other builds while it ran (load average before: `{load_before}`; after: `{load_after}`): \
+         the subscribers, the driver and the server share the two cores, so the times are upper bounds."
+    );
+    let _ = writeln!(out, "{END}");
+    out
+}
