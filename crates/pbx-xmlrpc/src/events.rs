@@ -94,8 +94,11 @@ pub fn event_data_json(data: &EventData) -> serde_json::Value {
 /// [`snapshot_json`] write it) back as a wire value, through the one mapping
 /// (`crate::json`); the records' readers (`parse_*`) then read it as they read
 /// an XML-RPC answer, so a JSON transport needs no member names of its own.
+/// Read with the tagged notation, a superset of the plain one that refuses
+/// nothing a server may send (control characters in a name are the reader's
+/// to escape when it shows them, not a reason to lose the event).
 fn record_value(json: &serde_json::Value) -> Result<Value, ResultError> {
-    crate::json::from_json(json, Notation::Plain).map_err(|e| ResultError::other(e.to_string()))
+    crate::json::from_json(json, Notation::Tagged).map_err(|e| ResultError::other(e.to_string()))
 }
 
 /// The [`EventKind`] of a wire name (`"call.created"`), `None` for a name
