@@ -54,6 +54,11 @@ pub struct Options {
     /// [`OpenError::EmptyDatabase`] (default off: data lost outside the server
     /// must be noticed, not served as an empty PBX).
     pub accept_empty_database: bool,
+    /// Bytes of users' keys and groups' favorites held in memory for reads
+    /// (default 32 MiB; 0 reads every time from the database). A user or
+    /// group larger than an eighth of it is read from the database each time;
+    /// the oldest loads are dropped to make room (`docs/storage.md`).
+    pub cache_bytes: usize,
 }
 
 impl Default for Options {
@@ -66,6 +71,7 @@ impl Default for Options {
             verify_on_open: true,
             min_free_bytes: 1024 * 1024,
             accept_empty_database: false,
+            cache_bytes: 32 * 1024 * 1024,
         }
     }
 }
