@@ -20,7 +20,7 @@ use crate::fixtures::{CALLS, Call};
 use crate::load;
 use crate::load::Target;
 use crate::options::Options;
-use crate::processes::{Server, build, peers, serve_command, start_switchboard, version};
+use crate::processes::{Server, Storage, build, peers, serve_command, start_switchboard, version};
 use crate::report::{DOC, NONE, Section, ratio, write_section};
 
 /// The servers this mode measures, in table order.
@@ -83,7 +83,8 @@ pub(crate) fn run(
     // The peers serve switchboard's captured answers: when switchboard is not counted
     // it still runs, natively, to capture them.
     let mut results = Vec::new();
-    let ours = serve_command(&binaries.switchboard, work)?;
+    // In memory, as the counts of earlier runs were taken.
+    let ours = serve_command(&binaries.switchboard, work, Storage::Ephemeral)?;
     let bodies = if servers.contains(&"switchboard") {
         let (server, bodies) =
             start_switchboard(under_callgrind(&ours, "switchboard", work)?, work)?;
@@ -356,8 +357,35 @@ fn render(
         s,
         "\nswitchboard − xml-rs-floor is what switchboard adds to HTTP and xml-rs (credentials, decoding into XML-RPC values, the backend call, writing the answer, the log event); dxr / switchboard above 1 means dxr executes more instructions for the row."
     );
+    s.push_str(&targets(results));
     let _ = writeln!(s, "{}", SECTION.end);
     s
+}
+
+/// The instruction targets: switchboard against the xml-rs floor.
+fn targets(results: &[Counted]) -> String {
+    let count = |server: &str, call: &str| {
+        results
+            .iter()
+            .find(|r| r.server == server)
+            .and_then(|r| r.per_request.iter().find(|(c, _)| *c == call))
+            .map(|(_, n)| *n)
+    };
+    let mut rows = String::new();
+    for (call, at_most) in crate::goals::XML_RS_FLOOR_INSTRUCTIONS {
+        let Some(r) = ratio(count("switchboard", call), count("xml-rs-floor", call)) else {
+            continue;
+        };
+        let status = if r <= at_most { "met" } else { "**missed**" };
+        let _ = writeln!(
+            rows,
+            "| `{call}`: switchboard ≤ {at_most}× the xml-rs floor's instructions per request | {r:.2}× | {status} |"
+        );
+    }
+    if rows.is_empty() {
+        return rows;
+    }
+    format!("\n| target | measured | |\n|---|---|---|\n{rows}")
 }
 
 #[cfg(test)]
