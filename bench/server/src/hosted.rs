@@ -86,7 +86,10 @@ pub(crate) fn hosted_toml(groups: u32) -> String {
         "# Written by `cargo xtask bench-server`: the hosted-PBX scale.\nallow_plain_passwords = true\ntime_zone = \"UTC\"\n",
     );
     for g in 0..groups {
-        let _ = writeln!(toml, "\n[[group]]\nname = \"Tenant {g:04}\"");
+        let _ = writeln!(
+            toml,
+            "\n[[group]]\nname = \"Tenant {g:04}\"\n\n[[group.connection]]\nname = \"PSTN\"\noutbound = true"
+        );
         for i in 0..EXTENSIONS {
             let number = first(g) + i;
             let _ = writeln!(
@@ -120,6 +123,7 @@ fn place_calls(client: &mut KeepAlive, group: u32) -> Result<String> {
         &auth,
         &method_call("sim.call", &["+15550100", &(base + 20).to_string()]),
     )?;
+    expect_ok(answer.clone(), "sim.call from outside")?;
     let text = String::from_utf8_lossy(&answer);
     let id = text
         .split_once("<string>")
