@@ -131,7 +131,7 @@ pub(crate) fn run(
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let config = work.join("events.toml");
     std::fs::write(&config, pbx_toml(&[BENCH]))?;
-    let mut command = serve(switchboard, &config);
+    let mut command = serve(switchboard, &config, Storage::Ephemeral)?;
     let cap = (subscribers + 16).to_string();
     command.args([
         "--max-event-streams",

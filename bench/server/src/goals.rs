@@ -1,8 +1,23 @@
 //! The targets of docs/benchmarks.md, kept as data, and how each is judged against
 //! what a run measured and what the floors reached.
 
+use crate::durability::Durability;
+use crate::hosted::Hosted;
 use crate::measurement::*;
 use crate::report::*;
+
+/// What a run measured beside the peer table.
+#[derive(Debug, Default)]
+pub(crate) struct Extras {
+    /// Durable against in-memory `dict_get`, per connection count.
+    pub(crate) durability: Vec<Durability>,
+    /// The hosted-PBX scale.
+    pub(crate) hosted: Option<Hosted>,
+}
+
+/// The connection count the Python ratios and the storage comparison are
+/// stated at: where the single-threaded Python server is saturated.
+pub(crate) const STATED_AT: usize = 16;
 
 /// What a target asks of its measured value.
 #[derive(Debug, Clone, Copy)]
@@ -104,8 +119,8 @@ pub(crate) struct Goal {
 /// What a target measures, and which floor bounds it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Metric {
-    /// switchboard's rate over Python's on a call, its worst row; the ceiling is
-    /// the bare floor over Python.
+    /// switchboard's rate over Python's on a call at [`STATED_AT`] connections;
+    /// the ceiling is the bare floor over Python.
     OverPython(&'static str),
     /// switchboard's rate over dxr's, its worst row over every call; the ceiling
     /// is the xml-rs floor over dxr.
@@ -120,6 +135,16 @@ pub(crate) enum Metric {
     },
     /// switchboard's resident memory in bytes before any load.
     IdleRss,
+    /// Durable `dict_get`'s rate as a share of `--ephemeral`'s, at [`STATED_AT`]
+    /// connections, measured in alternation.
+    DurableShare,
+    /// The hosted PBX's start, in seconds.
+    HostedStartup,
+    /// The hosted PBX's resident memory in bytes with its calls placed.
+    HostedRss,
+    /// The hosted PBX's per-request cost over the 2-group PBX's, the worst
+    /// operation.
+    HostedCost,
 }
 
 /// A target of the project: what is measured and what it must be.
@@ -131,16 +156,21 @@ pub(crate) struct Objective {
 }
 
 /// The targets, in the order of the targets table.
-pub(crate) const OBJECTIVES: [Objective; 6] = [
+pub(crate) const OBJECTIVES: [Objective; 10] = [
     Objective {
-        name: "≥ 10× Python on `get_extensions`",
+        name: "≥ 10× Python on `get_extensions` at 16 connections",
         metric: Metric::OverPython("get_extensions"),
         bound: Bound::AtLeast(10.0),
     },
     Objective {
-        name: "≥ 5× Python on `dict_get`",
+        name: "≥ 5× Python on durable `dict_get` at 16 connections",
         metric: Metric::OverPython("dict_get"),
         bound: Bound::AtLeast(5.0),
+    },
+    Objective {
+        name: "durable `dict_get` within 10% of `--ephemeral` at 16 connections",
+        metric: Metric::DurableShare,
+        bound: Bound::AtLeast(0.9),
     },
     Objective {
         name: "ahead of dxr on every row",
@@ -165,16 +195,38 @@ pub(crate) const OBJECTIVES: [Objective; 6] = [
         metric: Metric::IdleRss,
         bound: Bound::Below(20_000_000.0),
     },
+    Objective {
+        name: "hosted PBX (2,000 groups) starts in < 1 s",
+        metric: Metric::HostedStartup,
+        bound: Bound::Below(1.0),
+    },
+    Objective {
+        name: "hosted PBX RSS < 100 MiB with 10,000 live calls",
+        metric: Metric::HostedRss,
+        bound: Bound::Below(100.0 * 1024.0 * 1024.0),
+    },
+    Objective {
+        name: "one group's cost in the hosted PBX within 10% of a 2-group PBX's",
+        metric: Metric::HostedCost,
+        bound: Bound::AtLeast(1.0 / 1.1),
+    },
 ];
 
+/// The instruction targets (`--instructions`): on each call, switchboard's
+/// instructions per request at most this many times the xml-rs floor's (the
+/// issue's restatement of "ahead of dxr" on small requests, on the parser the
+/// codec must use).
+pub(crate) const XML_RS_FLOOR_INSTRUCTIONS: [(&str, f64); 2] =
+    [("dict_get", 1.25), ("system.multicall", 1.25)];
+
 /// Every objective judged on a run: its measured figure and its ceiling.
-pub(crate) fn goals(results: &[PeerResult], rows: &[Ratios]) -> Vec<Goal> {
+pub(crate) fn goals(results: &[PeerResult], rows: &[Ratios], extras: &Extras) -> Vec<Goal> {
     OBJECTIVES
         .iter()
         .map(|objective| Goal {
             name: objective.name,
             bound: objective.bound,
-            measured: measured(objective.metric, results, rows),
+            measured: measured(objective.metric, results, rows, extras),
             ceiling: ceiling(objective.metric, rows),
         })
         .collect()
@@ -194,11 +246,36 @@ fn of_call<'a>(
 }
 
 /// What the run measured for `metric`, and how it is shown.
-fn measured(metric: Metric, results: &[PeerResult], rows: &[Ratios]) -> Option<(f64, String)> {
+fn measured(
+    metric: Metric,
+    results: &[PeerResult],
+    rows: &[Ratios],
+    extras: &Extras,
+) -> Option<(f64, String)> {
     match metric {
         Metric::OverPython(call) => {
-            of_call(rows, call, |r| r.python).map(|(_, v)| (v, format!("{v:.1}×")))
+            of_call(rows, call, |r| r.python_stated()).map(|(_, v)| (v, format!("{v:.1}×")))
         }
+        Metric::DurableShare => extras
+            .durability
+            .iter()
+            .find(|d| d.connections == STATED_AT)
+            .and_then(Durability::share)
+            .map(|v| (v, format!("{:.0}% of `--ephemeral`", v * 100.0))),
+        Metric::HostedStartup => extras.hosted.as_ref().map(|h| {
+            let s = h.startup.as_secs_f64();
+            (s, format!("{:.0} ms", s * 1000.0))
+        }),
+        Metric::HostedRss => extras
+            .hosted
+            .as_ref()
+            .map(|h| ((h.rss_kib * 1024) as f64, mib(h.rss_kib))),
+        // As a share (small over hosted), so that "at least" reads "at most 10% slower".
+        Metric::HostedCost => extras
+            .hosted
+            .as_ref()
+            .and_then(Hosted::worst_ratio)
+            .map(|(operation, r)| (1.0 / r, format!("{r:.2}× (worst: {operation})"))),
         Metric::OverDxr => {
             worst(rows.iter().map(|r| (r, r.dxr))).map(|(_, v)| (v, format!("{v:.2}×")))
         }
@@ -219,7 +296,7 @@ fn measured(metric: Metric, results: &[PeerResult], rows: &[Ratios]) -> Option<(
 fn ceiling(metric: Metric, rows: &[Ratios]) -> Option<Ceiling> {
     match metric {
         Metric::OverPython(call) => {
-            of_call(rows, call, |r| r.floor_python).map(|(row, value)| Ceiling {
+            of_call(rows, call, |r| r.floor_python_stated()).map(|(row, value)| Ceiling {
                 value,
                 shown: format!("{value:.1}× (bare floor)"),
                 floor: Floor::Bare,
@@ -250,7 +327,12 @@ fn ceiling(metric: Metric, rows: &[Ratios]) -> Option<Ceiling> {
                 ),
             })
         }
-        Metric::P99Micros { .. } | Metric::IdleRss => None,
+        Metric::P99Micros { .. }
+        | Metric::IdleRss
+        | Metric::DurableShare
+        | Metric::HostedStartup
+        | Metric::HostedRss
+        | Metric::HostedCost => None,
     }
 }
 
@@ -260,13 +342,71 @@ mod tests {
 
     #[test]
     fn every_objective_is_judged_in_table_order_and_nothing_is_invented() {
-        let judged = goals(&[], &[]);
+        let judged = goals(&[], &[], &Extras::default());
         let names: Vec<&str> = judged.iter().map(|g| g.name).collect();
         assert_eq!(names, OBJECTIVES.map(|o| o.name));
         assert!(
             judged
                 .iter()
                 .all(|g| g.measured.is_none() && g.ceiling.is_none())
+        );
+    }
+
+    fn measured_at(per_second: u64, p50: u64) -> crate::load::Measured {
+        crate::load::Measured {
+            requests: per_second,
+            errors: 0,
+            reconnects: 0,
+            window: std::time::Duration::from_secs(1),
+            latency: crate::load::Summary {
+                p50,
+                p99: p50,
+                max: p50,
+            },
+        }
+    }
+
+    #[test]
+    fn the_storage_and_hosted_targets_are_judged_on_their_own_runs() {
+        let extras = Extras {
+            durability: vec![
+                Durability {
+                    connections: 1,
+                    durable: measured_at(500, 90),
+                    ephemeral: measured_at(1000, 60),
+                },
+                Durability {
+                    connections: 16,
+                    durable: measured_at(920, 300),
+                    ephemeral: measured_at(1000, 280),
+                },
+            ],
+            hosted: Some(Hosted {
+                startup: std::time::Duration::from_millis(1500),
+                startup_small: std::time::Duration::from_millis(20),
+                rss_kib: 50 * 1024,
+                rss_small_kib: 10 * 1024,
+                live_calls: 10_000,
+                costs: vec![("get_calls", 100.0, 105.0), ("transfer", 200.0, 240.0)],
+            }),
+        };
+        let judged = goals(&[], &[], &extras);
+        let of = |name: &str| {
+            let goal = judged.iter().find(|g| g.name.contains(name)).expect(name);
+            let (value, shown) = goal.measured.clone().expect("measured");
+            (status(goal.bound, Some(value), None), shown)
+        };
+        // 16 connections is the stated row: 92% meets "within 10%" (1 connection is 50%).
+        assert_eq!(
+            of("within 10% of `--ephemeral`"),
+            ("met".into(), "92% of `--ephemeral`".into())
+        );
+        assert_eq!(of("starts in"), ("**missed**".into(), "1500 ms".into()));
+        assert_eq!(of("RSS < 100 MiB"), ("met".into(), "50.0 MiB".into()));
+        // The worst operation decides: transfer at 1.2× misses, get_calls at 1.05× would not.
+        assert_eq!(
+            of("within 10% of a 2-group"),
+            ("**missed**".into(), "1.20× (worst: transfer)".into())
         );
     }
 

@@ -20,7 +20,7 @@ use crate::fixtures::{CALLS, Call};
 use crate::load;
 use crate::load::Target;
 use crate::options::Options;
-use crate::processes::{Server, build, peers, serve_command, start_switchboard, version};
+use crate::processes::{Server, Storage, build, peers, serve_command, start_switchboard, version};
 use crate::report::{DOC, NONE, Section, ratio, write_section};
 
 /// The servers this mode measures, in table order.
@@ -83,7 +83,8 @@ pub(crate) fn run(
     // The peers serve switchboard's captured answers: when switchboard is not counted
     // it still runs, natively, to capture them.
     let mut results = Vec::new();
-    let ours = serve_command(&binaries.switchboard, work)?;
+    // In memory, as the counts of earlier runs were taken.
+    let ours = serve_command(&binaries.switchboard, work, Storage::Ephemeral)?;
     let bodies = if servers.contains(&"switchboard") {
         let (server, bodies) =
             start_switchboard(under_callgrind(&ours, "switchboard", work)?, work)?;
@@ -103,7 +104,14 @@ pub(crate) fn run(
     }
 
     let rustc = version("rustc", "-V");
-    let section = render(&results, &options.arguments(), requests, &valgrind, &rustc);
+    let before = std::fs::read_to_string(root.join(DOC))
+        .map(|doc| previous_counts(&doc))
+        .unwrap_or_default();
+    let mut section = render(&results, &options.arguments(), requests, &valgrind, &rustc);
+    let compared = before_and_after(&results, &before);
+    if let Some(at) = section.rfind(SECTION.end) {
+        section.insert_str(at, &compared);
+    }
     print!("{section}");
     if options.partial() {
         println!("a partial run (--only or --servers): {DOC} was not rewritten");
@@ -356,8 +364,78 @@ fn render(
         s,
         "\nswitchboard − xml-rs-floor is what switchboard adds to HTTP and xml-rs (credentials, decoding into XML-RPC values, the backend call, writing the answer, the log event); dxr / switchboard above 1 means dxr executes more instructions for the row."
     );
+    s.push_str(&targets(results));
     let _ = writeln!(s, "{}", SECTION.end);
     s
+}
+
+/// switchboard's count per call label in the section the doc holds now (the
+/// run this one replaces), as shown there.
+fn previous_counts(doc: &str) -> Vec<(String, String)> {
+    let Some(section) = doc
+        .split_once(SECTION.start)
+        .and_then(|(_, rest)| rest.split_once(SECTION.end))
+        .map(|(section, _)| section)
+    else {
+        return Vec::new();
+    };
+    section
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .filter_map(|line| {
+            let mut cells = line.trim_matches('|').split(" | ").map(str::trim);
+            Some((cells.next()?.to_owned(), cells.next()?.to_owned()))
+        })
+        .collect()
+}
+
+/// switchboard's counts before (the section replaced) and now.
+fn before_and_after(results: &[Counted], before: &[(String, String)]) -> String {
+    let Some(ours) = results.iter().find(|r| r.server == "switchboard") else {
+        return String::new();
+    };
+    let mut rows = String::new();
+    for call in CALLS {
+        let Some((_, now)) = ours.per_request.iter().find(|(c, _)| *c == call.name) else {
+            continue;
+        };
+        let Some((_, was)) = before.iter().find(|(label, _)| *label == call.label) else {
+            continue;
+        };
+        let _ = writeln!(rows, "| {} | {was} | {} |", call.label, short_count(*now));
+    }
+    if rows.is_empty() {
+        return rows;
+    }
+    format!(
+        "\nswitchboard before (the section this run replaced) and now:\n\n| call | before | now |\n|---|---:|---:|\n{rows}"
+    )
+}
+
+/// The instruction targets: switchboard against the xml-rs floor.
+fn targets(results: &[Counted]) -> String {
+    let count = |server: &str, call: &str| {
+        results
+            .iter()
+            .find(|r| r.server == server)
+            .and_then(|r| r.per_request.iter().find(|(c, _)| *c == call))
+            .map(|(_, n)| *n)
+    };
+    let mut rows = String::new();
+    for (call, at_most) in crate::goals::XML_RS_FLOOR_INSTRUCTIONS {
+        let Some(r) = ratio(count("switchboard", call), count("xml-rs-floor", call)) else {
+            continue;
+        };
+        let status = if r <= at_most { "met" } else { "**missed**" };
+        let _ = writeln!(
+            rows,
+            "| `{call}`: switchboard ≤ {at_most}× the xml-rs floor's instructions per request | {r:.2}× | {status} |"
+        );
+    }
+    if rows.is_empty() {
+        return rows;
+    }
+    format!("\n| target | measured | |\n|---|---|---|\n{rows}")
 }
 
 #[cfg(test)]
@@ -366,6 +444,30 @@ mod tests {
 
     /// The head and tail of a dump `callgrind_control --dump` wrote with valgrind 3.19.
     const DUMP: &str = "# callgrind format\nversion: 1\ncreator: callgrind-3.19.0\npid: 9310\ncmd:  /work/target-xtask/bench-peers/release/floor-server --bodies /work/bodies\npart: 1\n\n\ndesc: I1 cache: \ndesc: D1 cache: \ndesc: LL cache: \n\ndesc: Timerange: Basic block 0 - 319422\ndesc: Trigger: dump\n\npositions: line\nevents: Ir\nsummary: 548666\n\n\nob=(3) /usr/lib/x86_64-linux-gnu/libc.so.6\nfl=(589) ./misc/../sysdeps/unix/sysv/linux/writev.c\nfn=(4560) writev\n26 20\n-1 40\n\ntotals: 548680\n";
+
+    #[test]
+    fn the_previous_run_is_read_from_the_section_it_wrote() {
+        let doc = format!(
+            "intro\n{}\nGenerated.\n\n| call | switchboard | dxr |\n|---|---:|---:|\n| `dict_get` | 102 k | 56.1 k |\n| `get_calls` (50 calls) | 337 k | 5.84 M |\n{}\nafter\n",
+            SECTION.start, SECTION.end
+        );
+        let before = previous_counts(&doc);
+        assert_eq!(
+            before,
+            [
+                ("`dict_get`".to_owned(), "102 k".to_owned()),
+                ("`get_calls` (50 calls)".to_owned(), "337 k".to_owned())
+            ]
+        );
+        let now = [Counted {
+            server: "switchboard",
+            per_request: vec![("dict_get", 105_000.0), ("get_extensions", 689_000.0)],
+        }];
+        let table = before_and_after(&now, &before);
+        assert!(table.contains("| `dict_get` | 102 k | 105 k |"), "{table}");
+        assert!(!table.contains("get_extensions"), "{table}");
+        assert_eq!(previous_counts("no section"), Vec::new());
+    }
 
     #[test]
     fn reads_a_dumps_total() {

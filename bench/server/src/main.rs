@@ -9,8 +9,10 @@
 //!
 //! `--only` (calls: `dict_get`, `get_calls`, `get_extensions`, `system.multicall`) and
 //! `--servers` (`switchboard`, `python`, `python-threaded`, `dxr`, `floor`,
-//! `xml-rs-floor`, `scaling`) measure a part, for quick iteration: the tables are
-//! printed with what could be computed, and the doc is left alone.
+//! `xml-rs-floor`, `scaling`, `durability`, `hosted`) measure a part, for quick
+//! iteration: the tables are printed with what could be computed, and the doc is
+//! left alone. `durability` is durable against `--ephemeral` storage on
+//! `dict_get` (`durability`), `hosted` the PBX of 2,000 groups (`hosted`).
 //!
 //! `--instructions [--requests N]` counts instructions per request under callgrind
 //! instead of measuring rates (see `instructions`), and rewrites its own section.
@@ -21,9 +23,11 @@
 #![allow(clippy::print_stdout)] // a report: it prints its table
 
 mod client;
+mod durability;
 mod events;
 mod fixtures;
 mod goals;
+mod hosted;
 mod instructions;
 mod load;
 mod measurement;
@@ -84,7 +88,9 @@ fn run(root: &Path, args: &[String]) -> Result<()> {
     let mut results = Vec::new();
     if options.measures_peer_table() {
         // Our server on the peer fixture: set up, capture the answers, measure.
-        let (ours, bodies) = start_switchboard(serve_command(switchboard, &work)?, &work)?;
+        // As `serve` runs out of the box: durable storage, the default log level.
+        let command = serve_command(switchboard, &work, Storage::Durable)?;
+        let (ours, bodies) = start_switchboard(command, &work)?;
         if options.measures_server("switchboard") {
             results.push(measure_peer(ours, &calls, true, false, warmup, window)?);
         } else {
@@ -109,11 +115,25 @@ fn run(root: &Path, args: &[String]) -> Result<()> {
     } else {
         Vec::new()
     };
+    let mut extras = crate::goals::Extras::default();
+    if options.measures_server("durability") && options.measures_call("dict_get") {
+        extras.durability =
+            crate::durability::measure_durability(switchboard, &work, warmup, window)?;
+    }
+    if options.measures_server("hosted") {
+        // The longest set-up of the run: a failure there costs its table and
+        // targets ("not measured"), not the rest of the run.
+        match crate::hosted::measure_hosted(switchboard, &work) {
+            Ok(hosted) => extras.hosted = Some(hosted),
+            Err(e) => println!("hosted-PBX scale not measured: {e:#}"),
+        }
+    }
     let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
 
     let section = render(
         &results,
         &scaling,
+        &extras,
         &options,
         load_before.trim(),
         load_after.trim(),

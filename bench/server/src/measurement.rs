@@ -119,7 +119,7 @@ pub(crate) fn measure_scaling(
     std::fs::write(&alone, pbx_toml(&[SMALL]))?;
     let server = Server::start(
         "switchboard (small group alone)",
-        &mut serve(switchboard, &alone),
+        &mut serve(switchboard, &alone, Storage::Ephemeral)?,
         work,
     )?;
     set_up(server.addr, SMALL)?;
@@ -130,7 +130,7 @@ pub(crate) fn measure_scaling(
     std::fs::write(&shared, pbx_toml(&[SMALL, MEDIUM, LARGE]))?;
     let server = Server::start(
         "switchboard (scaling)",
-        &mut serve(switchboard, &shared),
+        &mut serve(switchboard, &shared, Storage::Ephemeral)?,
         work,
     )?;
     for group in [SMALL, MEDIUM, LARGE] {

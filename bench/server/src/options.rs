@@ -9,7 +9,7 @@ use crate::measurement::*;
 
 /// The servers `--servers` chooses from, in the order they are measured; `scaling` is
 /// switchboard's scaling table.
-pub(crate) const SERVERS: [&str; 7] = [
+pub(crate) const SERVERS: [&str; 9] = [
     "switchboard",
     "python",
     "python-threaded",
@@ -17,7 +17,11 @@ pub(crate) const SERVERS: [&str; 7] = [
     "floor",
     "xml-rs-floor",
     "scaling",
+    "durability",
+    "hosted",
 ];
+/// The entries of [`SERVERS`] that are not servers of the peer table.
+const NOT_PEERS: [&str; 3] = ["scaling", "durability", "hosted"];
 pub(crate) const USAGE: &str = "usage: bench-server [--seconds N | --instructions [--requests N]] [--only CALL[,CALL...]] [--servers NAME[,NAME...]]";
 
 #[derive(Debug, PartialEq)]
@@ -50,7 +54,7 @@ impl Options {
     pub(crate) fn measures_peer_table(&self) -> bool {
         SERVERS
             .iter()
-            .any(|s| *s != "scaling" && self.measures_server(s))
+            .any(|s| !NOT_PEERS.contains(s) && self.measures_server(s))
     }
 
     pub(crate) fn measures_scaling(&self) -> bool {
@@ -75,7 +79,8 @@ impl Options {
 
 pub(crate) fn options(args: &[String]) -> Result<Options> {
     let mut options = Options {
-        seconds: 5.0,
+        // Short enough for a newcomer's first run (about 4 minutes in all).
+        seconds: 2.0,
         calls: None,
         servers: None,
         instructions: None,
@@ -128,7 +133,11 @@ pub(crate) fn options(args: &[String]) -> Result<Options> {
     if requests.is_some() {
         bail!("bench-server: --requests needs --instructions ({USAGE})");
     }
-    if !options.measures_peer_table() && !options.measures_scaling() {
+    let measures_something = options.measures_peer_table()
+        || options.measures_scaling()
+        || options.measures_server("hosted")
+        || (options.measures_server("durability") && options.measures_call("dict_get"));
+    if !measures_something {
         bail!(
             "bench-server: nothing to measure: `scaling` measures only {} ({USAGE})",
             SCALING_CALLS.join(" and ")
@@ -181,11 +190,11 @@ mod tests {
 
     #[test]
     fn options_without_filters_measure_everything() {
-        let o = options(&args(&["--seconds", "2"])).unwrap();
+        let o = options(&args(&["--seconds", "3"])).unwrap();
         assert_eq!(
             o,
             Options {
-                seconds: 2.0,
+                seconds: 3.0,
                 calls: None,
                 servers: None,
                 instructions: None,
@@ -194,8 +203,8 @@ mod tests {
         assert!(!o.partial());
         assert!(CALLS.iter().all(|c| o.measures_call(c.name)));
         assert!(SERVERS.iter().all(|s| o.measures_server(s)));
-        assert_eq!(o.arguments(), "--seconds 2");
-        assert_eq!(options(&[]).unwrap().seconds, 5.0);
+        assert_eq!(o.arguments(), "--seconds 3");
+        assert_eq!(options(&[]).unwrap().seconds, 2.0);
     }
 
     #[test]

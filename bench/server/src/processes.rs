@@ -55,28 +55,43 @@ pub(crate) fn build(root: &Path, target: &Path, options: &Options) -> Result<Bin
     })
 }
 
-/// `switchboard serve` on the peer fixture (`<work>/bench.toml`, written now).
-pub(crate) fn serve_command(switchboard: &Path, work: &Path) -> Result<Command> {
-    let config = work.join("bench.toml");
-    std::fs::write(&config, pbx_toml(&[BENCH]))?;
-    Ok(serve(switchboard, &config))
+/// Where a switchboard of the bench keeps its user data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Storage {
+    /// `--data-dir`: SQLite in a fresh directory under the work directory, as
+    /// `serve` runs out of the box.
+    Durable,
+    /// `--ephemeral`: in memory.
+    Ephemeral,
 }
 
-/// `switchboard serve --ephemeral` on `config`, on a port of the system's choosing,
+/// `switchboard serve` on the peer fixture (`<work>/bench.toml`, written now).
+pub(crate) fn serve_command(switchboard: &Path, work: &Path, storage: Storage) -> Result<Command> {
+    let config = work.join("bench.toml");
+    std::fs::write(&config, pbx_toml(&[BENCH]))?;
+    serve(switchboard, &config, storage)
+}
+
+/// `switchboard serve` on `config` with `storage` (a durable one in a fresh data
+/// directory named after the configuration), on a port of the system's choosing,
 /// with its default logging whatever the shell's `RUST_LOG`.
-pub(crate) fn serve(switchboard: &Path, config: &Path) -> Command {
+pub(crate) fn serve(switchboard: &Path, config: &Path, storage: Storage) -> Result<Command> {
     let mut command = Command::new(switchboard);
-    command
-        .args([
-            "serve",
-            "--ephemeral",
-            "--listen",
-            "127.0.0.1:0",
-            "--config",
-        ])
-        .arg(config)
-        .env_remove("RUST_LOG");
-    command
+    command.args(["serve", "--listen", "127.0.0.1:0", "--config"]);
+    command.arg(config).env_remove("RUST_LOG");
+    match storage {
+        Storage::Ephemeral => {
+            command.arg("--ephemeral");
+        }
+        Storage::Durable => {
+            let dir = config.with_extension("data");
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)?;
+            }
+            command.arg("--data-dir").arg(dir);
+        }
+    }
+    Ok(command)
 }
 
 /// Starts switchboard (`command`, from [`serve_command`]), sets up the fixture and

@@ -341,24 +341,27 @@ pub const GZIP_FROM_BYTES: u64 = 1024;
 /// only behind a bearer token ([`AppStateBuilder::metrics_token`]); else
 /// serve [`ops_router`] on an address of its own.
 pub fn router(state: AppState) -> Router {
-    let timeout = state.config.request_timeout;
+    // `POST` keeps its own timer (`rpc::post`), with the body's phase in it.
+    let timeout = || {
+        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.request_timeout)
+    };
     Router::new()
         .route("/RPC2", post(rpc::post))
         .route("/", post(rpc::post).fallback(console::root))
-        .route("/jsonrpc", post(jsonrpc::post))
-        .route("/health", get(metrics::health))
-        .route("/metrics", get(metrics_auth::get))
-        .merge(console_routes())
+        // JSON-RPC reads its body under `body_timeout` and runs under this one.
+        .route("/jsonrpc", post(jsonrpc::post).layer(timeout()))
+        .route("/health", get(metrics::health).layer(timeout()))
+        .route("/metrics", get(metrics_auth::get).layer(timeout()))
+        .merge(console_routes().layer(timeout()))
         .with_state(state.clone())
         // Every answer is XML (the stock predicate's content-type checks are moot),
         // and gzip does not pay for itself on a fault or a single value.
         .layer(CompressionLayer::new().compress_when(SizeAbove::new(GZIP_FROM_BYTES)))
         // Outside the compression: a compressed stream would hold events back.
-        .route("/events", get(events::get).with_state(state.clone()))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
+        .route(
+            "/events",
+            get(events::get).layer(timeout()).with_state(state.clone()),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state,
             log::log_request,

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pbx_backend::Caller;
 use pbx_handler::{Answer, Outcome};
+use tokio::time::Instant;
 
 use crate::auth::{self, AuthFailure};
 use crate::log::RequestLog;
@@ -19,27 +20,55 @@ use crate::{AppState, body};
 ///
 /// The caller is authenticated before the body is read, so that an unknown
 /// client costs no more than its headers.
+///
+/// One timer bounds the request: it runs to `request_timeout` from the end of
+/// the headers, is pulled in to `body_timeout` from the start of the body while
+/// the body is read, and put back for the handler (one `Sleep` reset, instead
+/// of a timeout layer and a second timer for the body).
 pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Response {
+    let deadline = Instant::now() + state.config.request_timeout;
+    let timer = tokio::time::sleep_until(deadline);
+    tokio::pin!(timer);
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
-    let caller = match authenticate(&state, &headers, peer).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
+    let caller = tokio::select! {
+        biased;
+        caller = authenticate(&state, &headers, peer) => match caller {
+            Ok(caller) => caller,
+            Err(response) => return response,
+        },
+        () = &mut timer => return request_timed_out(),
     };
     let mut log = RequestLog {
         user: Some(caller.number().to_owned()),
         ..RequestLog::default()
     };
+    let body_deadline = Instant::now() + state.config.body_timeout;
+    timer.as_mut().reset(body_deadline.min(deadline));
     let read = body::read(&state.config, &headers, body);
-    let mut response = match tokio::time::timeout(state.config.body_timeout, read).await {
-        Ok(Ok(bytes)) => {
-            let answer = state.handler.answer(&caller, &bytes).await;
-            drop(bytes);
-            match write(answer).await {
+    let read = tokio::select! {
+        biased;
+        read = read => Some(read),
+        () = &mut timer => None,
+    };
+    let mut response = match read {
+        Some(Ok(bytes)) => {
+            timer.as_mut().reset(deadline);
+            let answered = async {
+                let answer = state.handler.answer(&caller, &bytes).await;
+                drop(bytes);
+                write(answer).await
+            };
+            let written = tokio::select! {
+                biased;
+                written = answered => written,
+                () = &mut timer => return request_timed_out(),
+            };
+            match written {
                 Some(outcome) => {
                     log.method = outcome.method;
                     log.fault_code = outcome.fault_code;
@@ -58,12 +87,20 @@ pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Res
                 }
             }
         }
-        Ok(Err(error)) => error.into_response(),
-        Err(_) => (StatusCode::REQUEST_TIMEOUT, "request body too slow\n").into_response(),
+        Some(Err(error)) => error.into_response(),
+        // The request's own deadline came first: as any request past it.
+        None if deadline <= body_deadline => return request_timed_out(),
+        None => (StatusCode::REQUEST_TIMEOUT, "request body too slow\n").into_response(),
     };
     response.extensions_mut().insert(log);
     response.extensions_mut().insert(Authenticated);
     response
+}
+
+/// The answer to a request past `request_timeout`: 408 with no body, as
+/// `tower_http`'s timeout layer answered it (the handler's work is dropped).
+fn request_timed_out() -> Response {
+    StatusCode::REQUEST_TIMEOUT.into_response()
 }
 
 /// Marks the answer to an authenticated request: [`serve`](crate::serve) keeps a

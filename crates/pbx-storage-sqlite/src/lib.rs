@@ -15,8 +15,11 @@
 //! - **Group commit**: one writer thread drains every pending write into one
 //!   transaction, each write in its own savepoint, so concurrent writers share an
 //!   fsync and one failing write fails only itself.
-//! - **Reads off the runtime**: reader threads with their own connections answer
-//!   reads; an async caller only awaits a channel, even when the disk is slow.
+//! - **Reads from memory**: a bounded read cache ([`Options::cache_bytes`])
+//!   holds the users and groups read lately, loaded by reader threads with
+//!   their own connections and updated by the writer after each commit (never
+//!   before), so a read answers from memory and an async caller awaits a
+//!   channel only for a user's first read, even when the disk is slow.
 //! - **One server per directory**: an advisory lock on `switchboard.lock` and
 //!   on the directory itself, so deleting the lock file lets no second server in.
 //! - **Data lost outside the server is noticed**: a write is refused (and the
@@ -65,6 +68,7 @@
 //! # }).unwrap();
 //! ```
 
+mod cache;
 mod error;
 mod lock;
 mod observe;

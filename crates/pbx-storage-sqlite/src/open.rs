@@ -57,6 +57,11 @@ pub struct Options {
     /// Called after every commit with its size and duration, on the writer
     /// thread (default: none), for a server's metrics.
     pub on_commit: Option<crate::CommitObserver>,
+    /// Bytes of users' keys and groups' favorites held in memory for reads
+    /// (default 32 MiB; 0 reads every time from the database). A user or
+    /// group larger than an eighth of it is read from the database each time;
+    /// the oldest loads are dropped to make room (`docs/storage.md`).
+    pub cache_bytes: usize,
 }
 
 impl Default for Options {
@@ -70,6 +75,7 @@ impl Default for Options {
             min_free_bytes: 1024 * 1024,
             accept_empty_database: false,
             on_commit: None,
+            cache_bytes: 32 * 1024 * 1024,
         }
     }
 }

@@ -11,6 +11,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::OpenError;
+use crate::cache::{self, Cache, Keys, Lookup, Ticket};
 use crate::lock::DirLock;
 use crate::open::{self, Opened, Options};
 use crate::ops::{self, WriteOp};
@@ -33,6 +34,8 @@ pub struct SqliteStorage {
     /// Set by the writer once it refuses every write (the files were lost
     /// while the server ran): what [`Storage::health`] reports.
     refusing: Arc<OnceLock<String>>,
+    /// What reads answer from; the writer updates it after each commit.
+    cache: Arc<Cache>,
     // Released last, after the connections are closed.
     _lock: DirLock,
 }
@@ -70,12 +73,14 @@ impl SqliteStorage {
         let refusing = Arc::new(OnceLock::new());
         let latch = refusing.clone();
         let observer = options.on_commit.clone();
+        let cache = Arc::new(Cache::new(options.cache_bytes));
+        let told = cache.clone();
         threads.push(
             std::thread::Builder::new()
                 .name("storage-writer".into())
                 .spawn(move || {
                     threads::write_loop(
-                        writer, write_jobs, max_batch, shown, witness, latch, observer,
+                        writer, write_jobs, max_batch, shown, witness, latch, observer, told,
                     )
                 })
                 .map_err(spawn_failed)?,
@@ -97,6 +102,7 @@ impl SqliteStorage {
             reads: Some(reads),
             threads,
             refusing,
+            cache,
             _lock: lock,
         })
     }
@@ -151,6 +157,26 @@ impl SqliteStorage {
     }
 }
 
+impl SqliteStorage {
+    /// Reads all of `user`'s keys (`None`: more than the cache holds for one
+    /// user) through a reader thread and offers them to the cache.
+    async fn load_user(
+        &self,
+        operation: &'static str,
+        user: String,
+        ticket: Ticket,
+    ) -> Result<(String, Option<Keys>), StorageError> {
+        let max = self.cache.max_entry_bytes();
+        let (user, loaded) = self
+            .read(operation, move |conn| {
+                cache::load_user(conn, &user, max).map(|loaded| (user, loaded))
+            })
+            .await?;
+        self.cache.keep_user(&user, ticket, &loaded);
+        Ok((user, loaded))
+    }
+}
+
 impl std::fmt::Debug for SqliteStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStorage")
@@ -188,8 +214,22 @@ impl Storage for SqliteStorage {
     }
 
     async fn get(&self, user: String, key: String) -> Result<Option<String>, StorageError> {
-        self.read("get", move |conn| ops::get(conn, &user, &key))
-            .await
+        let ticket = match self.cache.user(&user, |keys| keys.get(&key).cloned()) {
+            Lookup::Hit(value) => return Ok(value),
+            Lookup::Miss(ticket) => ticket,
+            Lookup::Bypass => {
+                return self
+                    .read("get", move |conn| ops::get(conn, &user, &key))
+                    .await;
+            }
+        };
+        match self.load_user("get", user, ticket).await? {
+            (_, Some(keys)) => Ok(keys.get(&key).cloned()),
+            (user, None) => {
+                self.read("get", move |conn| ops::get(conn, &user, &key))
+                    .await
+            }
+        }
     }
 
     async fn set(
@@ -233,14 +273,43 @@ impl Storage for SqliteStorage {
         user: String,
         max_bytes: usize,
     ) -> Result<Vec<(String, String)>, StorageError> {
+        let ticket = match self.cache.user(&user, |keys| cache::all(keys, max_bytes)) {
+            Lookup::Hit(all) => return all.ok_or(StorageError::TooLarge { max_bytes }),
+            Lookup::Miss(ticket) => Some(ticket),
+            Lookup::Bypass => None,
+        };
+        let user = match ticket {
+            Some(ticket) => match self.load_user("all", user, ticket).await? {
+                (_, Some(keys)) => {
+                    return cache::all(&keys, max_bytes)
+                        .ok_or(StorageError::TooLarge { max_bytes });
+                }
+                (user, None) => user,
+            },
+            None => user,
+        };
         self.read("all", move |conn| ops::all(conn, &user, max_bytes))
             .await?
             .ok_or(StorageError::TooLarge { max_bytes })
     }
 
     async fn favorites(&self, group: String) -> Result<Vec<Favorite>, StorageError> {
-        self.read("favorites", move |conn| ops::favorites(conn, &group))
-            .await
+        match self.cache.group(&group) {
+            Lookup::Hit(list) => Ok(list),
+            Lookup::Bypass => {
+                self.read("favorites", move |conn| ops::favorites(conn, &group))
+                    .await
+            }
+            Lookup::Miss(ticket) => {
+                let (group, list) = self
+                    .read("favorites", move |conn| {
+                        ops::favorites(conn, &group).map(|list| (group, list))
+                    })
+                    .await?;
+                self.cache.keep_group(&group, ticket, &list);
+                Ok(list)
+            }
+        }
     }
 
     async fn replace_favorites(

@@ -10,6 +10,7 @@ use pbx_user_data::StorageError;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::cache::Cache;
 use crate::open::one_line;
 use crate::ops::{ApplyError, WriteOp};
 use crate::witness::{Fault, Witness};
@@ -56,6 +57,7 @@ pub(crate) fn write_loop(
     witness: Witness,
     refusing: Arc<OnceLock<String>>,
     observer: Option<CommitObserver>,
+    cache: Arc<Cache>,
 ) {
     let mut lost: Option<String> = None;
     let mut batch = Vec::with_capacity(max_batch);
@@ -85,12 +87,18 @@ pub(crate) fn write_loop(
             }
             match committed {
                 // Gone between the check and the commit: not acknowledged either.
-                Ok(outcomes) => match noticed(&witness, &mut lost, &refusing) {
-                    None => outcomes,
-                    Some(reason) => refuse(&ops, &path, &reason),
-                },
+                Ok(outcomes) => {
+                    // What the database holds now, told before anyone is
+                    // answered: a read after an acknowledgement sees the write.
+                    cache.committed(&ops, &outcomes);
+                    match noticed(&witness, &mut lost, &refusing) {
+                        None => outcomes,
+                        Some(reason) => refuse(&ops, &path, &reason),
+                    }
+                }
                 Err(_) => {
                     // A bug, not the disk: nothing of this batch is acknowledged.
+                    cache.committed(&ops, &[]);
                     let _ = conn.execute_batch("ROLLBACK");
                     tracing::error!("the storage writer panicked; the batch was rolled back");
                     Vec::new()

@@ -14,7 +14,9 @@ use pbx_model::{
     Call, CallId, CallState, CallerId, Entity, EntityId, EntityKind, EntityRef, Favorite,
     FavoriteSize, ParkingInfo, Party, PartyKind, Presence,
 };
-use xmlrpc_codec::{EncodeError, Fault, Struct, StructWriter, Value, ValueWriter, Written};
+use xmlrpc_codec::{
+    EncodeError, Fault, MemberName, Struct, StructWriter, Value, ValueWriter, Written,
+};
 
 use crate::convert::{self, Members, ResultError};
 
@@ -53,9 +55,16 @@ pub(crate) fn write_records<R: Record>(
 /// document (for `write`). Each such record lists its members once, in
 /// [`StructRecord::members`], for both.
 trait MemberSink {
-    fn int(&mut self, name: &'static str, n: i64) -> Result<(), EncodeError>;
-    fn text(&mut self, name: &'static str, s: &str) -> Result<(), EncodeError>;
-    fn record(&mut self, name: &'static str, r: &impl StructRecord) -> Result<(), EncodeError>;
+    fn int(&mut self, name: MemberName, n: i64) -> Result<(), EncodeError>;
+    fn text(&mut self, name: MemberName, s: &str) -> Result<(), EncodeError>;
+    fn record(&mut self, name: MemberName, r: &impl StructRecord) -> Result<(), EncodeError>;
+}
+
+/// A member name, checked once, when the crate is compiled: written as it is.
+macro_rules! name {
+    ($name:literal) => {
+        const { MemberName::new($name).expect("a member name that needs no escaping") }
+    };
 }
 
 /// A record written as a struct, member by member: see [`MemberSink`].
@@ -75,29 +84,29 @@ trait StructRecord {
 }
 
 impl MemberSink for Struct {
-    fn int(&mut self, name: &'static str, n: i64) -> Result<(), EncodeError> {
-        self.insert(name, Value::Int(n));
+    fn int(&mut self, name: MemberName, n: i64) -> Result<(), EncodeError> {
+        self.insert(name.as_str(), Value::Int(n));
         Ok(())
     }
-    fn text(&mut self, name: &'static str, s: &str) -> Result<(), EncodeError> {
-        self.insert(name, text(s));
+    fn text(&mut self, name: MemberName, s: &str) -> Result<(), EncodeError> {
+        self.insert(name.as_str(), text(s));
         Ok(())
     }
-    fn record(&mut self, name: &'static str, r: &impl StructRecord) -> Result<(), EncodeError> {
-        self.insert(name, r.struct_value());
+    fn record(&mut self, name: MemberName, r: &impl StructRecord) -> Result<(), EncodeError> {
+        self.insert(name.as_str(), r.struct_value());
         Ok(())
     }
 }
 
 impl MemberSink for StructWriter<'_> {
-    fn int(&mut self, name: &'static str, n: i64) -> Result<(), EncodeError> {
-        self.member(name, |w| w.int(n))
+    fn int(&mut self, name: MemberName, n: i64) -> Result<(), EncodeError> {
+        self.member_named(name, |w| w.int(n))
     }
-    fn text(&mut self, name: &'static str, s: &str) -> Result<(), EncodeError> {
-        self.member(name, |w| w.string(s))
+    fn text(&mut self, name: MemberName, s: &str) -> Result<(), EncodeError> {
+        self.member_named(name, |w| w.string(s))
     }
-    fn record(&mut self, name: &'static str, r: &impl StructRecord) -> Result<(), EncodeError> {
-        self.member(name, |w| r.write_struct(w))
+    fn record(&mut self, name: MemberName, r: &impl StructRecord) -> Result<(), EncodeError> {
+        self.member_named(name, |w| r.write_struct(w))
     }
 }
 
@@ -134,8 +143,8 @@ fn entity_kind(value: &Value) -> Result<EntityKind, ResultError> {
 
 impl StructRecord for CallerId {
     fn members(&self, m: &mut impl MemberSink) -> Result<(), EncodeError> {
-        m.text("phone", &self.phone)?;
-        m.text("name", &self.name)
+        m.text(name!("phone"), &self.phone)?;
+        m.text(name!("name"), &self.name)
     }
 }
 
@@ -159,13 +168,13 @@ impl Record for CallerId {
 
 impl StructRecord for Entity {
     fn members(&self, m: &mut impl MemberSink) -> Result<(), EncodeError> {
-        m.int("id", i64::from(self.id.0))?;
-        m.text("type", self.kind.as_str())?;
-        m.text("abbreviated", &self.abbreviated)?;
-        m.record("callerid", &self.caller_id)?;
-        m.int("voicemail", i64::from(self.voicemail))?;
-        m.text("email", &self.email)?;
-        m.text("state", self.presence.as_str())
+        m.int(name!("id"), i64::from(self.id.0))?;
+        m.text(name!("type"), self.kind.as_str())?;
+        m.text(name!("abbreviated"), &self.abbreviated)?;
+        m.record(name!("callerid"), &self.caller_id)?;
+        m.int(name!("voicemail"), i64::from(self.voicemail))?;
+        m.text(name!("email"), &self.email)?;
+        m.text(name!("state"), self.presence.as_str())
     }
 }
 
@@ -196,10 +205,10 @@ impl Record for Entity {
 
 impl StructRecord for Party {
     fn members(&self, m: &mut impl MemberSink) -> Result<(), EncodeError> {
-        m.int("id", i64::from(self.id.0))?;
-        m.text("number", &self.number)?;
-        m.text("name", &self.name)?;
-        m.text("type", self.kind.as_str())
+        m.int(name!("id"), i64::from(self.id.0))?;
+        m.text(name!("number"), &self.number)?;
+        m.text(name!("name"), &self.name)?;
+        m.text(name!("type"), self.kind.as_str())
     }
 }
 
@@ -225,14 +234,17 @@ impl Record for Party {
 
 impl StructRecord for Call {
     fn members(&self, m: &mut impl MemberSink) -> Result<(), EncodeError> {
-        m.text("id", self.id.as_str())?;
-        m.text("state", self.state.as_str())?;
-        m.record("from", &self.from)?;
-        m.record("to", &self.to)?;
+        m.text(name!("id"), self.id.as_str())?;
+        m.text(name!("state"), self.state.as_str())?;
+        m.record(name!("from"), &self.from)?;
+        m.record(name!("to"), &self.to)?;
         // Clamped so that a call older than 68 years still fits a 32-bit <int>.
-        m.int("duration", i64::from(self.duration.min(i32::MAX as u32)))?;
-        m.text("via", &self.via)?;
-        m.int("qcall", i64::from(self.qcall))
+        m.int(
+            name!("duration"),
+            i64::from(self.duration.min(i32::MAX as u32)),
+        )?;
+        m.text(name!("via"), &self.via)?;
+        m.int(name!("qcall"), i64::from(self.qcall))
     }
 }
 

@@ -298,7 +298,10 @@ const ESCAPE: u8 = 1;
 const INVALID: u8 = 2;
 const CHECK: u8 = 3;
 
-static CLASS: [u8; 256] = {
+static CLASS: [u8; 256] = CLASSES;
+
+/// [`CLASS`], for constants.
+const CLASSES: [u8; 256] = {
     let mut t = [COPY; 256];
     let mut b = 0;
     while b < 0x20 {
@@ -314,6 +317,21 @@ static CLASS: [u8; 256] = {
     t[0xEF] = CHECK;
     t
 };
+
+/// Whether [`escape`] would copy `s` as it is: every byte is plain text
+/// (0xEF, the lead byte of U+FFFE and U+FFFF, counts as not plain). A `const
+/// fn`, so that a name fixed in a program is checked when it is compiled.
+pub(crate) const fn is_plain(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if CLASSES[bytes[i] as usize] != COPY {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 const LOW_BITS: u64 = 0x0101_0101_0101_0101;
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;

@@ -202,7 +202,7 @@ pub use ser::{Positional, to_params, to_value};
 pub use serde_error::{PathSegment, SerdeError};
 pub use typed::{TypedError, from_call_slice, from_response_slice, from_value_slice};
 pub use value::{Struct, Value, ValueIndex};
-pub use writer::{ArrayWriter, StructWriter, ValueWriter, Written};
+pub use writer::{ArrayWriter, MemberName, StructWriter, ValueWriter, Written};
 
 /// The README's examples, compiled and run as doc tests.
 #[doc = include_str!("../README.md")]

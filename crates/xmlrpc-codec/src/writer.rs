@@ -14,7 +14,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::encode::{DECLARATION, OnInvalid, escape, push_double, push_int};
+use crate::encode::{DECLARATION, OnInvalid, escape, is_plain, push_double, push_int};
 use crate::{DateTime, EncodeError, Encoder, Value};
 
 /// Proof that a [`ValueWriter`] wrote its one value.
@@ -184,6 +184,49 @@ impl ArrayWriter<'_> {
     }
 }
 
+/// A struct member's name checked once, where it is made: it is copied into
+/// the document as it is, with no escaping to check for on each record.
+///
+/// For the fixed names of records written many times; make it in a constant so
+/// that the check runs when the program is compiled:
+///
+/// ```
+/// use xmlrpc_codec::{Encoder, MemberName};
+///
+/// const ID: MemberName = MemberName::new("id").expect("a plain name");
+/// let doc = Encoder::default().method_response_with(|w| {
+///     w.structure(|s| {
+///         s.member_named(ID, |w| w.int(7))?;
+///         s.member("A & B", |w| w.int(8)) // escaped: `A &amp; B`
+///     })
+/// })?;
+/// let doc = String::from_utf8(doc).expect("UTF-8");
+/// assert!(doc.contains("<member><name>id</name><value><int>7</int></value></member>"));
+/// assert!(doc.contains("<member><name>A &amp; B</name>"));
+/// # Ok::<(), xmlrpc_codec::EncodeError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberName(&'static str);
+
+impl MemberName {
+    /// `name`, or `None` when it holds a character that is escaped or refused
+    /// (`<`, `>`, `&`, a carriage return or other control character, and any
+    /// character of U+F000 to U+FFFF, whose first byte is checked for U+FFFE and
+    /// U+FFFF): write such a name with [`StructWriter::member`].
+    pub const fn new(name: &'static str) -> Option<MemberName> {
+        if is_plain(name) {
+            Some(MemberName(name))
+        } else {
+            None
+        }
+    }
+
+    /// The name.
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
 /// Writes the members of a `<struct>`: see [`ValueWriter::structure`].
 #[derive(Debug)]
 pub struct StructWriter<'a> {
@@ -204,6 +247,34 @@ impl StructWriter<'_> {
     ) -> Result<(), EncodeError> {
         let start = self.out.len();
         let written = self.member_at(name, value);
+        if written.is_err() {
+            self.out.truncate(start);
+        }
+        written
+    }
+
+    /// [`member`](Self::member) with a name checked when it was made: the same
+    /// bytes, without looking at the name's again.
+    pub fn member_named(
+        &mut self,
+        name: MemberName,
+        value: impl FnOnce(ValueWriter<'_>) -> Result<Written, EncodeError>,
+    ) -> Result<(), EncodeError> {
+        let start = self.out.len();
+        let name = name.0;
+        self.out.reserve("<member><name></name>".len() + name.len());
+        self.out.push_str("<member><name>");
+        self.out.push_str(name);
+        self.out.push_str("</name>");
+        let written = value(ValueWriter {
+            out: self.out,
+            encoder: self.encoder,
+            max: self.max,
+        })
+        .and_then(|Written(())| {
+            self.out.push_str("</member>");
+            within(self.out, self.max)
+        });
         if written.is_err() {
             self.out.truncate(start);
         }
@@ -305,6 +376,39 @@ fn within(out: &str, max: usize) -> Result<(), EncodeError> {
 mod tests {
     use super::*;
     use crate::{EncodeOptions, MethodResponse, Struct, encode_method_response, encode_value};
+
+    #[test]
+    fn a_named_member_writes_the_bytes_of_a_checked_one() {
+        const NAMES: [&str; 4] = ["id", "Grüße", "with space", "tab\tand\nline"];
+        for name in NAMES {
+            let checked = MemberName::new(name).expect("a plain name");
+            assert_eq!(checked.as_str(), name);
+            let write = |named: bool| {
+                Encoder::default().method_response_within(0, 250, |w| {
+                    w.structure(|s| {
+                        if named {
+                            s.member_named(checked, |w| w.string("v"))?;
+                        } else {
+                            s.member(name, |w| w.string("v"))?;
+                        }
+                        // Past the bound: cut off whole either way.
+                        let _ = s.member_named(checked, |w| w.string(&"x".repeat(300)));
+                        Ok(())
+                    })
+                })
+            };
+            assert_eq!(write(true).unwrap(), write(false).unwrap(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_name_that_needs_escaping_is_no_member_name() {
+        for name in ["a<b", "a&b", "a>b", "cr\r", "nul\0", "\u{FFFE}", "\u{F000}"] {
+            assert_eq!(MemberName::new(name), None, "{name:?}");
+        }
+        const ID: Option<MemberName> = MemberName::new("id");
+        assert!(ID.is_some());
+    }
 
     #[test]
     fn streams_the_bytes_of_the_tree() {

@@ -16,3 +16,4 @@ mod ops;
 mod socket;
 mod support;
 mod third_party_backend;
+mod timeouts;

@@ -1,6 +1,7 @@
 //! Integration tests of the SQLite storage: one binary, one module per area.
 
 mod batching;
+mod cache;
 mod checks;
 mod conformance;
 mod faults;
