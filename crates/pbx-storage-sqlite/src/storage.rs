@@ -80,7 +80,16 @@ impl SqliteStorage {
                 .name("storage-writer".into())
                 .spawn(move || {
                     threads::write_loop(
-                        writer, write_jobs, max_batch, shown, witness, latch, observer, told,
+                        writer,
+                        write_jobs,
+                        max_batch,
+                        shown,
+                        witness,
+                        latch,
+                        threads::Told {
+                            observer,
+                            cache: told,
+                        },
                     )
                 })
                 .map_err(spawn_failed)?,

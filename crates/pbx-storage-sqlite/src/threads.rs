@@ -49,6 +49,14 @@ pub(crate) fn failed(operation: &'static str, path: &str, e: &rusqlite::Error) -
 /// after its commit: a write is acknowledged only when its commit went into the
 /// files a restart will open. Once they are gone or replaced, every write is
 /// refused for as long as the storage stays open.
+/// Who hears of each commit on the writer thread: the server's observer (its
+/// metrics) and the read cache, which must learn what was committed before
+/// anyone is answered.
+pub(crate) struct Told {
+    pub(crate) observer: Option<CommitObserver>,
+    pub(crate) cache: Arc<Cache>,
+}
+
 pub(crate) fn write_loop(
     mut conn: Connection,
     mut jobs: mpsc::Receiver<WriteJob>,
@@ -56,9 +64,9 @@ pub(crate) fn write_loop(
     path: String,
     witness: Witness,
     refusing: Arc<OnceLock<String>>,
-    observer: Option<CommitObserver>,
-    cache: Arc<Cache>,
+    told: Told,
 ) {
+    let Told { observer, cache } = told;
     let mut lost: Option<String> = None;
     let mut batch = Vec::with_capacity(max_batch);
     while let Some(first) = jobs.blocking_recv() {

@@ -55,7 +55,7 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Serve the XML-RPC API at http://ADDR/RPC2 until interrupted.
     #[command(after_help = "Example:\n  switchboard serve --listen 0.0.0.0:3339 --config pbx.toml")]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 
     /// Print the argon2id hash of a password (read from a prompt or stdin, never
     /// the command line), for `password_hash` in a configuration file.

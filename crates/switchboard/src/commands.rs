@@ -155,7 +155,7 @@ pub(crate) fn run(command: Command) -> Result<()> {
             let json = args.remote.json;
             with_client(&args.remote, |c| sim(c, args.action, json))
         }
-        Command::Serve(args) => crate::serve::serve(args),
+        Command::Serve(args) => crate::serve::serve(*args),
         Command::HashPassword(args) => crate::hash_password::run(args),
         Command::Watch(args) => crate::watch::run(args),
         Command::Events(args) => crate::events::run(args),

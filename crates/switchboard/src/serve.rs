@@ -86,6 +86,11 @@ pub(crate) struct ServeArgs {
     /// noticed rather than served as an empty PBX.
     #[arg(long, env = "SWITCHBOARD_ACCEPT_EMPTY_DATABASE", value_parser = BoolishValueParser::new())]
     accept_empty_database: bool,
+    /// Bytes of users' keys and groups' favorites the data directory's store
+    /// holds in memory for reads (0: every read goes to the database; a user or
+    /// group above an eighth of it is always read from the database).
+    #[arg(long, env = "SWITCHBOARD_STORAGE_CACHE_BYTES", value_name = "BYTES", default_value_t = pbx_storage_sqlite::Options::default().cache_bytes)]
+    storage_cache_bytes: usize,
     /// Serve Prometheus metrics at http://ADDR/metrics (and GET /health), on
     /// a listener of their own without authentication: give an address only
     /// the scraper reaches (docs/deploy.md). Default: no metrics.
@@ -396,8 +401,7 @@ fn with_storage(
     };
     // Absolute, so that messages and the banner name it unambiguously.
     let dir = std::path::absolute(&dir).unwrap_or(dir);
-    let mut options = pbx_storage_sqlite::Options::default();
-    options.accept_empty_database = args.accept_empty_database;
+    let mut options = storage_options(args);
     if let Some(metrics) = metrics.cloned() {
         options.on_commit = Some(pbx_storage_sqlite::CommitObserver::new(move |commit| {
             metrics.storage_committed(commit.writes, commit.duration);
@@ -406,6 +410,14 @@ fn with_storage(
     // Its message names the directory or file and the cause already.
     let storage = SqliteStorage::open_with(&dir, options).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((pbx.with_storage(Arc::new(storage)), Some(dir)))
+}
+
+/// The data directory's store options the flags set (the metrics hook aside).
+fn storage_options(args: &ServeArgs) -> pbx_storage_sqlite::Options {
+    let mut options = pbx_storage_sqlite::Options::default();
+    options.accept_empty_database = args.accept_empty_database;
+    options.cache_bytes = args.storage_cache_bytes;
+    options
 }
 
 /// `$XDG_DATA_HOME/switchboard`, else `~/.local/share/switchboard` (the
@@ -634,6 +646,28 @@ mod tests {
         let mut out = Vec::new();
         banner.details(&mut out).expect("written");
         String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn the_storage_cache_bound_has_a_flag_and_the_stores_default() {
+        use clap::Parser as _;
+        #[derive(clap::Parser)]
+        struct Args {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let parse = |extra: &[&str]| {
+            let args = Args::try_parse_from(std::iter::once("serve").chain(extra.iter().copied()))
+                .expect("valid flags");
+            storage_options(&args.serve).cache_bytes
+        };
+        assert_eq!(
+            parse(&[]),
+            pbx_storage_sqlite::Options::default().cache_bytes
+        );
+        assert_eq!(parse(&["--storage-cache-bytes", "0"]), 0);
+        assert_eq!(parse(&["--storage-cache-bytes", "1048576"]), 1 << 20);
+        assert!(Args::try_parse_from(["serve", "--storage-cache-bytes", "-1"]).is_err());
     }
 
     #[test]
