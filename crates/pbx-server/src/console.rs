@@ -262,6 +262,18 @@ fn same_origin(headers: &HeaderMap) -> bool {
     authority.is_some_and(|a| a.as_bytes().eq_ignore_ascii_case(host.as_bytes()))
 }
 
+/// Whether a browser says the request comes from a page of another site:
+/// `Sec-Fetch-Site` other than `same-origin` or `none` (typed or bookmarked),
+/// or, from a browser too old to send it, an `Origin` whose host is not the
+/// request's `Host`. Programs (XML-RPC clients, curl) send neither and pass:
+/// this stops only a cross-site page riding credentials a browser keeps.
+pub(crate) fn from_another_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    headers.contains_key("origin") && !same_origin(headers)
+}
+
 /// Whether the request's session needs the CSRF checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Csrf {
@@ -294,7 +306,14 @@ pub(crate) async fn authenticate_session(
     csrf: Csrf,
 ) -> Result<(Caller, Option<String>), Response> {
     let cookie = session_cookie(&parts.headers);
-    let (false, Some(id)) = (parts.headers.contains_key(AUTHORIZATION), cookie) else {
+    let basic = parts.headers.contains_key(AUTHORIZATION);
+    if !basic && cookie.is_none() && parts.headers.contains_key("sec-fetch-site") {
+        // A browser without a session (a tab left open after signing out, or
+        // another site's form): a Basic challenge would open the browser's
+        // password dialog, and the credentials it keeps would then ride along.
+        return Err(signed_out());
+    }
+    let (false, Some(id)) = (basic, cookie) else {
         return rpc::authenticate(state, &parts.headers, peer)
             .await
             .map(|caller| (caller, None));

@@ -35,6 +35,12 @@ pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Res
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
+    // A page of another site can make a browser post a `text/plain` form here
+    // with the Basic credentials the browser keeps for this server (CSRF):
+    // refused before anything is read or run.
+    if crate::console::from_another_site(&headers) {
+        return (StatusCode::FORBIDDEN, "cross-site request refused\n").into_response();
+    }
     let caller = tokio::select! {
         biased;
         caller = authenticate(&state, &headers, peer) => match caller {

@@ -67,11 +67,18 @@ pub fn verify_signature(
     if t.abs_diff(now) > tolerance_secs {
         return false;
     }
-    tags.into_iter().any(|hex| match decode_hex(hex) {
-        Some(tag) => mac(secret, t, body).verify_slice(&tag).is_ok(),
-        None => false,
-    })
+    // One HMAC whatever the header holds: a forged header with many `v1=`
+    // values costs the receiver no more than an honest one.
+    let expected = mac(secret, t, body).finalize().into_bytes();
+    tags.into_iter()
+        .take(MAX_SIGNATURES)
+        .filter_map(decode_hex)
+        .filter(|tag| tag.len() == expected.len())
+        .any(|tag| bool::from(subtle::ConstantTimeEq::ct_eq(&tag[..], &expected[..])))
 }
+
+/// The `v1=` values of one header looked at (several allow a secret's rotation).
+const MAX_SIGNATURES: usize = 8;
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
@@ -107,6 +114,36 @@ pub fn event_body(group: &AdminGroupId, event: &Event) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forged_header_of_empty_or_many_signatures_does_not_verify() {
+        let secret = b"0123456789abcdef";
+        let body = b"{\"id\":\"a-1\"}";
+        let good = sign(secret, 1_700_000_000, body);
+        let tag = good.split_once(",v1=").unwrap().1;
+        assert!(!verify_signature(
+            secret,
+            "t=1700000000,v1=",
+            body,
+            1_700_000_000,
+            300
+        ));
+        let short = format!("t=1700000000,v1={}", &tag[..32]);
+        assert!(
+            !verify_signature(secret, &short, body, 1_700_000_000, 300),
+            "a prefix of the tag"
+        );
+        // Rotation: the right tag among a few wrong ones verifies...
+        let rotated = format!("t=1700000000,v1={},v1={tag}", "00".repeat(32));
+        assert!(verify_signature(secret, &rotated, body, 1_700_000_000, 300));
+        // ...but not past the first MAX_SIGNATURES values, so a header of
+        // thousands costs one HMAC and a bounded number of comparisons.
+        let flood = format!(
+            "t=1700000000{},v1={tag}",
+            ",v1=".repeat(MAX_SIGNATURES).as_str()
+        );
+        assert!(!verify_signature(secret, &flood, body, 1_700_000_000, 300));
+    }
 
     #[test]
     fn a_signature_verifies_and_a_changed_byte_does_not() {

@@ -323,6 +323,80 @@ async fn a_session_cookie_does_not_open_the_xml_rpc_endpoint() {
 }
 
 #[tokio::test]
+async fn a_cross_site_form_cannot_ride_a_browsers_basic_credentials_to_xml_rpc() {
+    let router = demo();
+    let request = |headers: &[(&str, &str)]| {
+        let mut request = Request::post("/RPC2")
+            .header(AUTHORIZATION, basic("203", "203"))
+            .header(CONTENT_TYPE, "text/plain");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request
+            .body(Body::from(method_call(
+                "dict_set",
+                vec!["csrf".into(), "written".into()],
+            )))
+            .unwrap()
+    };
+    let read = || {
+        Request::post("/RPC2")
+            .header(AUTHORIZATION, basic("203", "203"))
+            .body(Body::from(method_call("dict_get", vec!["csrf".into()])))
+            .unwrap()
+    };
+    for refused in [
+        &[("sec-fetch-site", "cross-site")][..],
+        &[("sec-fetch-site", "same-site")],
+        &[
+            ("origin", "http://evil.example"),
+            (HOST.as_str(), "127.0.0.1:3339"),
+        ],
+    ] {
+        let answer = send(&router, request(refused)).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{refused:?}");
+    }
+    let answer = send(&router, read()).await;
+    assert!(
+        !answer.text().contains("written"),
+        "nothing ran: {}",
+        answer.text()
+    );
+    // Programs send neither header; a page of this server may.
+    for allowed in [
+        &[][..],
+        &[("sec-fetch-site", "same-origin")],
+        &[("sec-fetch-site", "none")],
+        &[
+            ("origin", "http://127.0.0.1:3339"),
+            (HOST.as_str(), "127.0.0.1:3339"),
+        ],
+    ] {
+        let answer = send(&router, request(allowed)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{allowed:?}");
+    }
+    assert!(send(&router, read()).await.text().contains("written"));
+}
+
+#[tokio::test]
+async fn a_browser_without_a_session_gets_no_basic_challenge() {
+    let router = demo();
+    let events = send(&router, get("/events", &[SAME_ORIGIN])).await;
+    assert_eq!(events.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        events.header(WWW_AUTHENTICATE.as_str()).is_none(),
+        "no browser password dialog after signing out"
+    );
+    let call = r#"{"jsonrpc":"2.0","method":"get_calls","params":[],"id":1}"#;
+    let answer = send(&router, jsonrpc(call, &[("sec-fetch-site", "cross-site")])).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert!(answer.header(WWW_AUTHENTICATE.as_str()).is_none());
+    // A program (no Sec-Fetch-Site) still gets the challenge it expects.
+    let answer = send(&router, get("/events", &[])).await;
+    assert!(answer.header(WWW_AUTHENTICATE.as_str()).is_some());
+}
+
+#[tokio::test]
 async fn basic_auth_wins_over_a_cookie_and_an_unknown_cookie_is_signed_out() {
     let router = demo();
     let unknown = "switchboard_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
