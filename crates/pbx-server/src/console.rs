@@ -49,6 +49,22 @@ use crate::rpc::{self, Authenticated};
 /// The session cookie's name.
 pub(crate) const COOKIE_NAME: &str = "switchboard_session";
 
+/// The cookie's name when it is `Secure`: browsers take a `__Host-` cookie only
+/// from this very origin over HTTPS, with `Path=/` and no `Domain`, so a page
+/// on a sibling subdomain cannot plant one and sign the operator into its own
+/// session.
+pub(crate) const SECURE_COOKIE_NAME: &str = "__Host-switchboard_session";
+
+/// Whether the cookie is `Secure` on this request (under TLS, or behind a TLS
+/// proxy the operator names), and so its name.
+fn cookie_name(parts: &Parts, config: &ConsoleConfig) -> (&'static str, bool) {
+    if config.secure_cookie || parts.extensions.get::<OverTls>().is_some() {
+        (SECURE_COOKIE_NAME, true)
+    } else {
+        (COOKIE_NAME, false)
+    }
+}
+
 /// The header that carries the CSRF token.
 pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -230,15 +246,18 @@ impl Sessions {
     }
 }
 
-/// The session cookie's value in `headers`, if any.
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
+/// The session cookie's value in the request, if any: under the `__Host-` name
+/// only when the cookie is `Secure`.
+fn session_cookie(parts: &Parts, config: &ConsoleConfig) -> Option<String> {
+    let (name, _) = cookie_name(parts, config);
+    parts
+        .headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(cookie::Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == COOKIE_NAME)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
 }
 
@@ -305,7 +324,7 @@ pub(crate) async fn authenticate_session(
     peer: Option<IpAddr>,
     csrf: Csrf,
 ) -> Result<(Caller, Option<String>), Response> {
-    let cookie = session_cookie(&parts.headers);
+    let cookie = session_cookie(parts, &state.config.console);
     let basic = parts.headers.contains_key(AUTHORIZATION);
     if !basic && cookie.is_none() && parts.headers.contains_key("sec-fetch-site") {
         // A browser without a session (a tab left open after signing out, or
@@ -389,8 +408,8 @@ fn peer(parts: &Parts) -> Option<IpAddr> {
 
 /// The `Set-Cookie` value for `value`, ending at once when `max_age` is zero.
 fn set_cookie(parts: &Parts, config: &ConsoleConfig, value: &str, max_age: Duration) -> String {
-    let secure = config.secure_cookie || parts.extensions.get::<OverTls>().is_some();
-    let mut cookie = cookie::Cookie::build((COOKIE_NAME, value))
+    let (name, secure) = cookie_name(parts, config);
+    let mut cookie = cookie::Cookie::build((name, value))
         .path("/")
         .http_only(true)
         .same_site(cookie::SameSite::Strict)
@@ -476,7 +495,7 @@ fn header(text: &str) -> HeaderValue {
 /// `POST /console/logout`: ends the session on the server and clears the cookie.
 pub(crate) async fn logout(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
-    let Some(id) = session_cookie(&parts.headers) else {
+    let Some(id) = session_cookie(&parts, &state.config.console) else {
         return signed_out();
     };
     let Some(session) = state.sessions.get(&id, &state.config.console) else {
@@ -499,7 +518,7 @@ pub(crate) async fn logout(State(state): State<AppState>, request: Request) -> R
 /// sends back. A page of another origin cannot read it (no CORS).
 pub(crate) async fn session(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
-    let Some(session) = session_cookie(&parts.headers)
+    let Some(session) = session_cookie(&parts, &state.config.console)
         .and_then(|id| state.sessions.get(&id, &state.config.console))
     else {
         return signed_out();

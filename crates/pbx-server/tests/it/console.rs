@@ -417,13 +417,27 @@ async fn basic_auth_wins_over_a_cookie_and_an_unknown_cookie_is_signed_out() {
 }
 
 #[tokio::test]
-async fn the_cookie_is_secure_when_the_operator_says_tls_is_in_front() {
+async fn the_cookie_is_secure_and_host_only_when_the_operator_says_tls_is_in_front() {
     let mut config = ServerConfig::default();
     config.console = ConsoleConfig::default();
     config.console.secure_cookie = true;
     let router = demo_with(config);
     let answer = send(&router, login_request("203", "203", &[SAME_ORIGIN])).await;
-    assert!(set_cookie(&answer).contains("Secure"));
+    let cookie = set_cookie(&answer);
+    assert!(cookie.contains("Secure"));
+    let value = cookie
+        .strip_prefix("__Host-switchboard_session=")
+        .and_then(|rest| rest.split(';').next())
+        .expect("a __Host- cookie, which no sibling subdomain can plant");
+    let info = |cookie: String| get("/console/session", &[(COOKIE.as_str(), &cookie)]);
+    let planted = send(&router, info(format!("switchboard_session={value}"))).await;
+    assert_eq!(
+        planted.status,
+        StatusCode::UNAUTHORIZED,
+        "the name without the prefix is not taken when the cookie is Secure"
+    );
+    let ours = send(&router, info(format!("__Host-switchboard_session={value}"))).await;
+    assert_eq!(ours.status, StatusCode::OK);
 }
 
 #[tokio::test]
