@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use pbx_backend::Caller;
 use pbx_handler::Handler;
 use pbx_xmlrpc::json::{Notation, from_json, to_json};
-use pbx_xmlrpc::{FaultCode, Group, XmlRpcType, method};
+use pbx_xmlrpc::{FaultCode, method};
 use serde_json::{Map, Value as Json};
 use xmlrpc_codec::{Fault, MethodCall, Value};
 
@@ -260,19 +260,10 @@ async fn batch(state: &AppState, caller: &Caller, entries: Vec<Json>, max_bytes:
 }
 
 /// Whether `name` is one of the API's methods whose result carries data of
-/// any size (lists, stored values, events), told from the method table: its
-/// result may be an array, a struct or a string. `rpc.discover`, too.
+/// any size: the method table's `large_result`, the rule `system.multicall`
+/// follows too. `rpc.discover`, too.
 fn reads_data(name: &str) -> bool {
-    name == DISCOVER
-        || method(name).is_some_and(|spec| {
-            spec.group == Group::Pbx
-                && spec.result.iter().any(|t| {
-                    matches!(
-                        t,
-                        XmlRpcType::Array | XmlRpcType::Struct | XmlRpcType::String
-                    )
-                })
-        })
+    name == DISCOVER || method(name).is_some_and(|spec| spec.large_result)
 }
 
 /// How many calls `entry` asks for: one, or a `system.multicall`'s sub-calls.

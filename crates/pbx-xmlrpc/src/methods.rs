@@ -557,7 +557,7 @@ static METHODS: [MethodSpec; COUNT] = [
         method: Method::GetEvents,
         name: "get_events",
         group: Group::Pbx,
-        large_result: false,
+        large_result: true,
         params: &[
             optional(
                 "cursor",
