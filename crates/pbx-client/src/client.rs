@@ -2,15 +2,13 @@
 
 use std::fmt;
 
-use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo};
-use pbx_xmlrpc::Capability;
 use xmlrpc_client::Url;
 use xmlrpc_codec::{Fault, MethodCall, Value};
 
 use crate::batch::Batch;
 use crate::builder::ClientBuilder;
 use crate::error::ClientError;
-use crate::requests::{self, TypedRequest};
+use crate::requests::TypedRequest;
 
 /// A client of a PBXpress XML-RPC server.
 ///
@@ -112,180 +110,8 @@ impl Client {
         Batch::new(self.clone())
     }
 
-    // ---- the PBX ---------------------------------------------------------------
-
-    /// `get_calls`: the calls with at least one party in the user's admin group.
-    pub async fn get_calls(&self) -> Result<Vec<Call>, ClientError> {
-        self.send(requests::get_calls()).await
-    }
-
-    /// `get_extensions`: the extensions, queues and attendants of the user's group.
-    pub async fn get_extensions(&self) -> Result<Vec<Entity>, ClientError> {
-        self.send(requests::get_extensions()).await
-    }
-
-    /// `get_favorites`: the group's favorites.
-    pub async fn get_favorites(&self) -> Result<Vec<Favorite>, ClientError> {
-        self.send(requests::get_favorites()).await
-    }
-
-    /// `set_favorites`: replaces the group's whole list, or changes nothing.
-    pub async fn set_favorites(&self, favorites: &[Favorite]) -> Result<(), ClientError> {
-        self.send(requests::set_favorites(favorites)).await
-    }
-
-    /// `transfer`: a blind transfer of `call` to `destination`: a number of the
-    /// group, `vm-<number>`, or an outside number.
-    pub async fn transfer(&self, call: &CallId, destination: &str) -> Result<(), ClientError> {
-        self.send(requests::transfer(call, destination)).await
-    }
-
-    /// `drop`: ends `call`.
-    pub async fn drop_call(&self, call: &CallId) -> Result<(), ClientError> {
-        self.send(requests::drop_call(call)).await
-    }
-
-    /// `get_parking_info`: the group's parking lot and what is parked there.
-    pub async fn get_parking_info(&self) -> Result<ParkingInfo, ClientError> {
-        self.send(requests::get_parking_info()).await
-    }
-
-    /// `park`: parks `call` in `slot` (from 1) or the lowest free one, and returns
-    /// the slot taken. A taken slot is fault -3, a full lot fault -4.
-    pub async fn park(&self, call: &CallId, slot: Option<u32>) -> Result<u32, ClientError> {
-        self.send(requests::park(call, slot)).await
-    }
-
-    // ---- storage ---------------------------------------------------------------
-
-    /// `dict_set`: stores `value` under `key` in the user's storage.
-    pub async fn dict_set(&self, key: &str, value: &str) -> Result<(), ClientError> {
-        self.send(requests::dict_set(key, value)).await
-    }
-
-    /// `dict_set_many`: stores every pair, or none.
-    pub async fn dict_set_many(&self, pairs: &[(String, String)]) -> Result<(), ClientError> {
-        self.send(requests::dict_set_many(pairs)).await
-    }
-
-    /// `dict_get`: the value under `key`; a missing key is fault -1.
-    pub async fn dict_get(&self, key: &str) -> Result<String, ClientError> {
-        self.send(requests::dict_get(key)).await
-    }
-
-    /// `dict_set_serialized`: stores an array or struct under `key`.
-    pub async fn dict_set_serialized(&self, key: &str, value: &Value) -> Result<(), ClientError> {
-        self.send(requests::dict_set_serialized(key, value)).await
-    }
-
-    /// `dict_get_serialized`: the array or struct stored under `key`; a key whose
-    /// value is no serialized object is fault -3.
-    pub async fn dict_get_serialized(&self, key: &str) -> Result<Value, ClientError> {
-        self.send(requests::dict_get_serialized(key)).await
-    }
-
-    /// `dict_delete`: removes `key`; fine when it does not exist.
-    pub async fn dict_delete(&self, key: &str) -> Result<(), ClientError> {
-        self.send(requests::dict_delete(key)).await
-    }
-
-    /// `get_all`: every key of the user with its value, in the order received.
-    pub async fn get_all(&self) -> Result<Vec<(String, String)>, ClientError> {
-        self.send(requests::get_all()).await
-    }
-
-    // ---- simulation ------------------------------------------------------------
-
-    /// `sim.call`: places a call from `from` (an extension of the group or an
-    /// outside number) to `to`, inbound over `via` when given; returns its id.
-    pub async fn sim_call(
-        &self,
-        from: &str,
-        to: &str,
-        via: Option<&str>,
-    ) -> Result<CallId, ClientError> {
-        self.send(requests::sim_call(from, to, via)).await
-    }
-
-    /// `sim.answer`: the called party answers (for a queue call, `extension`, by
-    /// default the first ringing member).
-    pub async fn sim_answer(
-        &self,
-        call: &CallId,
-        extension: Option<&str>,
-    ) -> Result<(), ClientError> {
-        self.send(requests::sim_answer(call, extension)).await
-    }
-
-    /// `sim.hold`: connected → onhold.
-    pub async fn sim_hold(&self, call: &CallId) -> Result<(), ClientError> {
-        self.send(requests::sim_hold(call)).await
-    }
-
-    /// `sim.resume`: onhold → connected.
-    pub async fn sim_resume(&self, call: &CallId) -> Result<(), ClientError> {
-        self.send(requests::sim_resume(call)).await
-    }
-
-    /// `sim.hangup`: the call ends, whatever its state.
-    pub async fn sim_hangup(&self, call: &CallId) -> Result<(), ClientError> {
-        self.send(requests::sim_hangup(call)).await
-    }
-
-    /// `sim.register`: the extension's phone comes online.
-    pub async fn sim_register(&self, number: &str) -> Result<(), ClientError> {
-        self.send(requests::sim_register(number)).await
-    }
-
-    /// `sim.unregister`: the extension's phone goes offline.
-    pub async fn sim_unregister(&self, number: &str) -> Result<(), ClientError> {
-        self.send(requests::sim_unregister(number)).await
-    }
-
-    /// `sim.reset`: the group goes back to its configured state (no calls,
-    /// configured presence); storage and favorites stay.
-    pub async fn sim_reset(&self) -> Result<(), ClientError> {
-        self.send(requests::sim_reset()).await
-    }
-
-    /// `sim.play`: starts a scenario (a built-in name such as `office-day`, or a
-    /// scenario's TOML text) in the user's group, replacing the one playing there.
-    pub async fn sim_play(
-        &self,
-        scenario: &str,
-        speed: Option<f64>,
-        repeat: Option<bool>,
-    ) -> Result<(), ClientError> {
-        self.send(requests::sim_play(scenario, speed, repeat)).await
-    }
-
-    /// `sim.stop`: stops the scenario playing in the user's group; its calls stay.
-    pub async fn sim_stop(&self) -> Result<(), ClientError> {
-        self.send(requests::sim_stop()).await
-    }
-
-    // ---- introspection ---------------------------------------------------------
-
-    /// `system.listMethods`: the methods the server offers.
-    pub async fn list_methods(&self) -> Result<Vec<String>, ClientError> {
-        self.send(requests::list_methods()).await
-    }
-
-    /// `system.methodHelp`: the help text of `method`.
-    pub async fn method_help(&self, method: &str) -> Result<String, ClientError> {
-        self.send(requests::method_help(method)).await
-    }
-
-    /// `system.methodSignature`: the signatures of `method`, each a list of type
-    /// names with the result type first.
-    pub async fn method_signature(&self, method: &str) -> Result<Vec<Vec<String>>, ClientError> {
-        self.send(requests::method_signature(method)).await
-    }
-
-    /// `system.getCapabilities`: the specifications the server follows.
-    pub async fn get_capabilities(&self) -> Result<Vec<Capability>, ClientError> {
-        self.send(requests::get_capabilities()).await
-    }
+    // Every API method (`get_calls`, `transfer`, `sim_call`, …) is generated
+    // from the method table: `crate::requests`.
 }
 
 #[cfg(test)]

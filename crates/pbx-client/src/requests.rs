@@ -1,10 +1,11 @@
 //! Typed requests: each API method as a [`TypedRequest`], the binding's [`Request`]
 //! paired with the binding's reader of its result.
 //!
-//! Every method of [`Client`](crate::Client) is one of these sent on its own;
-//! [`Batch`](crate::Batch) sends several in one `system.multicall`. Method names,
-//! parameters and result readers all come from `pbx-xmlrpc`: nothing about a
-//! method is written here except which reader its result needs.
+//! Every method of [`Client`] is one of these sent on its own;
+//! [`Batch`](crate::Batch) sends several in one `system.multicall`. The
+//! functions here and the `Client`'s methods are generated from the method
+//! table (`pbx_xmlrpc::pbx_methods!`): names, arguments, result types and
+//! readers all come from there; nothing about a method is written here.
 //!
 //! ```
 //! use pbx_client::requests;
@@ -17,16 +18,10 @@
 
 use std::fmt;
 
-use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo};
-use pbx_xmlrpc::{
-    Capability, Method, Request, ResultError, SimRequest, parse_call_id, parse_calls,
-    parse_capabilities, parse_done, parse_entries, parse_extensions, parse_favorites,
-    parse_method_names, parse_multicall, parse_object, parse_parking_info, parse_signatures,
-    parse_slot, parse_string,
-};
-use xmlrpc_codec::{Fault, MethodCall, Value};
+use pbx_xmlrpc::table::prelude::*;
+use pbx_xmlrpc::{Method, Request, ResultError};
 
-use crate::ClientError;
+use crate::{Client, ClientError};
 
 /// A call of one API method whose result reads as a `T`.
 ///
@@ -107,235 +102,102 @@ impl<T> fmt::Debug for TypedRequest<T> {
     }
 }
 
-fn sim<T>(request: SimRequest, read: fn(&Value) -> Result<T, ResultError>) -> TypedRequest<T> {
-    TypedRequest::new(Request::Sim(request), read)
+/// A client's argument as the request's field (`&str` → `String`, …): the
+/// table names both types for each parameter.
+trait IntoParam<T> {
+    fn into_param(self) -> T;
 }
 
-fn done(request: Request) -> TypedRequest<()> {
-    TypedRequest::new(request, parse_done)
+/// The arguments that are borrowed and the fields they become.
+macro_rules! into_param_by_ref {
+    ($($arg:ty => $field:ty),* $(,)?) => {
+        $(impl IntoParam<$field> for $arg {
+            fn into_param(self) -> $field {
+                self.to_owned()
+            }
+        })*
+    };
 }
 
-fn sim_done(request: SimRequest) -> TypedRequest<()> {
-    sim(request, parse_done)
+into_param_by_ref! {
+    &str => String,
+    &CallId => CallId,
+    &Value => Value,
+    &[Favorite] => Vec<Favorite>,
+    &[(String, String)] => Vec<(String, String)>,
 }
 
-// ---- the PBX -------------------------------------------------------------------
-
-/// `get_calls`: the calls with a party in the user's admin group.
-pub fn get_calls() -> TypedRequest<Vec<Call>> {
-    TypedRequest::new(Request::GetCalls, parse_calls)
+/// The arguments that are taken as they are.
+macro_rules! into_param_as_is {
+    ($($ty:ty),* $(,)?) => {
+        $(impl IntoParam<$ty> for $ty {
+            fn into_param(self) -> $ty {
+                self
+            }
+        })*
+    };
 }
 
-/// `get_extensions`: the extensions, queues and attendants of the user's group.
-pub fn get_extensions() -> TypedRequest<Vec<Entity>> {
-    TypedRequest::new(Request::GetExtensions, parse_extensions)
+into_param_as_is!(u32, f64, bool, Vec<MethodCall>);
+
+/// The typed requests and the [`Client`]'s methods, generated from the table
+/// (`pbx_xmlrpc::table`): one of each per method, its arguments the table's
+/// client types, its result the table's result type read by the table's reader.
+macro_rules! client_table {
+    ($(
+        $variant:ident = $name:literal {
+            group: $group:ident,
+            client: $client:ident,
+            serve: $serve:ident $($serve_fn:ident)?,
+            large_result: $large:literal,
+            params: [$(
+                $p:ident : $pty:ty as $parg:ty = $pname:literal [$($ptype:ident)|+] via $pkind:ident $pdoc:expr
+            ),* $(,)?],
+            optional: [$(
+                $o:ident : $oty:ty as $oarg:ty = $oname:literal [$($otype:ident)|+] via $okind:ident $odoc:expr
+            ),* $(,)?],
+            result: $rty:ty = $reader:ident [$($rtype:ident)|+] $rdoc:literal,
+            help: $help:literal,
+            faults: [$($fault:expr),* $(,)?] $(,)?
+        }
+    )*) => {
+        $(
+            #[doc = concat!("`", $name, "`: ", $help)]
+            #[doc = ""]
+            #[doc = concat!("Result: ", $rdoc)]
+            pub fn $client($($p: $parg,)* $($o: Option<$oarg>,)*) -> TypedRequest<$rty> {
+                TypedRequest::new(
+                    Request::$variant {
+                        $($p: $p.into_param(),)*
+                        $($o: $o.map(IntoParam::into_param),)*
+                    },
+                    $reader,
+                )
+            }
+        )*
+
+        impl Client {
+            $(client_method!($client $name $help $rdoc ($($p: $parg,)* $($o: Option<$oarg>,)*) $rty);)*
+        }
+    };
 }
 
-/// `get_favorites`: the group's favorites.
-pub fn get_favorites() -> TypedRequest<Vec<Favorite>> {
-    TypedRequest::new(Request::GetFavorites, parse_favorites)
+/// One method of [`Client`]: its typed request, sent.
+macro_rules! client_method {
+    // `Client::multicall` is written by hand: it checks that the answer holds
+    // one result per call (`xmlrpc_client`'s multicall).
+    (multicall $($rest:tt)*) => {};
+    ($client:ident $name:literal $help:literal $rdoc:literal ($($a:ident: $aty:ty,)*) $rty:ty) => {
+        #[doc = concat!("`", $name, "`: ", $help)]
+        #[doc = ""]
+        #[doc = concat!("Result: ", $rdoc)]
+        pub async fn $client(&self, $($a: $aty,)*) -> Result<$rty, ClientError> {
+            self.send($client($($a,)*)).await
+        }
+    };
 }
 
-/// `set_favorites`: replaces the whole list, or changes nothing.
-pub fn set_favorites(favorites: &[Favorite]) -> TypedRequest<()> {
-    done(Request::SetFavorites(favorites.to_vec()))
-}
-
-/// `transfer`: a blind transfer of `call` to `destination` (a number of the group,
-/// `vm-<number>`, or an outside number).
-pub fn transfer(call: &CallId, destination: &str) -> TypedRequest<()> {
-    done(Request::Transfer {
-        call: call.clone(),
-        destination: destination.to_string(),
-    })
-}
-
-/// `drop`: ends `call`.
-pub fn drop_call(call: &CallId) -> TypedRequest<()> {
-    done(Request::Drop { call: call.clone() })
-}
-
-/// `get_parking_info`: the group's parking lot.
-pub fn get_parking_info() -> TypedRequest<ParkingInfo> {
-    TypedRequest::new(Request::GetParkingInfo, parse_parking_info)
-}
-
-/// `park`: parks `call` in `slot` (from 1), or the lowest free one; the result is
-/// the slot taken.
-pub fn park(call: &CallId, slot: Option<u32>) -> TypedRequest<u32> {
-    TypedRequest::new(
-        Request::Park {
-            call: call.clone(),
-            slot,
-        },
-        parse_slot,
-    )
-}
-
-// ---- storage -------------------------------------------------------------------
-
-/// `dict_set`: stores `value` under `key`.
-pub fn dict_set(key: &str, value: &str) -> TypedRequest<()> {
-    done(Request::DictSet {
-        key: key.to_string(),
-        value: value.to_string(),
-    })
-}
-
-/// `dict_set_many`: stores every pair, or none.
-pub fn dict_set_many(pairs: &[(String, String)]) -> TypedRequest<()> {
-    done(Request::DictSetMany(pairs.to_vec()))
-}
-
-/// `dict_get`: the value under `key` (fault -1 when there is none).
-pub fn dict_get(key: &str) -> TypedRequest<String> {
-    TypedRequest::new(
-        Request::DictGet {
-            key: key.to_string(),
-        },
-        parse_string,
-    )
-}
-
-/// `dict_set_serialized`: stores an array or struct under `key`.
-pub fn dict_set_serialized(key: &str, value: &Value) -> TypedRequest<()> {
-    done(Request::DictSetSerialized {
-        key: key.to_string(),
-        value: value.clone(),
-    })
-}
-
-/// `dict_get_serialized`: the array or struct stored under `key`.
-pub fn dict_get_serialized(key: &str) -> TypedRequest<Value> {
-    TypedRequest::new(
-        Request::DictGetSerialized {
-            key: key.to_string(),
-        },
-        parse_object,
-    )
-}
-
-/// `dict_delete`: removes `key` (also fine when it does not exist).
-pub fn dict_delete(key: &str) -> TypedRequest<()> {
-    done(Request::DictDelete {
-        key: key.to_string(),
-    })
-}
-
-/// `get_all`: every key of the user and its value, in the order received.
-pub fn get_all() -> TypedRequest<Vec<(String, String)>> {
-    TypedRequest::new(Request::GetAll, parse_entries)
-}
-
-// ---- simulation ----------------------------------------------------------------
-
-/// `sim.call`: a new call from `from` to `to`, inbound over `via` when given; the
-/// result is the new call's id.
-pub fn sim_call(from: &str, to: &str, via: Option<&str>) -> TypedRequest<CallId> {
-    sim(
-        SimRequest::Call {
-            from: from.to_string(),
-            to: to.to_string(),
-            via: via.map(str::to_string),
-        },
-        parse_call_id,
-    )
-}
-
-/// `sim.answer`: the called party (for a queue call, `extension`) answers.
-pub fn sim_answer(call: &CallId, extension: Option<&str>) -> TypedRequest<()> {
-    sim_done(SimRequest::Answer {
-        call: call.clone(),
-        extension: extension.map(str::to_string),
-    })
-}
-
-/// `sim.hold`: connected → onhold.
-pub fn sim_hold(call: &CallId) -> TypedRequest<()> {
-    sim_done(SimRequest::Hold { call: call.clone() })
-}
-
-/// `sim.resume`: onhold → connected.
-pub fn sim_resume(call: &CallId) -> TypedRequest<()> {
-    sim_done(SimRequest::Resume { call: call.clone() })
-}
-
-/// `sim.hangup`: the call ends, whatever its state.
-pub fn sim_hangup(call: &CallId) -> TypedRequest<()> {
-    sim_done(SimRequest::Hangup { call: call.clone() })
-}
-
-/// `sim.register`: the extension's phone comes online.
-pub fn sim_register(number: &str) -> TypedRequest<()> {
-    sim_done(SimRequest::Register {
-        number: number.to_string(),
-    })
-}
-
-/// `sim.unregister`: the extension's phone goes offline.
-pub fn sim_unregister(number: &str) -> TypedRequest<()> {
-    sim_done(SimRequest::Unregister {
-        number: number.to_string(),
-    })
-}
-
-/// `sim.reset`: the group goes back to its configured state.
-pub fn sim_reset() -> TypedRequest<()> {
-    sim_done(SimRequest::Reset)
-}
-
-/// `sim.play`: starts a scenario (a built-in name or a scenario's TOML text) in
-/// the user's group, at `speed` (default 1), starting over when it ends if `repeat`.
-pub fn sim_play(scenario: &str, speed: Option<f64>, repeat: Option<bool>) -> TypedRequest<()> {
-    sim_done(SimRequest::Play {
-        scenario: scenario.to_string(),
-        speed,
-        repeat,
-    })
-}
-
-/// `sim.stop`: stops the scenario playing in the user's group; its calls stay.
-pub fn sim_stop() -> TypedRequest<()> {
-    sim_done(SimRequest::Stop)
-}
-
-// ---- introspection -------------------------------------------------------------
-
-/// `system.listMethods`: the methods the server offers.
-pub fn list_methods() -> TypedRequest<Vec<String>> {
-    TypedRequest::new(Request::ListMethods, parse_method_names)
-}
-
-/// `system.methodHelp`: the help text of `method`.
-pub fn method_help(method: &str) -> TypedRequest<String> {
-    TypedRequest::new(
-        Request::MethodHelp {
-            method: method.to_string(),
-        },
-        parse_string,
-    )
-}
-
-/// `system.methodSignature`: the signatures of `method`, each a list of type names
-/// with the result type first (none when the server does not know them).
-pub fn method_signature(method: &str) -> TypedRequest<Vec<Vec<String>>> {
-    TypedRequest::new(
-        Request::MethodSignature {
-            method: method.to_string(),
-        },
-        parse_signatures,
-    )
-}
-
-/// `system.getCapabilities`: the specifications the server follows.
-pub fn get_capabilities() -> TypedRequest<Vec<Capability>> {
-    TypedRequest::new(Request::GetCapabilities, parse_capabilities)
-}
-
-/// `system.multicall`: every call's result or fault, in order.
-pub fn multicall(calls: Vec<MethodCall>) -> TypedRequest<Vec<Result<Value, Fault>>> {
-    TypedRequest::new(Request::Multicall(calls), parse_multicall)
-}
+pbx_xmlrpc::pbx_methods!(client_table);
 
 #[cfg(test)]
 mod tests {
@@ -365,5 +227,7 @@ mod tests {
         assert_eq!(call.method_name, "sim.call");
         assert_eq!(call.params.len(), 2);
         assert_eq!(drop_call(&CallId::new("c")).method(), Method::Drop);
+        let play = sim_play("office-day", None, Some(true)).to_call();
+        assert_eq!(play.params.len(), 3, "the default speed stands in");
     }
 }

@@ -14,10 +14,11 @@ use tracing::Instrument as _;
 
 use pbx_backend::events::LongPolls;
 use pbx_backend::{Caller, PbxBackend, PlayOptions, Simulator};
+use pbx_model::CallId;
 use pbx_xmlrpc::events::{DEFAULT_EVENTS_TIMEOUT, MAX_EVENTS_PER_ANSWER, events_answer};
 use pbx_xmlrpc::{
-    FaultCode, Group, INTERNAL_MESSAGE, Method, MethodSpec, Reply, Request, SimRequest,
-    core_types_only, methods, no_such_method,
+    FaultCode, Group, INTERNAL_MESSAGE, Method, MethodSpec, Reply, Request, core_types_only,
+    methods, no_such_method,
 };
 use xmlrpc_codec::{
     Decoder, EncodeError, Fault, Limits, MethodCall, Value, ValueWriter, Written, encode_value,
@@ -316,6 +317,118 @@ impl xmlrpc_server::Reply for PbxReply {
     }
 }
 
+/// The dispatch of every request, generated from the table
+/// (`pbx_xmlrpc::table`): a match with one arm per method, each calling what
+/// the entry's `serve` names.
+macro_rules! dispatch {
+    ($pbx:ident, $caller:ident, $request:ident; $(
+        $variant:ident = $name:literal {
+            group: $group:ident,
+            client: $client:ident,
+            serve: $serve:ident $($serve_fn:ident)?,
+            large_result: $large:literal,
+            params: [$(
+                $p:ident : $pty:ty as $parg:ty = $pname:literal [$($ptype:ident)|+] via $pkind:ident $pdoc:expr
+            ),* $(,)?],
+            optional: [$(
+                $o:ident : $oty:ty as $oarg:ty = $oname:literal [$($otype:ident)|+] via $okind:ident $odoc:expr
+            ),* $(,)?],
+            result: $rty:ty = $reader:ident [$($rtype:ident)|+] $rdoc:literal,
+            help: $help:literal,
+            faults: [$($fault:expr),* $(,)?] $(,)?
+        }
+    )*) => {
+        match $request {
+            $(Request::$variant { $($p,)* $($o,)* } => {
+                serve!($pbx, $caller, $variant, $serve $($serve_fn)?, [$($p)* $($o)*])
+            })*
+            // `Request` is non-exhaustive to other crates; every variant of
+            // this version is above.
+            other => Err(not_dispatched(other.method())),
+        }
+    };
+}
+
+/// One arm of [`dispatch!`]: what `serve` names, called with the caller and
+/// the request's fields in order.
+macro_rules! serve {
+    ($pbx:ident, $caller:ident, $variant:ident, backend $f:ident, [$($a:ident)*]) => {{
+        $(let mut $a = $a;)*
+        $pbx.backend
+            .$f($caller, $(Pass::pass(&mut $a)),*)
+            .await
+            .map(Reply::from)
+            .map_err(|e| fault_from_backend(&e))
+    }};
+    ($pbx:ident, $caller:ident, $variant:ident, simulator $f:ident, [$($a:ident)*]) => {{
+        let sim = $pbx.simulator(Method::$variant)?;
+        $(let mut $a = $a;)*
+        sim.$f($caller, $(Pass::pass(&mut $a)),*)
+            .await
+            .map(Reply::from)
+            .map_err(|e| fault_from_backend(&e))
+    }};
+    ($pbx:ident, $caller:ident, $variant:ident, handler $f:ident, [$($a:ident)*]) => {
+        $pbx.$f($caller, $($a),*).await
+    };
+    // Introspection and multicall: the router answers them itself, they
+    // never reach the PBX's dispatch.
+    ($pbx:ident, $caller:ident, $variant:ident, router, [$($a:ident)*]) => {{
+        $(let _ = $a;)*
+        Err(not_dispatched(Method::$variant))
+    }};
+}
+
+/// How a request's field is handed to a backend method: by reference where the
+/// trait borrows (`&str`, `&CallId`), by value where it takes or copies.
+trait Pass<'a> {
+    /// What the backend method takes.
+    type Out;
+
+    /// The field as the backend method takes it (a list is moved out).
+    fn pass(&'a mut self) -> Self::Out;
+}
+
+impl<'a> Pass<'a> for String {
+    type Out = &'a str;
+
+    fn pass(&'a mut self) -> &'a str {
+        self
+    }
+}
+
+impl<'a> Pass<'a> for CallId {
+    type Out = &'a CallId;
+
+    fn pass(&'a mut self) -> &'a CallId {
+        self
+    }
+}
+
+impl<'a> Pass<'a> for Option<String> {
+    type Out = Option<&'a str>;
+
+    fn pass(&'a mut self) -> Option<&'a str> {
+        self.as_deref()
+    }
+}
+
+impl<'a> Pass<'a> for Option<u32> {
+    type Out = Option<u32>;
+
+    fn pass(&'a mut self) -> Option<u32> {
+        *self
+    }
+}
+
+impl<'a, T> Pass<'a> for Vec<T> {
+    type Out = Vec<T>;
+
+    fn pass(&'a mut self) -> Vec<T> {
+        std::mem::take(self)
+    }
+}
+
 impl Pbx {
     /// One call of a PBX or `sim.*` method: its parameters decoded against the
     /// table (faults that name the parameter), then dispatched.
@@ -333,17 +446,76 @@ impl Pbx {
         Ok(PbxReply(self.execute(caller, request).await?))
     }
 
+    /// Runs a decoded request of the PBX or the simulator: the dispatch is
+    /// generated from the table (`pbx_xmlrpc::table`), each entry's `serve`
+    /// saying what it calls.
+    async fn execute(&self, caller: &Caller, request: Request) -> Result<Reply, Fault> {
+        let pbx = self;
+        pbx_xmlrpc::pbx_methods!(dispatch, pbx, caller, request)
+    }
+
+    /// The simulator, for a `sim.*` request: the only path to it.
+    fn simulator(&self, method: Method) -> Result<&Arc<dyn Simulator>, Fault> {
+        match &self.simulation {
+            Simulation::On(sim) => Ok(sim),
+            Simulation::SwitchedOff => {
+                Err(FaultCode::PermissionDenied.fault("simulation is switched off on this server"))
+            }
+            Simulation::Absent => Err(no_such_method(method.name())),
+        }
+    }
+
+    // ---- the methods that are more than one backend call (`serve: handler`) ----
+
+    /// `dict_set_serialized`: the object's canonical `<value>` text, stored.
+    async fn dict_set_serialized(
+        &self,
+        caller: &Caller,
+        key: String,
+        value: Value,
+    ) -> Result<Reply, Fault> {
+        let text = serialize(&value)?;
+        self.backend
+            .dict_set(caller, &key, &text)
+            .await
+            .map(Reply::from)
+            .map_err(|e| fault_from_backend(&e))
+    }
+
+    /// `dict_get_serialized`: the stored text, read back as an array or struct.
+    async fn dict_get_serialized(&self, caller: &Caller, key: String) -> Result<Reply, Fault> {
+        let text = self
+            .backend
+            .dict_get(caller, &key)
+            .await
+            .map_err(|e| fault_from_backend(&e))?;
+        self.deserialize(&text).map(Reply::Object)
+    }
+
+    /// `get_all`: keys and values beyond the answer's bound cannot fit in it,
+    /// so the backend refuses them before copying them (`LimitReached`, the
+    /// one refusal `get_all` has), and the client gets the same fault as for
+    /// any answer too large.
+    async fn get_all(&self, caller: &Caller) -> Result<Reply, Fault> {
+        let max = self.max_response_bytes;
+        match self.backend.get_all(caller, max).await {
+            Ok(entries) => Ok(Reply::Entries(entries)),
+            Err(pbx_backend::BackendError::LimitReached(_)) => Err(too_large(max)),
+            Err(e) => Err(fault_from_backend(&e)),
+        }
+    }
+
     /// `get_events`: what is pending after `cursor`, else the first event
     /// within `timeout` seconds, else nothing. It only awaits (no worker, no
     /// lock held while it waits); a reset answers at once.
     async fn get_events(
         &self,
         caller: &Caller,
-        cursor: &str,
+        cursor: Option<String>,
         timeout: Option<u32>,
     ) -> Result<Reply, Fault> {
         use pbx_backend::EventId;
-        let after = (!cursor.is_empty()).then(|| EventId::new(cursor));
+        let after = cursor.map(EventId::new);
         let mut sub = self
             .backend
             .events(caller, after.as_ref())
@@ -363,127 +535,22 @@ impl Pbx {
         Ok(Reply::Object(value))
     }
 
-    /// Runs a decoded request of the PBX or the simulator.
-    async fn execute(&self, caller: &Caller, request: Request) -> Result<Reply, Fault> {
-        let b = &*self.backend;
-        let done = |r: Result<(), pbx_backend::BackendError>| {
-            r.map(|()| Reply::Done).map_err(|e| fault_from_backend(&e))
-        };
-        let fault = |e: pbx_backend::BackendError| fault_from_backend(&e);
-        match request {
-            Request::GetCalls => b.get_calls(caller).await.map(Reply::Calls).map_err(fault),
-            Request::GetExtensions => b
-                .get_extensions(caller)
-                .await
-                .map(Reply::Extensions)
-                .map_err(fault),
-            Request::GetFavorites => b
-                .get_favorites(caller)
-                .await
-                .map(Reply::Favorites)
-                .map_err(fault),
-            Request::SetFavorites(favorites) => done(b.set_favorites(caller, favorites).await),
-            Request::Transfer { call, destination } => {
-                done(b.transfer(caller, &call, &destination).await)
-            }
-            Request::Drop { call } => done(b.drop_call(caller, &call).await),
-            Request::GetParkingInfo => b
-                .get_parking_info(caller)
-                .await
-                .map(Reply::ParkingInfo)
-                .map_err(fault),
-            Request::Park { call, slot } => b
-                .park(caller, &call, slot)
-                .await
-                .map(Reply::Slot)
-                .map_err(fault),
-            Request::DictSet { key, value } => done(b.dict_set(caller, &key, &value).await),
-            Request::DictSetMany(pairs) => done(b.dict_set_many(caller, pairs).await),
-            Request::DictGet { key } => b
-                .dict_get(caller, &key)
-                .await
-                .map(Reply::Text)
-                .map_err(fault),
-            Request::DictSetSerialized { key, value } => {
-                let text = serialize(&value)?;
-                done(b.dict_set(caller, &key, &text).await)
-            }
-            Request::DictGetSerialized { key } => {
-                let text = b.dict_get(caller, &key).await.map_err(fault)?;
-                self.deserialize(&text).map(Reply::Object)
-            }
-            Request::DictDelete { key } => done(b.dict_delete(caller, &key).await),
-            Request::GetAll => {
-                // Keys and values beyond the answer's bound cannot fit in it:
-                // the backend refuses them before copying them (LimitReached,
-                // the one refusal `get_all` has), and the client gets the
-                // same fault as for any answer too large.
-                let max = self.max_response_bytes;
-                match b.get_all(caller, max).await {
-                    Ok(entries) => Ok(Reply::Entries(entries)),
-                    Err(pbx_backend::BackendError::LimitReached(_)) => Err(too_large(max)),
-                    Err(e) => Err(fault(e)),
-                }
-            }
-            Request::GetEvents { cursor, timeout } => {
-                self.get_events(caller, &cursor, timeout).await
-            }
-            Request::Sim(sim) => self.simulate(caller, sim).await,
-            // The router answers introspection and multicall itself: they never
-            // reach the PBX's dispatch.
-            Request::ListMethods
-            | Request::MethodHelp { .. }
-            | Request::MethodSignature { .. }
-            | Request::GetCapabilities
-            | Request::Multicall(_) => Err(not_dispatched(request.method())),
-            // `Request` is non-exhaustive: a method added to the table but not
-            // dispatched here is this crate's bug, never the client's.
-            other => Err(not_dispatched(other.method())),
-        }
-    }
-
-    /// A `sim.*` request: the only path to the simulator.
-    async fn simulate(&self, caller: &Caller, request: SimRequest) -> Result<Reply, Fault> {
-        let sim = match &self.simulation {
-            Simulation::On(sim) => sim,
-            Simulation::SwitchedOff => {
-                return Err(
-                    FaultCode::PermissionDenied.fault("simulation is switched off on this server")
-                );
-            }
-            Simulation::Absent => return Err(no_such_method(request.method().name())),
-        };
-        let done = |r: Result<(), pbx_backend::BackendError>| {
-            r.map(|()| Reply::Done).map_err(|e| fault_from_backend(&e))
-        };
-        match request {
-            SimRequest::Call { from, to, via } => sim
-                .call(caller, &from, &to, via.as_deref())
-                .await
-                .map(Reply::CallId)
-                .map_err(|e| fault_from_backend(&e)),
-            SimRequest::Answer { call, extension } => {
-                done(sim.answer(caller, &call, extension.as_deref()).await)
-            }
-            SimRequest::Hold { call } => done(sim.hold(caller, &call).await),
-            SimRequest::Resume { call } => done(sim.resume(caller, &call).await),
-            SimRequest::Hangup { call } => done(sim.hangup(caller, &call).await),
-            SimRequest::Register { number } => done(sim.register(caller, &number).await),
-            SimRequest::Unregister { number } => done(sim.unregister(caller, &number).await),
-            SimRequest::Reset => done(sim.reset(caller).await),
-            SimRequest::Play {
-                scenario,
-                speed,
-                repeat,
-            } => {
-                let mut options = PlayOptions::default();
-                options.speed = speed.unwrap_or(options.speed);
-                options.repeat = repeat.unwrap_or(options.repeat);
-                done(sim.play(caller, &scenario, options).await)
-            }
-            SimRequest::Stop => done(sim.stop(caller).await),
-            other => Err(not_dispatched(other.method())),
-        }
+    /// `sim.play`: the options the simulator takes, defaults filled in.
+    async fn sim_play(
+        &self,
+        caller: &Caller,
+        scenario: String,
+        speed: Option<f64>,
+        repeat: Option<bool>,
+    ) -> Result<Reply, Fault> {
+        let sim = self.simulator(Method::SimPlay)?;
+        let mut options = PlayOptions::default();
+        options.speed = speed.unwrap_or(options.speed);
+        options.repeat = repeat.unwrap_or(options.repeat);
+        sim.play(caller, &scenario, options)
+            .await
+            .map(Reply::from)
+            .map_err(|e| fault_from_backend(&e))
     }
 
     /// The array or struct stored as `text` by `dict_set_serialized`.

@@ -1,8 +1,12 @@
 //! The PBXpress API on XML-RPC: the wire vocabulary shared by the server
 //! (`pbx-handler`) and the client (`pbx-client`).
 //!
-//! - [`methods()`]: **the** table of methods (name, parameters, result, help, faults).
-//!   Introspection, parameter decoding, `docs/api.md` and the client all derive from it.
+//! - [`pbx_methods!`]: **the** table of methods, one entry per method (name,
+//!   parameters, result, help, faults, client function, how a server serves it;
+//!   [`table`] explains it). [`Method`], [`methods()`], [`Request`], the
+//!   server's dispatch (`pbx-handler`) and the client's methods (`pbx-client`)
+//!   are generated from it; introspection, `docs/api.md` and JSON-RPC's
+//!   `rpc.discover` read [`methods()`].
 //! - [`Request`]: a typed call. [`Request::from_call`] decodes a call's parameters
 //!   with faults that name the parameter (server side); [`Request::to_call`] builds
 //!   the call (client side).
@@ -67,12 +71,13 @@ mod methods;
 mod records;
 mod reply;
 mod request;
+pub mod table;
 
 pub use convert::ResultError;
 pub use fault::{
     FaultCode, INTERNAL_MESSAGE, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
 };
-pub use methods::{Group, Method, MethodSpec, ParamSpec, XmlRpcType, method, methods};
+pub use methods::{Group, Method, MethodSpec, ParamSpec, Request, XmlRpcType, method, methods};
 pub use records::{
     Capability, Record, entries_to_value, fault_to_value, multicall_to_value, parse_call_id,
     parse_calls, parse_capabilities, parse_done, parse_entries, parse_extensions, parse_favorites,
@@ -80,7 +85,7 @@ pub use records::{
     parse_slot, parse_string, records_from_value, records_to_value,
 };
 pub use reply::Reply;
-pub use request::{Request, SimRequest, core_types_only, multicall_entry_to_value, no_such_method};
+pub use request::{core_types_only, multicall_entry_to_value, no_such_method};
 
 /// The README's example, compiled and run as a doc test.
 #[doc = include_str!("../README.md")]

@@ -168,73 +168,190 @@ impl MethodSpec {
     }
 }
 
-/// Every method, one variant each; [`Method::spec`] is its entry in the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Method {
-    /// `get_calls`.
-    GetCalls,
-    /// `get_extensions`.
-    GetExtensions,
-    /// `get_favorites`.
-    GetFavorites,
-    /// `set_favorites`.
-    SetFavorites,
-    /// `transfer`.
-    Transfer,
-    /// `drop`.
-    Drop,
-    /// `get_parking_info`.
-    GetParkingInfo,
-    /// `park`.
-    Park,
-    /// `dict_set`.
-    DictSet,
-    /// `dict_set_many`.
-    DictSetMany,
-    /// `dict_get`.
-    DictGet,
-    /// `dict_set_serialized`.
-    DictSetSerialized,
-    /// `dict_get_serialized`.
-    DictGetSerialized,
-    /// `dict_delete`.
-    DictDelete,
-    /// `get_all`.
-    GetAll,
-    /// `get_events`.
-    GetEvents,
-    /// `sim.call`.
-    SimCall,
-    /// `sim.answer`.
-    SimAnswer,
-    /// `sim.hold`.
-    SimHold,
-    /// `sim.resume`.
-    SimResume,
-    /// `sim.hangup`.
-    SimHangup,
-    /// `sim.register`.
-    SimRegister,
-    /// `sim.unregister`.
-    SimUnregister,
-    /// `sim.reset`.
-    SimReset,
-    /// `sim.play`.
-    SimPlay,
-    /// `sim.stop`.
-    SimStop,
-    /// `system.listMethods`.
-    ListMethods,
-    /// `system.methodHelp`.
-    MethodHelp,
-    /// `system.methodSignature`.
-    MethodSignature,
-    /// `system.multicall`.
-    Multicall,
-    /// `system.getCapabilities`.
-    GetCapabilities,
+/// What the table (`crate::table`) generates in this crate: [`Method`] and
+/// [`methods()`] here, [`Request`] with its conversions
+/// ([`Request::from_call`], [`Request::to_call`], [`Request::method`]) and
+/// [`Reply::from_value`]. The pattern names every part of an entry.
+macro_rules! method_table {
+    ($(
+        $variant:ident = $name:literal {
+            group: $group:ident,
+            client: $client:ident,
+            serve: $serve:ident $($serve_fn:ident)?,
+            large_result: $large:literal,
+            params: [$(
+                $p:ident : $pty:ty as $parg:ty = $pname:literal [$($ptype:ident)|+] via $pkind:ident $pdoc:expr
+            ),* $(,)?],
+            optional: [$(
+                $o:ident : $oty:ty as $oarg:ty = $oname:literal [$($otype:ident)|+] via $okind:ident $odoc:expr
+            ),* $(,)?],
+            result: $rty:ty = $reader:ident [$($rtype:ident)|+] $rdoc:literal,
+            help: $help:literal,
+            faults: [$($fault:expr),* $(,)?] $(,)?
+        }
+    )*) => {
+        /// Every method, one variant each; [`Method::spec`] is its entry in the table.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Method {
+            $(
+                #[doc = concat!("`", $name, "`.")]
+                $variant,
+            )*
+        }
+
+        const COUNT: usize = [$(Method::$variant),*].len();
+
+        static METHODS: [MethodSpec; COUNT] = [$(
+            MethodSpec {
+                method: Method::$variant,
+                name: $name,
+                group: Group::$group,
+                params: &[
+                    $(ParamSpec {
+                        name: $pname,
+                        types: &[$(XmlRpcType::$ptype),+],
+                        optional: false,
+                        doc: $pdoc,
+                    },)*
+                    $(ParamSpec {
+                        name: $oname,
+                        types: &[$(XmlRpcType::$otype),+],
+                        optional: true,
+                        doc: $odoc,
+                    },)*
+                ],
+                result: &[$(XmlRpcType::$rtype),+],
+                result_doc: $rdoc,
+                help: $help,
+                faults: &[$($fault),*],
+                large_result: $large,
+            },
+        )*];
+
+        request_enum! {
+            []
+            $(($variant $name $help) [$($p: $pty, $pname;)*] [$($o: $oty, $oname;)*])*
+        }
+
+        impl Request {
+            /// The method this is a call of.
+            pub fn method(&self) -> Method {
+                match self {
+                    $(Request::$variant { .. } => Method::$variant,)*
+                }
+            }
+
+            /// Decodes a call's parameters (the server side).
+            ///
+            /// Faults: -32601 for a name not in the table; -32602 for a wrong number of
+            /// parameters or a parameter of the wrong shape, with a message naming the
+            /// method, the parameter's position and name and what was expected, e.g.
+            /// `transfer: parameter 2 (destination): expected string, got array`.
+            ///
+            /// Reading is liberal (see the crate docs): a string may arrive as `<int>`, an
+            /// int as digits; an optional parameter given as nil or `""` counts as absent.
+            /// Whether a method is *offered* (`sim.*` needs a simulator) is the
+            /// server's business (`pbx_handler::Handler`), not this function's.
+            pub fn from_call(call: &MethodCall) -> Result<Request, Fault> {
+                let spec = method(&call.method_name)
+                    .ok_or_else(|| no_such_method(&call.method_name))?;
+                let mut params = Params::new(spec, &call.params)?;
+                Ok(match spec.method {
+                    $(Method::$variant => {
+                        $(let $p = params.required(wire::$pkind::read)?;)*
+                        $(let $o = params.optional(wire::$okind::read)?;)*
+                        Request::$variant { $($p,)* $($o,)* }
+                    })*
+                })
+            }
+
+            /// The XML-RPC call for this request (the client side), written strictly:
+            /// ints as `<int>`, strings as `<string>`, optional parameters left out
+            /// when absent (an absent one that a present one follows is written as
+            /// its stand-in: `""`, or the default where `""` would not do).
+            pub fn to_call(&self) -> MethodCall {
+                let params = match self {
+                    $(Request::$variant { $($p,)* $($o,)* } => {
+                        #[allow(unused_mut)]
+                        let mut params: Vec<Value> = vec![$(wire::$pkind::write($p)),*];
+                        push_optional(&mut params, [
+                            $(($o.as_ref().map(wire::$okind::write), wire::$okind::absent)),*
+                        ]);
+                        params
+                    })*
+                };
+                MethodCall::new(self.method().name(), params)
+            }
+        }
+
+        impl Reply {
+            /// Reads the result of `method` liberally (see "Reading liberally" in
+            /// the crate docs).
+            pub fn from_value(method: Method, value: &Value) -> Result<Reply, ResultError> {
+                Ok(match method {
+                    $(Method::$variant => Reply::from($reader(value)?),)*
+                })
+            }
+        }
+    };
 }
+
+/// [`Request`] itself: a unit variant for a method without parameters, a
+/// struct variant for the others.
+macro_rules! request_enum {
+    ([$($done:tt)*]) => {
+        /// One call of an API method, with its parameters decoded: one variant per
+        /// method of the table ([`methods()`](crate::methods())), each field one
+        /// parameter (an optional one as an `Option`), in order.
+        ///
+        /// [`Request::from_call`] reads one (the server side), [`Request::to_call`]
+        /// writes one (the client side); the wire name comes from the table through
+        /// [`Request::method`].
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum Request {
+            $($done)*
+        }
+    };
+    ([$($done:tt)*] ($variant:ident $name:literal $help:literal) [] [] $($rest:tt)*) => {
+        request_enum! {
+            [
+                $($done)*
+                #[doc = concat!("`", $name, "`: ", $help)]
+                $variant,
+            ]
+            $($rest)*
+        }
+    };
+    (
+        [$($done:tt)*]
+        ($variant:ident $name:literal $help:literal)
+        [$($p:ident : $pty:ty, $pname:literal;)*]
+        [$($o:ident : $oty:ty, $oname:literal;)*]
+        $($rest:tt)*
+    ) => {
+        request_enum! {
+            [
+                $($done)*
+                #[doc = concat!("`", $name, "`: ", $help)]
+                $variant {
+                    $(
+                        #[doc = concat!("Parameter `", $pname, "`.")]
+                        $p: $pty,
+                    )*
+                    $(
+                        #[doc = concat!("Parameter `", $oname, "`, optional.")]
+                        $o: Option<$oty>,
+                    )*
+                },
+            ]
+            $($rest)*
+        }
+    };
+}
+
+crate::pbx_methods!(method_table);
 
 impl Method {
     /// The method's entry in the table.
@@ -270,561 +387,10 @@ pub fn method(name: &str) -> Option<&'static MethodSpec> {
     METHODS.iter().find(|m| m.name == name)
 }
 
-use FaultCode::{Conflict, InvalidParams, LimitReached, MethodNotFound, NotFound};
-use XmlRpcType::{Array, Boolean, Double, Int, String as Str, Struct};
-
-const fn param(name: &'static str, types: &'static [XmlRpcType], doc: &'static str) -> ParamSpec {
-    ParamSpec {
-        name,
-        types,
-        optional: false,
-        doc,
-    }
-}
-
-const fn optional(
-    name: &'static str,
-    types: &'static [XmlRpcType],
-    doc: &'static str,
-) -> ParamSpec {
-    ParamSpec {
-        name,
-        types,
-        optional: true,
-        doc,
-    }
-}
-
-const CALLID: ParamSpec = param(
-    "callid",
-    &[Str],
-    "The call's id, as `get_calls` gives it (an `<int>` is read as its decimal text).",
-);
-const KEY: ParamSpec = param(
-    "key",
-    &[Str],
-    "The storage key (by default at most 256 bytes).",
-);
-const NO_CALL: (FaultCode, &str) = (NotFound, "no such call in your admin group");
-const SIM_OFF: (FaultCode, &str) = (
-    FaultCode::PermissionDenied,
-    "simulation is switched off on this server",
-);
-const DONE: &str = "`true`";
-
-const COUNT: usize = 31;
-
-static METHODS: [MethodSpec; COUNT] = [
-    // ---- PBX (SPEC.md "Methods") ----
-    MethodSpec {
-        method: Method::GetCalls,
-        name: "get_calls",
-        group: Group::Pbx,
-        large_result: true,
-        params: &[],
-        result: &[Array],
-        result_doc: "An array of call records: every call with at least one party in your admin group.",
-        help: "Lists the current calls with at least one party in your admin group. A call to a queue is several records with `qcall` 1: the incoming one (caller → queue) and one per ringing member.",
-        faults: &[],
-    },
-    MethodSpec {
-        method: Method::GetExtensions,
-        name: "get_extensions",
-        group: Group::Pbx,
-        large_result: true,
-        params: &[],
-        result: &[Array],
-        result_doc: "An array of extension records (extensions, queues and attendants) of your admin group.",
-        help: "Lists the extensions, queues and attendants of your admin group with their presence (`state`).",
-        faults: &[],
-    },
-    MethodSpec {
-        method: Method::GetFavorites,
-        name: "get_favorites",
-        group: Group::Pbx,
-        large_result: true,
-        params: &[],
-        result: &[Array],
-        result_doc: "An array of favorites `{id, type, slot, size}`, by slot.",
-        help: "Lists the operator-console favorites of your admin group, by slot.",
-        faults: &[],
-    },
-    MethodSpec {
-        method: Method::SetFavorites,
-        name: "set_favorites",
-        group: Group::Pbx,
-        large_result: false,
-        params: &[param(
-            "favorites",
-            &[Array],
-            "An array of favorites `{id: int, type: string, slot: int ≥ 1, size: single|double}`; slots unique.",
-        )],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "Replaces the whole favorites list of your admin group, atomically: on any fault nothing changes.",
-        faults: &[
-            (
-                NotFound,
-                "a favorite names an entity that is not in your admin group",
-            ),
-            (
-                InvalidParams,
-                "a malformed favorite, slot 0, or a slot used twice",
-            ),
-        ],
-    },
-    MethodSpec {
-        method: Method::Transfer,
-        name: "transfer",
-        group: Group::Pbx,
-        large_result: false,
-        params: &[
-            CALLID,
-            param(
-                "destination",
-                &[Str],
-                "An extension, queue or attendant number of your group, `vm-<number>` for a voicemail box, or an outside number.",
-            ),
-        ],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "Blind transfer. Your own extension is released when it is a party of the call, otherwise the `to` party; the other party goes on to `destination`, which rings. The call keeps its id.",
-        faults: &[
-            (
-                NotFound,
-                "no such call, or no such destination, in your admin group",
-            ),
-            (Conflict, "the call's state does not allow a transfer"),
-        ],
-    },
-    MethodSpec {
-        method: Method::Drop,
-        name: "drop",
-        group: Group::Pbx,
-        large_result: false,
-        params: &[CALLID],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "Ends a call. Dropping a queue call's incoming record ends all its records.",
-        faults: &[NO_CALL],
-    },
-    MethodSpec {
-        method: Method::GetParkingInfo,
-        name: "get_parking_info",
-        group: Group::Pbx,
-        large_result: true,
-        params: &[],
-        result: &[Array],
-        result_doc: "The array `[parking_extension (string), slots (int), parked_calls (struct: slot number as string → callid)]`.",
-        help: "Describes your admin group's parking lot: slot `k` (from 1) is reached by dialling `parking_extension + k - 1`.",
-        faults: &[],
-    },
-    MethodSpec {
-        method: Method::Park,
-        name: "park",
-        group: Group::Pbx,
-        large_result: false,
-        params: &[
-            CALLID,
-            optional(
-                "slot",
-                &[Int],
-                "The slot to park in, from 1; the lowest free slot when left out (nil or an empty string count as left out).",
-            ),
-        ],
-        result: &[Int],
-        result_doc: "The slot taken (int).",
-        help: "Parks a call, in the given slot or the lowest free one. The call's state becomes `parked`.",
-        faults: &[
-            NO_CALL,
-            (
-                Conflict,
-                "the slot is taken, or the call's state does not allow parking",
-            ),
-            (LimitReached, "no free slot"),
-            (InvalidParams, "slot 0 or beyond the lot"),
-        ],
-    },
-    MethodSpec {
-        method: Method::DictSet,
-        name: "dict_set",
-        group: Group::Pbx,
-        large_result: false,
-        params: &[
-            KEY,
-            param("value", &[Str], "The value (by default at most 64 KiB)."),
-        ],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "Stores a value under one of your personal keys.",
-        faults: &[(
-            LimitReached,
-            "key or value too long, or too many keys; nothing is written",
-        )],
-    },
-    MethodSpec {
-        method: Method::DictSetMany,
-        name: "dict_set_many",
-        group: Group::Pbx,
-        large_result: false,
-        params: &[param("pairs", &[Struct], "A struct of key → string value.")],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "Stores several values at once, all or nothing.",
-        faults: &[(
-            LimitReached,
-            "a key or value too long, or too many keys; nothing is written",
-        )],
-    },
-    MethodSpec {
-        method: Method::DictGet,
-        name: "dict_get",
-        group: Group::Pbx,
-        large_result: true,
-        params: &[KEY],
-        result: &[Str],
-        result_doc: "The stored string (for a key written by `dict_set_serialized`, its XML-RPC `<value>` text).",
-        help: "Reads one of your personal keys.",
-        faults: &[(NotFound, "no such key")],
-    },
-    MethodSpec {
-        method: Method::DictSetSerialized,
-        name: "dict_set_serialized",
-        group: Group::Pbx,
-        large_result: false,
-        params: &[
-            KEY,
-            param(
-                "obj",
-                &[Array, Struct],
-                "The array or struct to store; any XML-RPC core types inside.",
-            ),
-        ],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "Stores an array or struct under one of your personal keys, as its canonical XML-RPC `<value>` text (lossless for every core type); `dict_get` returns that text.",
-        faults: &[
-            (
-                InvalidParams,
-                "`obj` is not an array or struct, or holds a value XML-RPC's core types cannot carry (nil, an int beyond 32 bits)",
-            ),
-            (
-                LimitReached,
-                "key or text too long, or too many keys; nothing is written",
-            ),
-        ],
-    },
-    MethodSpec {
-        method: Method::DictGetSerialized,
-        name: "dict_get_serialized",
-        group: Group::Pbx,
-        large_result: true,
-        params: &[KEY],
-        result: &[Array, Struct],
-        result_doc: "The stored array or struct.",
-        help: "Reads an array or struct stored by `dict_set_serialized`.",
-        faults: &[
-            (NotFound, "no such key"),
-            (
-                Conflict,
-                "the key's text is not a serialized array or struct",
-            ),
-        ],
-    },
-    MethodSpec {
-        method: Method::DictDelete,
-        name: "dict_delete",
-        group: Group::Pbx,
-        large_result: false,
-        params: &[KEY],
-        result: &[Boolean],
-        result_doc: "`true`, also when the key did not exist.",
-        help: "Deletes one of your personal keys.",
-        faults: &[],
-    },
-    MethodSpec {
-        method: Method::GetAll,
-        name: "get_all",
-        group: Group::Pbx,
-        large_result: true,
-        params: &[],
-        result: &[Struct],
-        result_doc: "A struct of all your keys → their string values.",
-        help: "Reads all your personal keys and values.",
-        faults: &[],
-    },
-    MethodSpec {
-        method: Method::GetEvents,
-        name: "get_events",
-        group: Group::Pbx,
-        large_result: true,
-        params: &[
-            optional(
-                "cursor",
-                &[Str],
-                "`\"\"` (or left out) for \"from now\", else the `cursor` of the previous answer.",
-            ),
-            optional(
-                "timeout",
-                &[Int],
-                "Seconds to wait when no event is pending: 0 to 60, default 25.",
-            ),
-        ],
-        result: &[Struct],
-        result_doc: "A struct `{cursor: string, reset: boolean, events: array}`; each event is `{id, type, time, data}` (`type`: `call.created`, `call.updated`, `call.ended`, `entity.updated`, `parking.updated` or `favorites.updated`; `time`: RFC 3339 UTC; `data`: the whole record as `get_calls`, `get_extensions`, `get_parking_info` or `get_favorites` return it).",
-        help: "Long poll for what changes in your admin group: answers as soon as at least one event is pending (at most 500 per answer), else after `timeout` seconds with none. Call it again with the answer's `cursor`. When `reset` is true (no cursor, or one the server no longer holds) re-read what you show with the `get_*` methods and go on from the new cursor. Events are idempotent: each carries the object's whole current record.",
-        faults: &[
-            (InvalidParams, "`timeout` outside 0-60"),
-            (MethodNotFound, "this PBX offers no live events"),
-        ],
-    },
-    // ---- simulation (SPEC.md "Simulation") ----
-    MethodSpec {
-        method: Method::SimCall,
-        name: "sim.call",
-        group: Group::Simulation,
-        large_result: false,
-        params: &[
-            param(
-                "from",
-                &[Str],
-                "An extension number of your group (an internal call) or an outside number (an inbound call).",
-            ),
-            param(
-                "to",
-                &[Str],
-                "An extension, queue or attendant number of your group, or `vm-<number>`.",
-            ),
-            optional(
-                "via",
-                &[Str],
-                "For an inbound call, the connection carrying it; default your group's first.",
-            ),
-        ],
-        result: &[Str],
-        result_doc: "The new call's id (string).",
-        help: "Places a simulated call that starts ringing its destination (for a queue: every online, idle member). An offline destination sends the call to its voicemail when it has one.",
-        faults: &[
-            (NotFound, "`from`, `to` or `via` is not in your admin group"),
-            (Conflict, "the destination is offline and has no voicemail"),
-            (
-                LimitReached,
-                "your admin group holds as many live call records as the server allows (the in-memory PBX: `max_live_calls`, default 500)",
-            ),
-            SIM_OFF,
-        ],
-    },
-    MethodSpec {
-        method: Method::SimAnswer,
-        name: "sim.answer",
-        group: Group::Simulation,
-        large_result: false,
-        params: &[
-            CALLID,
-            optional(
-                "extension",
-                &[Str],
-                "For a queue call, the ringing member who answers; default the first.",
-            ),
-        ],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "The called party answers: the call becomes `connected`.",
-        faults: &[
-            NO_CALL,
-            (
-                Conflict,
-                "the call is not ringing, or the extension is not ringing for it",
-            ),
-            SIM_OFF,
-        ],
-    },
-    MethodSpec {
-        method: Method::SimHold,
-        name: "sim.hold",
-        group: Group::Simulation,
-        large_result: false,
-        params: &[CALLID],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "Puts a connected call on hold.",
-        faults: &[NO_CALL, (Conflict, "the call is not connected"), SIM_OFF],
-    },
-    MethodSpec {
-        method: Method::SimResume,
-        name: "sim.resume",
-        group: Group::Simulation,
-        large_result: false,
-        params: &[CALLID],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "Resumes a held call.",
-        faults: &[NO_CALL, (Conflict, "the call is not on hold"), SIM_OFF],
-    },
-    MethodSpec {
-        method: Method::SimHangup,
-        name: "sim.hangup",
-        group: Group::Simulation,
-        large_result: false,
-        params: &[CALLID],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "Ends a call, whatever its state.",
-        faults: &[NO_CALL, SIM_OFF],
-    },
-    MethodSpec {
-        method: Method::SimRegister,
-        name: "sim.register",
-        group: Group::Simulation,
-        large_result: false,
-        params: &[param(
-            "number",
-            &[Str],
-            "An extension number of your group.",
-        )],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "The extension's phone comes online.",
-        faults: &[(NotFound, "no such extension in your admin group"), SIM_OFF],
-    },
-    MethodSpec {
-        method: Method::SimUnregister,
-        name: "sim.unregister",
-        group: Group::Simulation,
-        large_result: false,
-        params: &[param(
-            "number",
-            &[Str],
-            "An extension number of your group.",
-        )],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "The extension's phone goes offline.",
-        faults: &[(NotFound, "no such extension in your admin group"), SIM_OFF],
-    },
-    MethodSpec {
-        method: Method::SimReset,
-        name: "sim.reset",
-        group: Group::Simulation,
-        large_result: false,
-        params: &[],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "Your admin group goes back to its configured state: no calls, configured presence. Storage and favorites are user data and stay.",
-        faults: &[SIM_OFF],
-    },
-    MethodSpec {
-        method: Method::SimPlay,
-        name: "sim.play",
-        group: Group::Simulation,
-        large_result: false,
-        params: &[
-            param(
-                "scenario",
-                &[Str],
-                "The name of a scenario shipped with the server (`office-day`), or a scenario's TOML text (docs/scenarios.md). The server reads no files for clients.",
-            ),
-            optional(
-                "speed",
-                &[Double, Int],
-                "How fast scenario time runs: 2 plays a minute in 30 seconds; default 1, at most 1000000. The server bounds the steps a group's scenario applies per second (the in-memory PBX: `max_events_per_second`, default 200): a scenario that asks for more (speed × traffic) is played slower than asked.",
-            ),
-            optional(
-                "loop",
-                &[Boolean],
-                "Whether to start over, from a reset group, when the scenario ends; default false.",
-            ),
-        ],
-        result: &[Boolean],
-        result_doc: DONE,
-        help: "Starts playing a scenario (scripted steps and random traffic) in your admin group, replacing the one playing there; steps due at once are applied before the answer (within the group's budget of steps per second). The scenario acts only in your group: a scenario naming another group, or a number outside yours, is refused before anything runs.",
-        faults: &[
-            (
-                NotFound,
-                "no such built-in scenario, or the scenario names a group, number or connection not in your admin group (the message gives the line)",
-            ),
-            (
-                InvalidParams,
-                "the scenario is malformed (the message gives line and problem), or the speed is not above 0",
-            ),
-            SIM_OFF,
-        ],
-    },
-    MethodSpec {
-        method: Method::SimStop,
-        name: "sim.stop",
-        group: Group::Simulation,
-        large_result: false,
-        params: &[],
-        result: &[Boolean],
-        result_doc: "`true`, also when no scenario was playing.",
-        help: "Stops the scenario playing in your admin group. Its calls stay as they are (`sim.reset` clears them).",
-        faults: &[SIM_OFF],
-    },
-    // ---- system ----
-    MethodSpec {
-        method: Method::ListMethods,
-        name: "system.listMethods",
-        group: Group::System,
-        large_result: false,
-        params: &[],
-        result: &[Array],
-        result_doc: "An array of method names (strings).",
-        help: "Lists the methods this server offers.",
-        faults: &[],
-    },
-    MethodSpec {
-        method: Method::MethodHelp,
-        name: "system.methodHelp",
-        group: Group::System,
-        large_result: false,
-        params: &[param("method", &[Str], "A method name.")],
-        result: &[Str],
-        result_doc: "The method's synopsis and description (string).",
-        help: "Describes a method.",
-        faults: &[(MethodNotFound, "no such method")],
-    },
-    MethodSpec {
-        method: Method::MethodSignature,
-        name: "system.methodSignature",
-        group: Group::System,
-        large_result: false,
-        params: &[param("method", &[Str], "A method name.")],
-        result: &[Array],
-        result_doc: "An array of signatures, each an array of type names with the result type first; one per number of parameters and per alternative type.",
-        help: "Gives a method's signatures.",
-        faults: &[(MethodNotFound, "no such method")],
-    },
-    MethodSpec {
-        method: Method::Multicall,
-        name: "system.multicall",
-        group: Group::System,
-        large_result: false,
-        params: &[param(
-            "calls",
-            &[Array],
-            "An array of structs `{methodName: string, params: array}`.",
-        )],
-        result: &[Array],
-        result_doc: "An array with one element per call, in order: a one-element array holding the result, or a fault struct `{faultCode, faultString}`.",
-        help: "Runs several calls in one request, in order. A call's fault is returned in its place and does not stop the others; a malformed entry gets -32602 and a nested `system.multicall` gets -32600, in place.",
-        faults: &[(
-            InvalidParams,
-            "`calls` is not an array, or holds more calls than the server allows",
-        )],
-    },
-    MethodSpec {
-        method: Method::GetCapabilities,
-        name: "system.getCapabilities",
-        group: Group::System,
-        large_result: false,
-        params: &[],
-        result: &[Struct],
-        result_doc: "A struct of capability name → `{specUrl, specVersion}`: `faults_interop`, `introspection`, `multicall`.",
-        help: "Lists the XML-RPC conventions this server follows.",
-        faults: &[],
-    },
-];
+use crate::convert::ResultError;
+use crate::reply::Reply;
+use crate::request::{Params, no_such_method, push_optional, wire};
+use crate::table::prelude::*;
 
 // `Method::spec` indexes the table by discriminant: every entry must sit at its
 // method's position. Checked when compiling, so the indexing cannot panic.

@@ -3,8 +3,6 @@
 use pbx_model::{Call, CallId, Entity, Favorite, ParkingInfo};
 use xmlrpc_codec::{EncodeError, Fault, Value, ValueWriter, Written};
 
-use crate::convert::ResultError;
-use crate::methods::Method;
 use crate::records::{self, Capability, Record, records_to_value, write_records};
 
 /// The successful result of a method, typed.
@@ -150,45 +148,41 @@ impl Reply {
 
     /// The largest [`Reply::size_hint`]: 16 MiB.
     pub const MAX_SIZE_HINT: usize = 16 << 20;
+}
 
-    /// Reads the result of `method` liberally (see "Reading liberally" in the crate docs).
-    pub fn from_value(method: Method, value: &Value) -> Result<Reply, ResultError> {
-        Ok(match method {
-            Method::GetCalls => Reply::Calls(records::parse_calls(value)?),
-            Method::GetExtensions => Reply::Extensions(records::parse_extensions(value)?),
-            Method::GetFavorites => Reply::Favorites(records::parse_favorites(value)?),
-            Method::SetFavorites
-            | Method::Transfer
-            | Method::Drop
-            | Method::DictSet
-            | Method::DictSetMany
-            | Method::DictSetSerialized
-            | Method::DictDelete
-            | Method::SimAnswer
-            | Method::SimHold
-            | Method::SimResume
-            | Method::SimHangup
-            | Method::SimRegister
-            | Method::SimUnregister
-            | Method::SimReset
-            | Method::SimPlay
-            | Method::SimStop => {
-                records::parse_done(value)?;
-                Reply::Done
+/// Each kind of result as its reply: what the table's readers give and what
+/// a backend returns.
+macro_rules! reply_from {
+    ($($ty:ty => $variant:ident),* $(,)?) => {
+        $(
+            impl From<$ty> for Reply {
+                fn from(result: $ty) -> Reply {
+                    Reply::$variant(result)
+                }
             }
-            Method::GetParkingInfo => Reply::ParkingInfo(records::parse_parking_info(value)?),
-            Method::Park => Reply::Slot(records::parse_slot(value)?),
-            Method::DictGet | Method::MethodHelp => Reply::Text(records::parse_string(value)?),
-            Method::GetAll => Reply::Entries(records::parse_entries(value)?),
-            Method::DictGetSerialized | Method::GetEvents => {
-                Reply::Object(records::parse_object(value)?)
-            }
-            Method::SimCall => Reply::CallId(records::parse_call_id(value)?),
-            Method::ListMethods => Reply::MethodNames(records::parse_method_names(value)?),
-            Method::MethodSignature => Reply::Signatures(records::parse_signatures(value)?),
-            Method::GetCapabilities => Reply::Capabilities(records::parse_capabilities(value)?),
-            Method::Multicall => Reply::Multicall(records::parse_multicall(value)?),
-        })
+        )*
+    };
+}
+
+reply_from! {
+    Vec<Call> => Calls,
+    Vec<Entity> => Extensions,
+    Vec<Favorite> => Favorites,
+    ParkingInfo => ParkingInfo,
+    u32 => Slot,
+    String => Text,
+    Vec<(String, String)> => Entries,
+    Value => Object,
+    CallId => CallId,
+    Vec<String> => MethodNames,
+    Vec<Vec<String>> => Signatures,
+    Vec<Capability> => Capabilities,
+    Vec<Result<Value, Fault>> => Multicall,
+}
+
+impl From<()> for Reply {
+    fn from((): ()) -> Reply {
+        Reply::Done
     }
 }
 

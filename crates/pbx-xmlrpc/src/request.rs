@@ -1,396 +1,30 @@
-//! Typed requests: [`Request::from_call`] (server side, with faults that name the
-//! parameter) and [`Request::to_call`] (client side).
+//! What [`Request`](crate::Request)'s generated conversions (`crate::methods`)
+//! use: the checked reading of a call's parameters ([`Params`]), the reader and
+//! writer of each kind of parameter ([`wire`]), multicall entries and the
+//! faults of a call that names no method.
 
-use pbx_model::{CallId, Favorite};
 use xmlrpc_codec::{Fault, MethodCall, Struct, Value};
 
-use crate::convert::{self, ResultError};
+use crate::convert::ResultError;
 use crate::fault::FaultCode;
-use crate::methods::{Method, MethodSpec, method};
-use crate::records::{Record, records_to_value};
+use crate::methods::MethodSpec;
 
-/// One call of an API method, with its parameters decoded.
-///
-/// Every method of the table ([`methods()`](crate::methods())) has a variant; the wire name comes
-/// from the table through [`Request::method`].
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Request {
-    /// `get_calls()`.
-    GetCalls,
-    /// `get_extensions()`.
-    GetExtensions,
-    /// `get_favorites()`.
-    GetFavorites,
-    /// `set_favorites(favorites)`.
-    SetFavorites(Vec<Favorite>),
-    /// `transfer(callid, destination)`.
-    Transfer {
-        /// The call.
-        call: CallId,
-        /// Where it goes: a number of the group, `vm-<number>`, or an outside number.
-        destination: String,
-    },
-    /// `drop(callid)`.
-    Drop {
-        /// The call.
-        call: CallId,
-    },
-    /// `get_parking_info()`.
-    GetParkingInfo,
-    /// `get_events(cursor?, timeout?)`.
-    GetEvents {
-        /// Where to resume: `""` for "from now".
-        cursor: String,
-        /// Seconds to wait when nothing is pending (0-60), or the default (25).
-        timeout: Option<u32>,
-    },
-    /// `park(callid, slot?)`.
-    Park {
-        /// The call.
-        call: CallId,
-        /// The slot (from 1), or the lowest free one.
-        slot: Option<u32>,
-    },
-    /// `dict_set(key, value)`.
-    DictSet {
-        /// The key.
-        key: String,
-        /// The value.
-        value: String,
-    },
-    /// `dict_set_many(pairs)`: the pairs in the order given (a repeated key keeps the last).
-    DictSetMany(Vec<(String, String)>),
-    /// `dict_get(key)`.
-    DictGet {
-        /// The key.
-        key: String,
-    },
-    /// `dict_set_serialized(key, obj)`.
-    DictSetSerialized {
-        /// The key.
-        key: String,
-        /// The array or struct to store (decoded requests hold only core types).
-        value: Value,
-    },
-    /// `dict_get_serialized(key)`.
-    DictGetSerialized {
-        /// The key.
-        key: String,
-    },
-    /// `dict_delete(key)`.
-    DictDelete {
-        /// The key.
-        key: String,
-    },
-    /// `get_all()`.
-    GetAll,
-    /// A `sim.*` method.
-    Sim(SimRequest),
-    /// `system.listMethods()`.
-    ListMethods,
-    /// `system.methodHelp(method)`.
-    MethodHelp {
-        /// The method asked about.
-        method: String,
-    },
-    /// `system.methodSignature(method)`.
-    MethodSignature {
-        /// The method asked about.
-        method: String,
-    },
-    /// `system.multicall(calls)`.
-    Multicall(Vec<MethodCall>),
-    /// `system.getCapabilities()`.
-    GetCapabilities,
-}
+/// An optional parameter as written: its value when present, and its stand-in.
+pub(crate) type Optional = (Option<Value>, fn() -> Value);
 
-/// A control of the simulated PBX (`sim.*`).
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum SimRequest {
-    /// `sim.call(from, to, via?)`.
-    Call {
-        /// An extension of the group or an outside number.
-        from: String,
-        /// An extension, queue, attendant or `vm-<number>` of the group.
-        to: String,
-        /// The connection carrying an inbound call.
-        via: Option<String>,
-    },
-    /// `sim.answer(callid, extension?)`.
-    Answer {
-        /// The call.
-        call: CallId,
-        /// For a queue call, the member who answers.
-        extension: Option<String>,
-    },
-    /// `sim.hold(callid)`.
-    Hold {
-        /// The call.
-        call: CallId,
-    },
-    /// `sim.resume(callid)`.
-    Resume {
-        /// The call.
-        call: CallId,
-    },
-    /// `sim.hangup(callid)`.
-    Hangup {
-        /// The call.
-        call: CallId,
-    },
-    /// `sim.register(number)`.
-    Register {
-        /// The extension.
-        number: String,
-    },
-    /// `sim.unregister(number)`.
-    Unregister {
-        /// The extension.
-        number: String,
-    },
-    /// `sim.reset()`.
-    Reset,
-    /// `sim.play(scenario, speed?, loop?)`.
-    Play {
-        /// A built-in scenario's name, or a scenario's TOML text.
-        scenario: String,
-        /// How fast scenario time runs (default 1).
-        speed: Option<f64>,
-        /// Whether to start over when it ends (default no).
-        repeat: Option<bool>,
-    },
-    /// `sim.stop()`.
-    Stop,
-}
-
-impl SimRequest {
-    /// The method this is a call of.
-    pub fn method(&self) -> Method {
-        match self {
-            SimRequest::Call { .. } => Method::SimCall,
-            SimRequest::Answer { .. } => Method::SimAnswer,
-            SimRequest::Hold { .. } => Method::SimHold,
-            SimRequest::Resume { .. } => Method::SimResume,
-            SimRequest::Hangup { .. } => Method::SimHangup,
-            SimRequest::Register { .. } => Method::SimRegister,
-            SimRequest::Unregister { .. } => Method::SimUnregister,
-            SimRequest::Reset => Method::SimReset,
-            SimRequest::Play { .. } => Method::SimPlay,
-            SimRequest::Stop => Method::SimStop,
-        }
-    }
-}
-
-impl Request {
-    /// The method this is a call of.
-    pub fn method(&self) -> Method {
-        match self {
-            Request::GetCalls => Method::GetCalls,
-            Request::GetExtensions => Method::GetExtensions,
-            Request::GetFavorites => Method::GetFavorites,
-            Request::SetFavorites(_) => Method::SetFavorites,
-            Request::Transfer { .. } => Method::Transfer,
-            Request::Drop { .. } => Method::Drop,
-            Request::GetParkingInfo => Method::GetParkingInfo,
-            Request::GetEvents { .. } => Method::GetEvents,
-            Request::Park { .. } => Method::Park,
-            Request::DictSet { .. } => Method::DictSet,
-            Request::DictSetMany(_) => Method::DictSetMany,
-            Request::DictGet { .. } => Method::DictGet,
-            Request::DictSetSerialized { .. } => Method::DictSetSerialized,
-            Request::DictGetSerialized { .. } => Method::DictGetSerialized,
-            Request::DictDelete { .. } => Method::DictDelete,
-            Request::GetAll => Method::GetAll,
-            Request::Sim(sim) => sim.method(),
-            Request::ListMethods => Method::ListMethods,
-            Request::MethodHelp { .. } => Method::MethodHelp,
-            Request::MethodSignature { .. } => Method::MethodSignature,
-            Request::Multicall(_) => Method::Multicall,
-            Request::GetCapabilities => Method::GetCapabilities,
-        }
-    }
-
-    /// Decodes a call's parameters (the server side).
-    ///
-    /// Faults: -32601 for a name not in the table; -32602 for a wrong number of
-    /// parameters or a parameter of the wrong shape, with a message naming the
-    /// method, the parameter's position and name and what was expected, e.g.
-    /// `transfer: parameter 2 (destination): expected string, got array`.
-    ///
-    /// Reading is liberal (see the crate docs): a string may arrive as `<int>`, an
-    /// int as digits; an optional parameter given as nil or `""` counts as absent.
-    /// Whether a method is *offered* (`sim.*` needs a simulator) is the
-    /// server's business (`pbx_handler::Handler`), not this function's.
-    pub fn from_call(call: &MethodCall) -> Result<Request, Fault> {
-        let spec = method(&call.method_name).ok_or_else(|| no_such_method(&call.method_name))?;
-        let p = Params::new(spec, &call.params)?;
-        let string = |v: &Value| convert::string(v).map(|s| s.into_owned());
-        let call_id = |v: &Value| convert::string(v).map(|s| CallId::new(s.into_owned()));
-        let sim = Request::Sim;
-        Ok(match spec.method {
-            Method::GetCalls => Request::GetCalls,
-            Method::GetExtensions => Request::GetExtensions,
-            Method::GetFavorites => Request::GetFavorites,
-            Method::SetFavorites => {
-                Request::SetFavorites(p.at(0, |v| convert::list(v, Favorite::from_value))?)
-            }
-            Method::Transfer => Request::Transfer {
-                call: p.at(0, call_id)?,
-                destination: p.at(1, string)?,
-            },
-            Method::Drop => Request::Drop {
-                call: p.at(0, call_id)?,
-            },
-            Method::GetParkingInfo => Request::GetParkingInfo,
-            Method::Park => Request::Park {
-                call: p.at(0, call_id)?,
-                slot: p.optional(1, convert::u32)?,
-            },
-            Method::DictSet => Request::DictSet {
-                key: p.at(0, string)?,
-                value: p.at(1, string)?,
-            },
-            Method::DictSetMany => Request::DictSetMany(p.at(0, pairs)?),
-            Method::DictGet => Request::DictGet {
-                key: p.at(0, string)?,
-            },
-            Method::DictSetSerialized => Request::DictSetSerialized {
-                key: p.at(0, string)?,
-                value: p.at(1, storable)?,
-            },
-            Method::DictGetSerialized => Request::DictGetSerialized {
-                key: p.at(0, string)?,
-            },
-            Method::DictDelete => Request::DictDelete {
-                key: p.at(0, string)?,
-            },
-            Method::GetAll => Request::GetAll,
-            Method::GetEvents => Request::GetEvents {
-                cursor: p.optional(0, string)?.unwrap_or_default(),
-                timeout: p.optional(1, events_timeout)?,
-            },
-            Method::SimCall => sim(SimRequest::Call {
-                from: p.at(0, string)?,
-                to: p.at(1, string)?,
-                via: p.optional(2, string)?,
-            }),
-            Method::SimAnswer => sim(SimRequest::Answer {
-                call: p.at(0, call_id)?,
-                extension: p.optional(1, string)?,
-            }),
-            Method::SimHold => sim(SimRequest::Hold {
-                call: p.at(0, call_id)?,
-            }),
-            Method::SimResume => sim(SimRequest::Resume {
-                call: p.at(0, call_id)?,
-            }),
-            Method::SimHangup => sim(SimRequest::Hangup {
-                call: p.at(0, call_id)?,
-            }),
-            Method::SimRegister => sim(SimRequest::Register {
-                number: p.at(0, string)?,
-            }),
-            Method::SimUnregister => sim(SimRequest::Unregister {
-                number: p.at(0, string)?,
-            }),
-            Method::SimReset => sim(SimRequest::Reset),
-            Method::SimPlay => sim(SimRequest::Play {
-                scenario: p.at(0, string)?,
-                speed: p.optional(1, speed)?,
-                repeat: p.optional(2, convert::flag)?,
-            }),
-            Method::SimStop => sim(SimRequest::Stop),
-            Method::ListMethods => Request::ListMethods,
-            Method::MethodHelp => Request::MethodHelp {
-                method: p.at(0, string)?,
-            },
-            Method::MethodSignature => Request::MethodSignature {
-                method: p.at(0, string)?,
-            },
-            Method::Multicall => {
-                // The workspace's one reader of multicall entries is the codec's.
-                let calls = xmlrpc_codec::multicall::calls(call.params.clone())?;
-                Request::Multicall(calls.into_iter().collect::<Result<_, _>>()?)
-            }
-            Method::GetCapabilities => Request::GetCapabilities,
-        })
-    }
-
-    /// The XML-RPC call for this request (the client side), written strictly: ints
-    /// as `<int>`, strings as `<string>`, optional parameters left out when absent.
-    pub fn to_call(&self) -> MethodCall {
-        let s = |t: &str| Value::String(t.to_string());
-        let id = |c: &CallId| Value::String(c.as_str().to_string());
-        let params = match self {
-            Request::GetCalls
-            | Request::GetExtensions
-            | Request::GetFavorites
-            | Request::GetParkingInfo
-            | Request::GetAll
-            | Request::Sim(SimRequest::Reset | SimRequest::Stop)
-            | Request::ListMethods
-            | Request::GetCapabilities => vec![],
-            Request::SetFavorites(favorites) => vec![records_to_value(favorites)],
-            Request::GetEvents { cursor, timeout } => {
-                let mut params = vec![s(cursor)];
-                params.extend(timeout.map(|t| Value::Int(i64::from(t))));
-                params
-            }
-            Request::Transfer { call, destination } => vec![id(call), s(destination)],
-            Request::Drop { call }
-            | Request::Sim(
-                SimRequest::Hold { call }
-                | SimRequest::Resume { call }
-                | SimRequest::Hangup { call },
-            ) => vec![id(call)],
-            Request::Park { call, slot } => {
-                let mut params = vec![id(call)];
-                params.extend(slot.map(|n| Value::Int(i64::from(n))));
-                params
-            }
-            Request::DictSet { key, value } => vec![s(key), s(value)],
-            Request::DictSetMany(pairs) => vec![crate::records::entries_to_value(pairs)],
-            Request::DictGet { key }
-            | Request::DictGetSerialized { key }
-            | Request::DictDelete { key } => vec![s(key)],
-            Request::DictSetSerialized { key, value } => vec![s(key), value.clone()],
-            Request::Sim(SimRequest::Call { from, to, via }) => {
-                let mut params = vec![s(from), s(to)];
-                params.extend(via.as_deref().map(s));
-                params
-            }
-            Request::Sim(SimRequest::Answer { call, extension }) => {
-                let mut params = vec![id(call)];
-                params.extend(extension.as_deref().map(s));
-                params
-            }
-            Request::Sim(SimRequest::Register { number } | SimRequest::Unregister { number }) => {
-                vec![s(number)]
-            }
-            Request::Sim(SimRequest::Play {
-                scenario,
-                speed,
-                repeat,
-            }) => {
-                // `loop` without `speed` needs a placeholder: the default speed.
-                let mut params = vec![s(scenario)];
-                if speed.is_some() || repeat.is_some() {
-                    params.push(Value::Double(speed.unwrap_or(1.0)));
-                }
-                params.extend(repeat.map(Value::Bool));
-                params
-            }
-            Request::MethodHelp { method } | Request::MethodSignature { method } => {
-                vec![s(method)]
-            }
-            Request::Multicall(calls) => vec![Value::Array(
-                calls.iter().map(multicall_entry_to_value).collect(),
-            )],
-        };
-        MethodCall::new(self.method().name(), params)
-    }
+/// Appends the optional parameters up to the last one present, each absent one
+/// before it as its stand-in.
+pub(crate) fn push_optional<const N: usize>(params: &mut Vec<Value>, optional: [Optional; N]) {
+    let used = optional
+        .iter()
+        .rposition(|(value, _)| value.is_some())
+        .map_or(0, |last| last + 1);
+    params.extend(
+        optional
+            .into_iter()
+            .take(used)
+            .map(|(value, absent)| value.unwrap_or_else(absent)),
+    );
 }
 
 /// The fault for a method name that is not offered (-32601): the name quoted,
@@ -412,29 +46,6 @@ pub fn multicall_entry_to_value(call: &MethodCall) -> Value {
         ("methodName", Value::String(call.method_name.clone())),
         ("params", Value::Array(call.params.clone())),
     ]))
-}
-
-/// `dict_set_many`'s struct of key → string.
-fn pairs(value: &Value) -> Result<Vec<(String, String)>, ResultError> {
-    convert::structure(value)?
-        .iter()
-        .map(|(k, v)| {
-            let v = convert::string(v).map_err(|e| e.in_member(k))?;
-            Ok((k.to_string(), v.into_owned()))
-        })
-        .collect()
-}
-
-/// `dict_set_serialized`'s object: an array or struct of XML-RPC core types only,
-/// so that what is stored can always be written back to any client.
-fn storable(value: &Value) -> Result<Value, ResultError> {
-    match value {
-        Value::Array(_) | Value::Struct(_) => {
-            core_types_only(value)?;
-            Ok(value.clone())
-        }
-        other => Err(ResultError::mismatch("array or struct", other)),
-    }
 }
 
 /// Whether `value` holds XML-RPC core types only (no nil, no int beyond 32 bits):
@@ -459,17 +70,24 @@ pub fn core_types_only(value: &Value) -> Result<(), ResultError> {
     }
 }
 
-/// A call's parameters, checked against the method's entry in the table.
-struct Params<'a> {
+/// A call's parameters, checked against the method's entry in the table, read
+/// in order.
+pub(crate) struct Params<'a> {
     spec: &'static MethodSpec,
     values: &'a [Value],
+    /// The position of the next parameter to read.
+    next: usize,
 }
 
 impl<'a> Params<'a> {
-    fn new(spec: &'static MethodSpec, values: &'a [Value]) -> Result<Self, Fault> {
+    pub(crate) fn new(spec: &'static MethodSpec, values: &'a [Value]) -> Result<Self, Fault> {
         let arity = spec.arity();
         if arity.contains(&values.len()) {
-            return Ok(Params { spec, values });
+            return Ok(Params {
+                spec,
+                values,
+                next: 0,
+            });
         }
         let names: Vec<String> = spec
             .params
@@ -498,12 +116,13 @@ impl<'a> Params<'a> {
         ))
     }
 
-    /// Required parameter `i` read by `read`.
-    fn at<T>(
-        &self,
-        i: usize,
+    /// The next parameter, required, read by `read`.
+    pub(crate) fn required<T>(
+        &mut self,
         read: impl FnOnce(&'a Value) -> Result<T, ResultError>,
     ) -> Result<T, Fault> {
+        let i = self.next;
+        self.next += 1;
         let value = self
             .values
             .get(i)
@@ -511,12 +130,13 @@ impl<'a> Params<'a> {
         read(value).map_err(|e| self.fault(i, e))
     }
 
-    /// Optional parameter `i` read by `read`: absent, nil and `""` are `None`.
-    fn optional<T>(
-        &self,
-        i: usize,
+    /// The next parameter, optional, read by `read`: absent, nil and `""` are `None`.
+    pub(crate) fn optional<T>(
+        &mut self,
         read: impl FnOnce(&'a Value) -> Result<T, ResultError>,
     ) -> Result<Option<T>, Fault> {
+        let i = self.next;
+        self.next += 1;
         match self.values.get(i) {
             None | Some(Value::Nil) => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
@@ -529,37 +149,232 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// A `get_events` timeout: an int of seconds from 0 to 60.
-fn events_timeout(value: &Value) -> Result<u32, ResultError> {
-    let max = crate::events::MAX_EVENTS_TIMEOUT;
-    match convert::u32(value) {
-        Ok(t) if t <= max => Ok(t),
-        _ => Err(ResultError::other(format!(
-            "expected seconds from 0 to {max}, got {}",
-            match value {
-                Value::Int(i) => i.to_string(),
-                other => other.type_name().to_owned(),
-            }
-        ))),
-    }
-}
+/// Each kind of parameter the table names (`via kind`): how it is read
+/// (liberally, see the crate docs), written (strictly) and, for an optional
+/// one that a later one follows, stood in for when absent.
+///
+/// Writers take `&T` of the request's field type (`&String`, `&Vec<_>`): they
+/// are passed as `fn(&T) -> Value` over the fields.
+#[allow(clippy::ptr_arg)]
+pub(crate) mod wire {
+    use pbx_model::{CallId, Favorite};
+    use xmlrpc_codec::{MethodCall, Value};
 
-/// A `sim.play` speed: a double, or an int (`2` for double speed).
-fn speed(value: &Value) -> Result<f64, ResultError> {
-    match value {
-        Value::Double(d) => Ok(*d),
-        Value::Int(i) => Ok(*i as f64),
-        Value::String(t) => t
-            .trim()
-            .parse()
-            .map_err(|_| ResultError::mismatch("a number", value)),
-        other => Err(ResultError::mismatch("a number", other)),
+    use crate::convert::{self, ResultError};
+    use crate::records::{Record, entries_to_value, records_to_value};
+
+    /// A string; an `<int>` is read as its decimal text.
+    pub(crate) mod string {
+        use super::*;
+
+        pub(crate) fn read(value: &Value) -> Result<String, ResultError> {
+            convert::string(value).map(|s| s.into_owned())
+        }
+
+        pub(crate) fn write(text: &String) -> Value {
+            Value::String(text.clone())
+        }
+
+        /// `""` counts as absent (SPEC.md).
+        pub(crate) fn absent() -> Value {
+            Value::String(String::new())
+        }
+    }
+
+    /// A call's id: a string, or an `<int>` read as its decimal text.
+    pub(crate) mod call_id {
+        use super::*;
+
+        pub(crate) fn read(value: &Value) -> Result<CallId, ResultError> {
+            convert::string(value).map(|s| CallId::new(s.into_owned()))
+        }
+
+        pub(crate) fn write(call: &CallId) -> Value {
+            Value::String(call.as_str().to_string())
+        }
+    }
+
+    /// `set_favorites`' array of favorite records.
+    pub(crate) mod favorites {
+        use super::*;
+
+        pub(crate) fn read(value: &Value) -> Result<Vec<Favorite>, ResultError> {
+            convert::list(value, Favorite::from_value)
+        }
+
+        pub(crate) fn write(favorites: &Vec<Favorite>) -> Value {
+            records_to_value(favorites)
+        }
+    }
+
+    /// `dict_set_many`'s struct of key → string, in the order given.
+    pub(crate) mod pairs {
+        use super::*;
+
+        pub(crate) fn read(value: &Value) -> Result<Vec<(String, String)>, ResultError> {
+            convert::structure(value)?
+                .iter()
+                .map(|(k, v)| {
+                    let v = convert::string(v).map_err(|e| e.in_member(k))?;
+                    Ok((k.to_string(), v.into_owned()))
+                })
+                .collect()
+        }
+
+        pub(crate) fn write(pairs: &Vec<(String, String)>) -> Value {
+            entries_to_value(pairs)
+        }
+    }
+
+    /// `dict_set_serialized`'s object: an array or struct of XML-RPC core types
+    /// only, so that what is stored can always be written back to any client.
+    pub(crate) mod storable {
+        use super::*;
+
+        pub(crate) fn read(value: &Value) -> Result<Value, ResultError> {
+            match value {
+                Value::Array(_) | Value::Struct(_) => {
+                    crate::request::core_types_only(value)?;
+                    Ok(value.clone())
+                }
+                other => Err(ResultError::mismatch("array or struct", other)),
+            }
+        }
+
+        pub(crate) fn write(value: &Value) -> Value {
+            value.clone()
+        }
+    }
+
+    /// A parking slot: an int from 0 (refused by the backend) up.
+    pub(crate) mod slot {
+        use super::*;
+
+        pub(crate) fn read(value: &Value) -> Result<u32, ResultError> {
+            convert::u32(value)
+        }
+
+        pub(crate) fn write(slot: &u32) -> Value {
+            Value::Int(i64::from(*slot))
+        }
+
+        /// Never needed (the last parameter); the empty string reads as absent.
+        #[allow(dead_code)]
+        pub(crate) fn absent() -> Value {
+            super::string::absent()
+        }
+    }
+
+    /// A `get_events` timeout: an int of seconds from 0 to 60.
+    pub(crate) mod events_timeout {
+        use super::*;
+
+        pub(crate) fn read(value: &Value) -> Result<u32, ResultError> {
+            let max = crate::events::MAX_EVENTS_TIMEOUT;
+            match convert::u32(value) {
+                Ok(t) if t <= max => Ok(t),
+                _ => Err(ResultError::other(format!(
+                    "expected seconds from 0 to {max}, got {}",
+                    match value {
+                        Value::Int(i) => i.to_string(),
+                        other => other.type_name().to_owned(),
+                    }
+                ))),
+            }
+        }
+
+        pub(crate) fn write(seconds: &u32) -> Value {
+            Value::Int(i64::from(*seconds))
+        }
+
+        /// The default timeout.
+        pub(crate) fn absent() -> Value {
+            Value::Int(i64::from(crate::events::DEFAULT_EVENTS_TIMEOUT))
+        }
+    }
+
+    /// A `sim.play` speed: a double, or an int (`2` for double speed).
+    pub(crate) mod speed {
+        use super::*;
+
+        pub(crate) fn read(value: &Value) -> Result<f64, ResultError> {
+            match value {
+                Value::Double(d) => Ok(*d),
+                Value::Int(i) => Ok(*i as f64),
+                Value::String(t) => t
+                    .trim()
+                    .parse()
+                    .map_err(|_| ResultError::mismatch("a number", value)),
+                other => Err(ResultError::mismatch("a number", other)),
+            }
+        }
+
+        pub(crate) fn write(speed: &f64) -> Value {
+            Value::Double(*speed)
+        }
+
+        /// The default speed: a double where a server might not take `""`.
+        pub(crate) fn absent() -> Value {
+            Value::Double(1.0)
+        }
+    }
+
+    /// A boolean flag: a boolean, an int 0/1 or `"0"`/`"1"`.
+    pub(crate) mod flag {
+        use super::*;
+
+        pub(crate) fn read(value: &Value) -> Result<bool, ResultError> {
+            convert::flag(value)
+        }
+
+        pub(crate) fn write(flag: &bool) -> Value {
+            Value::Bool(*flag)
+        }
+
+        /// Never needed (the last parameter); the empty string reads as absent.
+        #[allow(dead_code)]
+        pub(crate) fn absent() -> Value {
+            super::string::absent()
+        }
+    }
+
+    /// `system.multicall`'s calls, read by the codec's one reader of entries.
+    pub(crate) mod calls {
+        use super::*;
+
+        pub(crate) fn read(value: &Value) -> Result<Vec<MethodCall>, ResultError> {
+            if !matches!(value, Value::Array(_)) {
+                return Err(ResultError::mismatch("array", value));
+            }
+            // The codec names the method; the fault built from this names it too.
+            let prefix = format!("{}: ", xmlrpc_codec::multicall::NAME);
+            xmlrpc_codec::multicall::calls(vec![value.clone()])
+                .and_then(|calls| calls.into_iter().collect())
+                .map_err(|fault| {
+                    let problem = fault
+                        .string
+                        .strip_prefix(prefix.as_str())
+                        .unwrap_or(&fault.string);
+                    ResultError::other(problem.to_owned())
+                })
+        }
+
+        pub(crate) fn write(calls: &Vec<MethodCall>) -> Value {
+            Value::Array(
+                calls
+                    .iter()
+                    .map(crate::request::multicall_entry_to_value)
+                    .collect(),
+            )
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Request;
+    use pbx_model::CallId;
 
     fn call(name: &str, params: Vec<Value>) -> Result<Request, Fault> {
         Request::from_call(&MethodCall::new(name, params))
@@ -619,6 +434,67 @@ mod tests {
         assert_eq!(
             f.string,
             "park: parameter 2 (slot): expected int from 0 to 2147483647, got int -1"
+        );
+    }
+
+    #[test]
+    fn an_absent_optional_parameter_before_a_present_one_is_written_as_its_stand_in() {
+        let play = Request::SimPlay {
+            scenario: "office-day".into(),
+            speed: None,
+            repeat: Some(true),
+        };
+        // The default speed, as a double: a server may not take `""` for a number.
+        assert_eq!(
+            play.to_call().params,
+            vec![
+                Value::String("office-day".into()),
+                Value::Double(1.0),
+                Value::Bool(true)
+            ]
+        );
+        let poll = Request::GetEvents {
+            cursor: None,
+            timeout: Some(5),
+        };
+        assert_eq!(
+            poll.to_call().params,
+            vec![Value::String(String::new()), Value::Int(5)]
+        );
+        assert_eq!(call("get_events", poll.to_call().params), Ok(poll));
+        // Trailing absent ones are left out.
+        let park = Request::Park {
+            call: CallId::new("c"),
+            slot: None,
+        };
+        assert_eq!(park.to_call().params, vec![Value::String("c".into())]);
+    }
+
+    #[test]
+    fn a_multicall_is_read_by_the_codecs_reader_of_entries() {
+        let entry = |name: &str| {
+            Value::Struct(Struct::from_iter([(
+                "methodName",
+                Value::String(name.into()),
+            )]))
+        };
+        assert_eq!(
+            call(
+                "system.multicall",
+                vec![Value::Array(vec![entry("get_calls")])]
+            ),
+            Ok(Request::Multicall {
+                calls: vec![MethodCall::new("get_calls", vec![])]
+            })
+        );
+        let f = call(
+            "system.multicall",
+            vec![Value::Array(vec![entry("get_calls"), Value::Int(3)])],
+        )
+        .unwrap_err();
+        assert_eq!(
+            f.string,
+            "system.multicall: parameter 1 (calls): call 2: expected struct {methodName, params}, got int 3"
         );
     }
 

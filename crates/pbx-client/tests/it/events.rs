@@ -354,3 +354,34 @@ async fn the_screen_pop_example_pops_each_call_ringing_here_once() {
     assert!(pops.try_recv().is_err(), "nothing popped twice");
     task.abort();
 }
+
+#[tokio::test]
+async fn get_events_long_polls_through_the_clients_generated_method() {
+    use xmlrpc_codec::Value;
+    let server = Server::start().await;
+    let client = server.client("203");
+    let member = |answer: &Value, name: &str| match answer {
+        Value::Struct(s) => s.get(name).cloned().expect(name),
+        other => panic!("expected a struct, got {other:?}"),
+    };
+    // No cursor: a reset at once, whatever the timeout.
+    let first = client.get_events(None, Some(60)).await.unwrap();
+    assert_eq!(member(&first, "reset"), Value::Bool(true));
+    let Value::String(cursor) = member(&first, "cursor") else {
+        panic!("a cursor string")
+    };
+    let id = client.sim_call("+15550100", "203", None).await.unwrap();
+    let next = client.get_events(Some(&cursor), Some(5)).await.unwrap();
+    assert_eq!(member(&next, "reset"), Value::Bool(false));
+    let Value::Array(events) = member(&next, "events") else {
+        panic!("an events array")
+    };
+    let created = events
+        .iter()
+        .find(|e| member(e, "type") == Value::String("call.created".into()))
+        .expect("call.created");
+    assert_eq!(
+        member(&member(created, "data"), "id"),
+        Value::String(id.as_str().into())
+    );
+}

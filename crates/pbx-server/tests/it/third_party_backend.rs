@@ -306,7 +306,9 @@ impl PbxBackend for OverHttp {
         wire(pbx_xmlrpc::parse_favorites(&value))
     }
     async fn set_favorites(&self, caller: &Caller, favorites: Vec<Favorite>) -> BackendResult<()> {
-        let value = self.call(caller, Request::SetFavorites(favorites)).await?;
+        let value = self
+            .call(caller, Request::SetFavorites { favorites })
+            .await?;
         wire(pbx_xmlrpc::parse_done(&value))
     }
     async fn transfer(&self, _: &Caller, _: &CallId, _: &str) -> BackendResult<()> {
@@ -333,7 +335,9 @@ impl PbxBackend for OverHttp {
         caller: &Caller,
         entries: Vec<(String, String)>,
     ) -> BackendResult<()> {
-        let value = self.call(caller, Request::DictSetMany(entries)).await?;
+        let value = self
+            .call(caller, Request::DictSetMany { pairs: entries })
+            .await?;
         wire(pbx_xmlrpc::parse_done(&value))
     }
     async fn dict_get(&self, caller: &Caller, key: &str) -> BackendResult<String> {
