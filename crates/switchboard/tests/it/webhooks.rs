@@ -281,3 +281,76 @@ events = ["call.creatd"]
         "{stderr}"
     );
 }
+
+/// A `secret_file` its group or others may read is reported by `serve
+/// --check` and at start (named, with its mode and the fix, never the
+/// secret) but does not stop the server; an owner-only one is not reported.
+#[cfg(unix)]
+#[test]
+fn a_webhook_secret_file_readable_by_others_is_warned_about_at_check_and_start() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("webhook.secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let config = dir.path().join("pbx.toml");
+    std::fs::write(
+        &config,
+        r#"allow_plain_passwords = true
+
+[[group]]
+name = "Acme"
+
+[[group.extension]]
+number = "201"
+name = "Alice"
+password = "201"
+
+[[group.webhook]]
+url = "https://crm.example.com/hook"
+secret_file = "webhook.secret"
+"#,
+    )
+    .unwrap();
+    let path = config.to_str().unwrap();
+    let shown = secret_file.display();
+    let chmod = |mode| {
+        std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+
+    chmod(0o644);
+    let (code, stdout, stderr) = crate::ops::check(&["--config", path]);
+    assert_eq!(code, Some(0), "a warning, not a refusal: {stdout}{stderr}");
+    let warning = stdout
+        .lines()
+        .find(|line| line.starts_with("warning: ") && line.contains("secret_file"))
+        .unwrap_or_else(|| panic!("a warning line in:\n{stdout}"));
+    for part in [
+        format!("{path}:13:15: group \"Acme\": webhook secret_file {shown}"),
+        "(mode 644)".to_owned(),
+        format!("chmod 600 {shown}"),
+    ] {
+        assert!(warning.contains(&part), "{part} in {warning}");
+    }
+    assert!(!stdout.contains(SECRET), "{stdout}");
+
+    let server = Server::start(&["--config", path, "--ephemeral"]);
+    let log = server.stop();
+    let line = log
+        .lines()
+        .find(|line| line.contains("WARN") && line.contains("secret_file"))
+        .unwrap_or_else(|| panic!("a warning at start in:\n{log}"));
+    assert!(
+        line.contains("(mode 644)") && line.contains(&format!("chmod 600 {shown}")),
+        "{line}"
+    );
+    assert!(!log.contains(SECRET), "{log}");
+
+    chmod(0o600);
+    let (code, stdout, stderr) = crate::ops::check(&["--config", path]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains(": OK"), "{stdout}");
+    assert!(
+        !stdout.contains("secret_file") && !stdout.contains("chmod"),
+        "{stdout}"
+    );
+}
