@@ -231,9 +231,15 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
         if let Some(ops) = ops {
             let _ = ops.await;
         }
-        // Scenarios and webhooks end with the server, whether it stopped cleanly or not.
+        // Scenarios and webhooks end with the server, whether it stopped cleanly or not;
+        // after a clean stop the webhooks first deliver what they hold, within
+        // --webhook-drain (the API is closed by then: nothing new comes).
         player.stop_all().await;
-        webhooks.shutdown().await;
+        if served.is_ok() {
+            webhooks.shutdown().await;
+        } else {
+            webhooks.shutdown_now().await;
+        }
         served?;
         tracing::info!("stopped");
         Ok(())
