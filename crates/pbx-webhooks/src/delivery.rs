@@ -90,7 +90,9 @@ impl Endpoint {
             }
             tokio::select! {
                 biased;
-                changed = stop.changed(), if drain.is_none() => match changed.map(|()| *stop.borrow_and_update()) {
+                changed = stop.changed(), if drain.is_none() => match changed
+                    .map(|()| *stop.borrow_and_update())
+                {
                     Ok(Stop::Run) => {}
                     Ok(Stop::Drain(deadline)) => {
                         // What the log holds already was published before the
@@ -99,13 +101,14 @@ impl Endpoint {
                             this.take(&mut queue, delivery);
                         }
                         let left = queue.len() + usize::from(in_flight.is_some());
+                        let within = deadline.saturating_duration_since(Instant::now());
                         if left > 0 {
                             tracing::info!(
                                 endpoint = this.index,
                                 group = %this.group,
                                 origin = %this.origin,
                                 events = left,
-                                within_ms = deadline.saturating_duration_since(Instant::now()).as_millis() as u64,
+                                within_ms = within.as_millis() as u64,
                                 "webhook delivery draining its queue before shutdown"
                             );
                         }
@@ -113,8 +116,7 @@ impl Endpoint {
                     }
                     Ok(Stop::Now) | Err(_) => break,
                 },
-                () = async { drain.as_mut().expect("guarded by the branch condition").await },
-                    if drain.is_some() => break,
+                // Before the drain's end: an answer that came with it counts.
                 outcome = async { attempt.as_mut().expect("guarded by the branch condition").await },
                     if attempt.is_some() =>
                 {
@@ -123,6 +125,8 @@ impl Endpoint {
                         attempt = this.clone().settle(current, outcome, &mut in_flight);
                     }
                 }
+                () = async { drain.as_mut().expect("guarded by the branch condition").await },
+                    if drain.is_some() => break,
                 delivery = events.next(), if drain.is_none() => match delivery {
                     Some(delivery) => this.take(&mut queue, delivery),
                     None => {
