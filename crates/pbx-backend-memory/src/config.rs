@@ -432,9 +432,20 @@ impl Config {
     /// error messages. The result is also checked, so that every problem is
     /// reported with its line.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        Self::from_toml_str_with_warnings(text, origin).map(|(config, _)| config)
+    }
+
+    /// [`from_toml_str`](Self::from_toml_str), and what deserves a warning
+    /// without making the configuration unusable, each with its line: a
+    /// webhook `secret_file` its group or others may read or write (on Unix;
+    /// elsewhere nothing is checked). A warning never holds a secret.
+    pub fn from_toml_str_with_warnings(
+        text: &str,
+        origin: &str,
+    ) -> Result<(Config, Vec<Problem>), ConfigError> {
         let (config, map) = file::parse(text, origin)?;
         crate::directory::Directory::build(&config, &map)?;
-        Ok(config)
+        Ok((config, map.warnings))
     }
 
     /// Reads and checks the configuration file at `path`.

@@ -20,7 +20,9 @@ pub use pbx_model::{Event, EventData, EventId, EventKind};
 use tokio::sync::broadcast;
 
 mod long_polls;
+mod resets;
 pub use long_polls::LongPolls;
+pub use resets::{ResetCause, ResetCounts};
 
 /// How much of a group's past an [`EventLog`] keeps for replay, and how far a
 /// live subscriber may fall behind.
@@ -238,6 +240,7 @@ impl EventLog {
         Subscription {
             log: self.clone(),
             reset,
+            cursor_given: after.is_some(),
             cursor: self.id(inner.head),
             last: inner.head,
             replay,
@@ -294,6 +297,8 @@ impl Batch {
 pub struct Subscription {
     log: EventLog,
     reset: bool,
+    /// Whether the subscriber gave a cursor: its reset, if any, is then a loss.
+    cursor_given: bool,
     cursor: EventId,
     /// The sequence number of the last event delivered or skipped by a reset.
     last: u64,
@@ -306,6 +311,17 @@ impl Subscription {
     /// expired): the subscriber must read the current state first.
     pub fn is_reset(&self) -> bool {
         self.reset
+    }
+
+    /// Why it started with a reset, if it did: [`ResetCause::Start`] without
+    /// a cursor, [`ResetCause::Expired`] with one that could not be resumed.
+    /// (A [`Delivery::Reset`] later is [`ResetCause::Lagged`].)
+    pub fn reset_cause(&self) -> Option<ResetCause> {
+        match (self.reset, self.cursor_given) {
+            (false, _) => None,
+            (true, false) => Some(ResetCause::Start),
+            (true, true) => Some(ResetCause::Expired),
+        }
     }
 
     /// Where the subscriber stands: the id of the last event delivered (or,

@@ -19,7 +19,10 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use pbx_backend::{BackendError, Caller, Delivery, Event, EventId, PbxBackend, Subscription};
+use pbx_backend::{
+    BackendError, Caller, Delivery, Event, EventId, PbxBackend, ResetCause, ResetCounts,
+    Subscription,
+};
 use tokio::sync::{mpsc, watch};
 
 use crate::AppState;
@@ -39,7 +42,7 @@ pub(crate) struct Streams {
     delivered: AtomicU64,
     /// Snapshots sent so far: a stream's first, and one each time its
     /// subscriber fell behind.
-    resets: AtomicU64,
+    resets: ResetCounts,
 }
 
 impl Streams {
@@ -48,7 +51,7 @@ impl Streams {
             open: Mutex::new(HashMap::new()),
             stop: watch::channel(false).0,
             delivered: AtomicU64::new(0),
-            resets: AtomicU64::new(0),
+            resets: ResetCounts::new(),
         }
     }
 
@@ -66,9 +69,9 @@ impl Streams {
         self.delivered.load(Ordering::Relaxed)
     }
 
-    /// Snapshots sent so far, in all.
-    pub(crate) fn resets(&self) -> u64 {
-        self.resets.load(Ordering::Relaxed)
+    /// Snapshots sent so far for `cause`.
+    pub(crate) fn resets(&self, cause: ResetCause) -> u64 {
+        self.resets.get(cause)
     }
 
     /// Ends every stream, now and from now on.
@@ -244,11 +247,11 @@ async fn pump(
     session: Option<Session>,
 ) {
     let streams = permit.streams.clone();
-    if sub.is_reset() {
+    if let Some(cause) = sub.reset_cause() {
         let Some(first) = snapshot(&*backend, &caller, sub.cursor()).await else {
             return;
         };
-        streams.resets.fetch_add(1, Ordering::Relaxed);
+        streams.resets.count(cause);
         if tx.send(first).await.is_err() {
             return;
         }
@@ -266,7 +269,7 @@ async fn pump(
                     Some(frame(&event))
                 }
                 Some(_) => {
-                    streams.resets.fetch_add(1, Ordering::Relaxed);
+                    streams.resets.count(ResetCause::Lagged);
                     snapshot(&*backend, &caller, sub.cursor()).await
                 }
                 None => None,

@@ -30,7 +30,7 @@ use prometheus_client::registry::Registry;
 
 use crate::AppState;
 use crate::events::Streams;
-use pbx_backend::events::LongPolls;
+use pbx_backend::events::{LongPolls, ResetCause};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
@@ -349,11 +349,18 @@ struct TransportLabels {
     transport: &'static str,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ResetLabels {
+    transport: &'static str,
+    cause: &'static str,
+}
+
 impl Collector for EventCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         let (mut streams, mut polls) = (0_i64, 0_i64);
-        let (mut sse_delivered, mut sse_resets) = (0_u64, 0_u64);
-        let (mut poll_delivered, mut poll_resets) = (0_u64, 0_u64);
+        let (mut sse_delivered, mut poll_delivered) = (0_u64, 0_u64);
+        // By cause, in the order of `ResetCause::ALL`.
+        let (mut sse_resets, mut poll_resets) = ([0_u64; 3], [0_u64; 3]);
         for (s, p) in self
             .sources
             .lock()
@@ -363,9 +370,11 @@ impl Collector for EventCollector {
             streams += i64::try_from(s.open()).unwrap_or(i64::MAX);
             polls += i64::try_from(p.in_flight()).unwrap_or(i64::MAX);
             sse_delivered += s.delivered();
-            sse_resets += s.resets();
             poll_delivered += p.delivered();
-            poll_resets += p.resets();
+            for (i, cause) in ResetCause::ALL.into_iter().enumerate() {
+                sse_resets[i] += s.resets(cause);
+                poll_resets[i] += p.resets_by(cause);
+            }
         }
         let gauge = ConstGauge::new(streams);
         gauge.encode(encoder.encode_descriptor(
@@ -381,33 +390,33 @@ impl Collector for EventCollector {
             None,
             gauge.metric_type(),
         )?)?;
-        let counters = [
-            (
-                "events_delivered",
-                "Events sent to subscribers, by transport (`sse`: GET /events, \
-                 `long_poll`: get_events)",
-                sse_delivered,
-                poll_delivered,
-            ),
-            (
-                "event_resets",
-                "Resets sent to subscribers (re-read the state: a snapshot on a \
-                 stream, `reset` in a get_events answer), by transport: a start \
-                 without a cursor the server can resume, or a subscriber that fell behind",
-                sse_resets,
-                poll_resets,
-            ),
-        ];
-        for (name, help, sse, long_poll) in counters {
-            let mut family = encoder.encode_descriptor(
-                name,
-                help,
-                None,
-                prometheus_client::metrics::MetricType::Counter,
-            )?;
-            for (transport, value) in [("sse", sse), ("long_poll", long_poll)] {
-                ConstCounter::new(value)
-                    .encode(family.encode_family(&TransportLabels { transport })?)?;
+        let mut family = encoder.encode_descriptor(
+            "events_delivered",
+            "Events sent to subscribers, by transport (`sse`: GET /events, \
+             `long_poll`: get_events)",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (transport, value) in [("sse", sse_delivered), ("long_poll", poll_delivered)] {
+            ConstCounter::new(value)
+                .encode(family.encode_family(&TransportLabels { transport })?)?;
+        }
+        let mut family = encoder.encode_descriptor(
+            "event_resets",
+            "Resets sent to subscribers (re-read the state: a snapshot on a \
+             stream, `reset` in a get_events answer), by transport and cause: \
+             `start` (a client starting without a cursor: nothing lost), `expired` \
+             (a cursor the server could no longer resume: events missed while away), \
+             `lagged` (a subscriber that fell behind while connected)",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (transport, counts) in [("sse", sse_resets), ("long_poll", poll_resets)] {
+            for (cause, value) in ResetCause::ALL.into_iter().zip(counts) {
+                ConstCounter::new(value).encode(family.encode_family(&ResetLabels {
+                    transport,
+                    cause: cause.as_str(),
+                })?)?;
             }
         }
         Ok(())

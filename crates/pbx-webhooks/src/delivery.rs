@@ -48,14 +48,28 @@ struct InFlight {
 
 type Attempt = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
+/// What the deliveries are told to do, through the tasks' `watch` channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Deliver.
+    Run,
+    /// Take no more events; deliver what is queued, in order, until the
+    /// queue is empty or until the deadline, then end.
+    Drain(Instant),
+    /// End now, abandoning what is queued.
+    Now,
+}
+
 impl Endpoint {
     /// Delivers until `stop` says so (or its sender is gone) or the
-    /// backend's event log ends.
-    pub(crate) async fn run(self, mut events: Subscription, mut stop: watch::Receiver<bool>) {
+    /// backend's event log ends; what is still queued then is logged and
+    /// counted as dropped at shutdown.
+    pub(crate) async fn run(self, mut events: Subscription, mut stop: watch::Receiver<Stop>) {
         let this = Arc::new(self);
         let mut queue: VecDeque<Queued> = VecDeque::new();
         let mut in_flight: Option<InFlight> = None;
         let mut attempt: Option<Attempt> = None;
+        let mut drain: Option<Pin<Box<tokio::time::Sleep>>> = None;
         loop {
             if in_flight.is_none()
                 && let Some(event) = queue.pop_front()
@@ -71,9 +85,38 @@ impl Endpoint {
             }
             this.metrics
                 .set_queue_depth(this.index, queue.len() + usize::from(in_flight.is_some()));
+            if drain.is_some() && in_flight.is_none() {
+                break;
+            }
             tokio::select! {
                 biased;
-                _ = stop.changed() => break,
+                changed = stop.changed(), if drain.is_none() => match changed
+                    .map(|()| *stop.borrow_and_update())
+                {
+                    Ok(Stop::Run) => {}
+                    Ok(Stop::Drain(deadline)) => {
+                        // What the log holds already was published before the
+                        // shutdown: it is queued too, after what is queued.
+                        while let Some(delivery) = events.try_next() {
+                            this.take(&mut queue, delivery);
+                        }
+                        let left = queue.len() + usize::from(in_flight.is_some());
+                        let within = deadline.saturating_duration_since(Instant::now());
+                        if left > 0 {
+                            tracing::info!(
+                                endpoint = this.index,
+                                group = %this.group,
+                                origin = %this.origin,
+                                events = left,
+                                within_ms = within.as_millis() as u64,
+                                "webhook delivery draining its queue before shutdown"
+                            );
+                        }
+                        drain = Some(Box::pin(tokio::time::sleep_until(deadline)));
+                    }
+                    Ok(Stop::Now) | Err(_) => break,
+                },
+                // Before the drain's end: an answer that came with it counts.
                 outcome = async { attempt.as_mut().expect("guarded by the branch condition").await },
                     if attempt.is_some() =>
                 {
@@ -82,41 +125,10 @@ impl Endpoint {
                         attempt = this.clone().settle(current, outcome, &mut in_flight);
                     }
                 }
-                delivery = events.next() => match delivery {
-                    Some(Delivery::Event(event)) => {
-                        if !this.config.wants(event.kind) {
-                            continue;
-                        }
-                        queue.push_back(Queued {
-                            id: event.id.as_str().to_owned(),
-                            body: Bytes::from(signature::event_body(&this.group, &event)),
-                            since: Instant::now(),
-                        });
-                        if queue.len() > this.options.queue_capacity
-                            && let Some(dropped) = queue.pop_front()
-                        {
-                            this.metrics.drop_event(this.index, DropReason::QueueFull);
-                            tracing::warn!(
-                                endpoint = this.index,
-                                group = %this.group,
-                                origin = %this.origin,
-                                event = %dropped.id,
-                                capacity = this.options.queue_capacity,
-                                "webhook queue full: dropped its oldest event"
-                            );
-                        }
-                    }
-                    Some(Delivery::Reset) => {
-                        this.metrics.reset(this.index);
-                        tracing::warn!(
-                            endpoint = this.index,
-                            group = %this.group,
-                            origin = %this.origin,
-                            "webhook fell behind the group's events: going on from now, \
-                             events in between are not delivered"
-                        );
-                    }
-                    Some(_) => {}
+                () = async { drain.as_mut().expect("guarded by the branch condition").await },
+                    if drain.is_some() => break,
+                delivery = events.next(), if drain.is_none() => match delivery {
+                    Some(delivery) => this.take(&mut queue, delivery),
                     None => {
                         tracing::info!(
                             endpoint = this.index,
@@ -128,7 +140,67 @@ impl Endpoint {
                 },
             }
         }
+        let left = queue.len() + usize::from(in_flight.is_some());
+        if left > 0 {
+            this.metrics
+                .drop_events(this.index, DropReason::Shutdown, left as u64);
+            let first = in_flight
+                .as_ref()
+                .map(|f| &f.event)
+                .or(queue.front())
+                .map(|e| e.id.as_str());
+            tracing::warn!(
+                endpoint = this.index,
+                group = %this.group,
+                origin = %this.origin,
+                events = left,
+                first = first.unwrap_or_default(),
+                "webhook events left undelivered at shutdown: the receiver re-reads \
+                 the state to catch up"
+            );
+        }
         this.metrics.set_queue_depth(this.index, 0);
+    }
+
+    /// Queues what the subscription delivered, if the endpoint wants it; a
+    /// full queue drops its oldest.
+    fn take(&self, queue: &mut VecDeque<Queued>, delivery: Delivery) {
+        match delivery {
+            Delivery::Event(event) => {
+                if !self.config.wants(event.kind) {
+                    return;
+                }
+                queue.push_back(Queued {
+                    id: event.id.as_str().to_owned(),
+                    body: Bytes::from(signature::event_body(&self.group, &event)),
+                    since: Instant::now(),
+                });
+                if queue.len() > self.options.queue_capacity
+                    && let Some(dropped) = queue.pop_front()
+                {
+                    self.metrics.drop_event(self.index, DropReason::QueueFull);
+                    tracing::warn!(
+                        endpoint = self.index,
+                        group = %self.group,
+                        origin = %self.origin,
+                        event = %dropped.id,
+                        capacity = self.options.queue_capacity,
+                        "webhook queue full: dropped its oldest event"
+                    );
+                }
+            }
+            Delivery::Reset => {
+                self.metrics.reset(self.index);
+                tracing::warn!(
+                    endpoint = self.index,
+                    group = %self.group,
+                    origin = %self.origin,
+                    "webhook fell behind the group's events: going on from now, \
+                     events in between are not delivered"
+                );
+            }
+            _ => {}
+        }
     }
 
     /// After an attempt: done, or the next attempt of the same event (the

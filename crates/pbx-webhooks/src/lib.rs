@@ -31,8 +31,14 @@
 //! - **Quiet about secrets**: logs name an endpoint by its position, group and
 //!   origin (`https://host:port`), never by its path, query or secret.
 //!
-//! Events are not stored across restarts: a task starts from "now", and
-//! [`Webhooks::shutdown`] ends the tasks, abandoning what is queued.
+//! - **Drained at shutdown**: [`Webhooks::shutdown`] gives the tasks up to
+//!   [`DeliveryOptions::drain`] (5 s) to deliver what is queued, in order,
+//!   still one POST at a time; whatever is left then (and everything, with
+//!   [`Webhooks::shutdown_now`] or a zero drain) is dropped, logged and
+//!   counted (`reason="shutdown"`). The bound holds whatever the receivers
+//!   do: a POST in flight at the deadline is abandoned.
+//!
+//! Events are not stored across restarts: a task starts from "now".
 //!
 //! This crate knows no XML-RPC or server: it reaches the records' JSON through
 //! `pbx-xmlrpc`'s mapping (the one the SSE stream uses) and HTTP through
@@ -50,6 +56,8 @@ pub use pbx_backend::{WebhookConfig, WebhookSecret};
 use pbx_model::AdminGroupId;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+use delivery::Stop;
 
 pub use metrics::{DropReason, Outcome, WebhookMetrics};
 pub use signature::{DEFAULT_TOLERANCE_SECS, SIGNATURE_HEADER, event_body, sign, verify_signature};
@@ -86,6 +94,9 @@ pub struct DeliveryOptions {
     /// The most events queued per endpoint besides the one in flight; when
     /// full, the oldest is dropped. Default 1,000.
     pub queue_capacity: usize,
+    /// How long [`Webhooks::shutdown`] lets the tasks deliver what is queued
+    /// before it abandons the rest; zero abandons it at once. Default 5 s.
+    pub drain: Duration,
 }
 
 impl Default for DeliveryOptions {
@@ -96,6 +107,7 @@ impl Default for DeliveryOptions {
             max_retry_delay: Duration::from_secs(300),
             give_up_after: Duration::from_secs(3600),
             queue_capacity: 1_000,
+            drain: Duration::from_secs(5),
         }
     }
 }
@@ -177,12 +189,14 @@ pub enum StartError {
 }
 
 /// The running deliveries: one task per endpoint, until [`shutdown`](Self::shutdown)
-/// (or until this is dropped: the tasks then end on their own, unawaited).
+/// (or until this is dropped: the tasks then end on their own, unawaited,
+/// abandoning what is queued).
 #[derive(Debug)]
 pub struct Webhooks {
-    stop: watch::Sender<bool>,
+    stop: watch::Sender<Stop>,
     tasks: Vec<JoinHandle<()>>,
     metrics: WebhookMetrics,
+    drain: Duration,
 }
 
 impl Webhooks {
@@ -240,7 +254,7 @@ impl Webhooks {
                 events,
             ));
         }
-        let (stop, stopped) = watch::channel(false);
+        let (stop, stopped) = watch::channel(Stop::Run);
         let tasks = ready
             .into_iter()
             .map(|(endpoint, events)| {
@@ -258,6 +272,7 @@ impl Webhooks {
             stop,
             tasks,
             metrics,
+            drain: options.drain,
         })
     }
 
@@ -276,10 +291,30 @@ impl Webhooks {
         &self.metrics
     }
 
-    /// Ends every task (a POST in flight is abandoned, queued events are not
-    /// sent) and waits until they have ended.
+    /// Ends every task after it delivered what it had queued, in order, or
+    /// after [`DeliveryOptions::drain`], whichever comes first, and waits
+    /// until they have ended: at most that long, whatever the receivers do.
+    /// The tasks take no new event once this is called (the API and the
+    /// PBX are meant to be stopped already). What is left is dropped,
+    /// logged and counted ([`DropReason::Shutdown`]).
     pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
+        let stop = if self.drain.is_zero() {
+            Stop::Now
+        } else {
+            Stop::Drain(tokio::time::Instant::now() + self.drain)
+        };
+        self.stop_with(stop).await;
+    }
+
+    /// Ends every task now (a POST in flight is abandoned, queued events are
+    /// not sent, but logged and counted as [`DropReason::Shutdown`]) and
+    /// waits until they have ended: for a server that stops on an error.
+    pub async fn shutdown_now(self) {
+        self.stop_with(Stop::Now).await;
+    }
+
+    async fn stop_with(self, stop: Stop) {
+        let _ = self.stop.send(stop);
         for task in self.tasks {
             let _ = task.await;
         }

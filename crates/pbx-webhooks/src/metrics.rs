@@ -47,14 +47,18 @@ pub enum DropReason {
     QueueFull,
     /// It was retried for the whole `give_up_after` without an acknowledgement.
     GaveUp,
+    /// It was still queued (or in flight) when the deliveries shut down,
+    /// after their drain.
+    Shutdown,
 }
 
 impl DropReason {
-    /// Its label value: `queue_full`, `gave_up`.
+    /// Its label value: `queue_full`, `gave_up`, `shutdown`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::QueueFull => "queue_full",
             Self::GaveUp => "gave_up",
+            Self::Shutdown => "shutdown",
         }
     }
 }
@@ -145,8 +149,9 @@ impl WebhookMetrics {
         );
         registry.register(
             "webhook_dropped",
-            "Webhook events given up: queue_full (the oldest queued event made room) \
-             or gave_up (retried for the whole give-up time)",
+            "Webhook events given up: queue_full (the oldest queued event made room), \
+             gave_up (retried for the whole give-up time) or shutdown (still queued \
+             when the server stopped, after the drain)",
             self.dropped.clone(),
         );
         registry.register(
@@ -181,12 +186,16 @@ impl WebhookMetrics {
     }
 
     pub(crate) fn drop_event(&self, endpoint: usize, reason: DropReason) {
+        self.drop_events(endpoint, reason, 1);
+    }
+
+    pub(crate) fn drop_events(&self, endpoint: usize, reason: DropReason, events: u64) {
         self.dropped
             .get_or_create(&DropLabels {
                 endpoint: endpoint as u64,
                 reason: reason.as_str(),
             })
-            .inc();
+            .inc_by(events);
     }
 
     pub(crate) fn reset(&self, endpoint: usize) {
@@ -254,6 +263,7 @@ mod tests {
         metrics.attempt(1, Outcome::Timeout);
         metrics.retry(1);
         metrics.drop_event(1, DropReason::QueueFull);
+        metrics.drop_events(0, DropReason::Shutdown, 3);
         metrics.reset(1);
         metrics.set_queue_depth(1, 7);
         metrics.delivered_after(0, 0.2);
@@ -264,6 +274,7 @@ mod tests {
             "switchboard_webhook_deliveries_total{endpoint=\"1\",outcome=\"timeout\"} 1",
             "switchboard_webhook_retries_total{endpoint=\"1\"} 1",
             "switchboard_webhook_dropped_total{endpoint=\"1\",reason=\"queue_full\"} 1",
+            "switchboard_webhook_dropped_total{endpoint=\"0\",reason=\"shutdown\"} 3",
             "switchboard_webhook_resets_total{endpoint=\"1\"} 1",
             "switchboard_webhook_queue_depth{endpoint=\"1\"} 7",
             "switchboard_webhook_delivery_seconds_count{endpoint=\"0\"} 1",

@@ -131,7 +131,11 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
     if args.check {
         return check(&args);
     }
-    let (config, pbx) = load(args.config.as_deref())?;
+    let Loaded {
+        config,
+        pbx,
+        warnings,
+    } = load(args.config.as_deref())?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::registry()
@@ -140,6 +144,9 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
         .init();
     if args.config.is_some() {
         warn_about_users(&config);
+    }
+    for warning in &warnings {
+        tracing::warn!("{warning}");
     }
     let metrics_token = args
         .metrics_token_file
@@ -224,30 +231,54 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
         if let Some(ops) = ops {
             let _ = ops.await;
         }
-        // Scenarios and webhooks end with the server, whether it stopped cleanly or not.
+        // Scenarios and webhooks end with the server, whether it stopped cleanly or not;
+        // after a clean stop the webhooks first deliver what they hold, within
+        // --webhook-drain (the API is closed by then: nothing new comes).
         player.stop_all().await;
-        webhooks.shutdown().await;
+        if served.is_ok() {
+            webhooks.shutdown().await;
+        } else {
+            webhooks.shutdown_now().await;
+        }
         served?;
         tracing::info!("stopped");
         Ok(())
     })
 }
 
-/// The configuration (for the banner and the warnings) and the PBX it
-/// describes: the file's, or the built-in demo.
-fn load(path: Option<&Path>) -> Result<(Config, MemoryPbx)> {
+/// A configuration as `serve` reads it.
+struct Loaded {
+    /// For the banner and the warnings.
+    config: Config,
+    /// The PBX it describes.
+    pbx: MemoryPbx,
+    /// What reading it found worth a warning (`file:line:col: ...`), never a secret.
+    warnings: Vec<String>,
+}
+
+/// The configuration and the PBX it describes: the file's, or the built-in demo.
+fn load(path: Option<&Path>) -> Result<Loaded> {
     let Some(path) = path else {
         let config =
             Config::from_toml_str(DEMO_CONFIG, DEMO_ORIGIN).map_err(|e| anyhow::anyhow!("{e}"))?;
-        return Ok((config, MemoryPbx::demo()));
+        return Ok(Loaded {
+            config,
+            pbx: MemoryPbx::demo(),
+            warnings: Vec::new(),
+        });
     };
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let origin = path.display().to_string();
     // Its message names the file, the line and the cause already.
-    let config = Config::from_toml_str(&text, &origin).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (config, warnings) =
+        Config::from_toml_str_with_warnings(&text, &origin).map_err(|e| anyhow::anyhow!("{e}"))?;
     let pbx = MemoryPbx::from_toml_str(&text, &origin).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok((config, pbx))
+    Ok(Loaded {
+        config,
+        pbx,
+        warnings: warnings.iter().map(ToString::to_string).collect(),
+    })
 }
 
 /// `serve --check`: every problem of the configuration, the scenario, the
@@ -262,7 +293,11 @@ fn check(args: &ServeArgs) -> Result<()> {
             None
         }
     };
-    if let Some((_, pbx)) = &loaded {
+    let config_warnings = loaded
+        .as_ref()
+        .map(|loaded| loaded.warnings.clone())
+        .unwrap_or_default();
+    if let Some(Loaded { pbx, .. }) = &loaded {
         let simulation = !args.no_simulation && pbx.simulation_enabled();
         if let Err(error) = scenario(args, pbx, simulation) {
             problems.extend(error.to_string().lines().map(str::to_owned));
@@ -296,14 +331,18 @@ fn check(args: &ServeArgs) -> Result<()> {
         ));
     }
     if !problems.is_empty() {
+        let warnings: String = config_warnings
+            .iter()
+            .map(|warning| format!("\nwarning: {warning}"))
+            .collect();
         anyhow::bail!(
-            "{} problem{} found:\n{}",
+            "{} problem{} found:\n{}{warnings}",
             problems.len(),
             if problems.len() == 1 { "" } else { "s" },
             problems.join("\n")
         );
     }
-    let Some((config, _)) = loaded else {
+    let Some(Loaded { config, .. }) = loaded else {
         return Ok(());
     };
     let mut out = std::io::stdout().lock();
@@ -319,6 +358,9 @@ fn check(args: &ServeArgs) -> Result<()> {
         Vec::new()
     };
     for warning in warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    for warning in config_warnings {
         let _ = writeln!(out, "warning: {warning}");
     }
     Ok(())

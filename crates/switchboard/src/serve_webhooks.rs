@@ -24,6 +24,11 @@ pub(crate) struct WebhookArgs {
     /// How long a webhook event is retried before it is dropped (logged, counted).
     #[arg(long, env = "SWITCHBOARD_WEBHOOK_GIVE_UP", value_name = "SECONDS", default_value = "3600", value_parser = parse_duration)]
     webhook_give_up: Duration,
+    /// At a graceful stop, how long webhook deliveries may go on to send what
+    /// is queued (in order) after the API has stopped; what is left then is
+    /// dropped (logged, counted). 0: drop it at once.
+    #[arg(long, env = "SWITCHBOARD_WEBHOOK_DRAIN", value_name = "SECONDS", default_value = "5", value_parser = parse_duration)]
+    webhook_drain: Duration,
 }
 
 impl WebhookArgs {
@@ -32,6 +37,7 @@ impl WebhookArgs {
         options.queue_capacity = self.webhook_queue;
         options.request_timeout = self.webhook_timeout;
         options.give_up_after = self.webhook_give_up;
+        options.drain = self.webhook_drain;
         options
     }
 
@@ -73,4 +79,35 @@ pub(crate) async fn start(
     Webhooks::start(pbx, endpoints(config), args.options(), metrics)
         .await
         .context("cannot start the webhooks")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(clap::Parser)]
+    struct Args {
+        #[command(flatten)]
+        webhooks: WebhookArgs,
+    }
+
+    fn options(extra: &[&str]) -> DeliveryOptions {
+        Args::try_parse_from(std::iter::once("serve").chain(extra.iter().copied()))
+            .expect("valid flags")
+            .webhooks
+            .options()
+    }
+
+    #[test]
+    fn the_webhook_drain_has_a_flag_and_the_crates_default() {
+        assert_eq!(options(&[]).drain, DeliveryOptions::default().drain);
+        assert_eq!(options(&[]).drain, Duration::from_secs(5));
+        assert_eq!(options(&["--webhook-drain", "0"]).drain, Duration::ZERO);
+        assert_eq!(
+            options(&["--webhook-drain", "2.5"]).drain,
+            Duration::from_millis(2500)
+        );
+        assert!(Args::try_parse_from(["serve", "--webhook-drain", "-1"]).is_err());
+    }
 }

@@ -100,6 +100,8 @@ pub(crate) struct SourceMap {
     origin: String,
     text: String,
     spans: HashMap<Loc, Range<usize>>,
+    /// What reading found worth a warning without stopping the configuration.
+    pub(crate) warnings: Vec<Problem>,
 }
 
 impl SourceMap {
@@ -118,6 +120,7 @@ impl SourceMap {
             origin: origin.into(),
             text: text.into(),
             spans,
+            warnings: Vec::new(),
         }
     }
 
@@ -371,9 +374,15 @@ struct RawWebhook {
 /// that is not (a device, a log) is a mistake to report, not to load.
 const MAX_SECRET_FILE_BYTES: u64 = 4096;
 
+/// A secret file read: its secret, and what is worth a warning about it.
+struct SecretFile {
+    secret: WebhookSecret,
+    warning: Option<String>,
+}
+
 /// The secret in the file at `path` (relative paths from the directory of
 /// the configuration file `origin`), without a final line break.
-fn read_secret_file(path: &str, origin: &str) -> Result<WebhookSecret, String> {
+fn read_secret_file(path: &str, origin: &str) -> Result<SecretFile, String> {
     use std::io::Read as _;
     let path = std::path::Path::new(origin)
         .parent()
@@ -387,10 +396,17 @@ fn read_secret_file(path: &str, origin: &str) -> Result<WebhookSecret, String> {
     }
     let file = std::fs::File::open(&path)
         .map_err(|e| format!("webhook secret_file {shown}: cannot open it: {e}"))?;
-    let is_file = file.metadata().map(|m| m.is_file()).unwrap_or(false);
-    if !is_file {
+    let metadata = file.metadata().ok().filter(std::fs::Metadata::is_file);
+    let Some(metadata) = metadata else {
         return Err(format!("webhook secret_file {shown}: not a regular file"));
-    }
+    };
+    let warning = open_to_others(&metadata).map(|mode| {
+        format!(
+            "webhook secret_file {shown} is open to others than its owner (mode {mode:03o}): \
+             whoever reads it can sign events; make it readable by its owner only: \
+             chmod 600 {shown}"
+        )
+    });
     let mut bytes = Vec::new();
     file.take(MAX_SECRET_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -403,7 +419,26 @@ fn read_secret_file(path: &str, origin: &str) -> Result<WebhookSecret, String> {
     while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
         bytes.pop();
     }
-    Ok(WebhookSecret::new(bytes))
+    Ok(SecretFile {
+        secret: WebhookSecret::new(bytes),
+        warning,
+    })
+}
+
+/// The permission bits of a file its group or others may use, if any (as
+/// `--metrics-token-file` checks); a warning, not a refusal, since files
+/// checked out of git are 0644 and an upgrade must not lock anyone out.
+#[cfg(unix)]
+fn open_to_others(metadata: &std::fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = metadata.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
+}
+
+/// Elsewhere permissions are not Unix modes: nothing is checked.
+#[cfg(not(unix))]
+fn open_to_others(_metadata: &std::fs::Metadata) -> Option<u32> {
+    None
 }
 
 impl RawFile {
@@ -642,44 +677,58 @@ impl RawWebhook {
         problems: &mut Vec<Problem>,
     ) -> WebhookConfig {
         map.record(Loc::WebhookUrl(g, w), &self.url);
-        let secret = match (self.secret, self.secret_file) {
-            (Some(secret), None) => {
-                map.record(Loc::WebhookSecret(g, w), &secret);
-                WebhookSecret::new(secret.into_inner())
-            }
-            (None, Some(file)) => {
-                map.record(Loc::WebhookSecret(g, w), &file);
-                let origin = map.origin.clone();
-                read_secret_file(file.get_ref(), &origin).unwrap_or_else(|why| {
-                    problems.push(
-                        map.problem(Loc::WebhookSecret(g, w), format!("group {group:?}: {why}")),
-                    );
-                    // Long enough not to add a second problem about its length.
-                    WebhookSecret::new(vec![0; WebhookConfig::MIN_SECRET_BYTES])
-                })
-            }
-            (secret, file) => {
-                let both = secret.is_some() && file.is_some();
-                if let Some(file) = &file {
-                    map.record(Loc::WebhookSecret(g, w), file);
+        let secret =
+            match (self.secret, self.secret_file) {
+                (Some(secret), None) => {
+                    map.record(Loc::WebhookSecret(g, w), &secret);
+                    WebhookSecret::new(secret.into_inner())
                 }
-                problems.push(map.problem(
-                    Loc::WebhookSecret(g, w),
-                    if both {
-                        format!(
-                            "group {group:?}: a webhook has `secret` or `secret_file`, not both"
-                        )
-                    } else {
-                        format!(
-                            "group {group:?}: a webhook needs `secret` or `secret_file` \
+                (None, Some(file)) => {
+                    map.record(Loc::WebhookSecret(g, w), &file);
+                    let origin = map.origin.clone();
+                    match read_secret_file(file.get_ref(), &origin) {
+                        Ok(read) => {
+                            if let Some(why) = read.warning {
+                                let warning = map.problem(
+                                    Loc::WebhookSecret(g, w),
+                                    format!("group {group:?}: {why}"),
+                                );
+                                map.warnings.push(warning);
+                            }
+                            read.secret
+                        }
+                        Err(why) => {
+                            problems.push(map.problem(
+                                Loc::WebhookSecret(g, w),
+                                format!("group {group:?}: {why}"),
+                            ));
+                            // Long enough not to add a second problem about its length.
+                            WebhookSecret::new(vec![0; WebhookConfig::MIN_SECRET_BYTES])
+                        }
+                    }
+                }
+                (secret, file) => {
+                    let both = secret.is_some() && file.is_some();
+                    if let Some(file) = &file {
+                        map.record(Loc::WebhookSecret(g, w), file);
+                    }
+                    problems.push(map.problem(
+                        Loc::WebhookSecret(g, w),
+                        if both {
+                            format!(
+                                "group {group:?}: a webhook has `secret` or `secret_file`, not both"
+                            )
+                        } else {
+                            format!(
+                                "group {group:?}: a webhook needs `secret` or `secret_file` \
                              (at least {} bytes)",
-                            WebhookConfig::MIN_SECRET_BYTES
-                        )
-                    },
-                ));
-                WebhookSecret::new(vec![0; WebhookConfig::MIN_SECRET_BYTES])
-            }
-        };
+                                WebhookConfig::MIN_SECRET_BYTES
+                            )
+                        },
+                    ));
+                    WebhookSecret::new(vec![0; WebhookConfig::MIN_SECRET_BYTES])
+                }
+            };
         let mut events = Vec::new();
         for (i, name) in self.events.unwrap_or_default().into_iter().enumerate() {
             map.record(Loc::WebhookEvent(g, w, i), &name);

@@ -114,3 +114,64 @@ fn the_documented_example_loads() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!config.groups.is_empty());
 }
+
+/// A `secret_file` the group or others may read is loaded, with a warning
+/// at its line that names the file, its mode and the fix, never the secret.
+#[cfg(unix)]
+#[test]
+fn a_webhook_secret_file_open_to_others_is_warned_about_not_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    const SECRET: &str = "the secret of a webhook, in a file";
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("hook.secret");
+    std::fs::write(&secret, format!("{SECRET}\n")).unwrap();
+    let config = dir.path().join("pbx.toml");
+    let text = r#"[[group]]
+name = "Acme"
+
+[[group.webhook]]
+url = "https://crm.example.com/hook"
+secret_file = "hook.secret"
+"#;
+    let origin = config.display().to_string();
+    for (mode, warned) in [
+        (0o644, true),
+        (0o640, true),
+        (0o604, true),
+        (0o600, false),
+        (0o400, false),
+    ] {
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(mode)).unwrap();
+        let (loaded, warnings) = Config::from_toml_str_with_warnings(text, &origin)
+            .unwrap_or_else(|e| panic!("mode {mode:o}: {e}"));
+        assert_eq!(
+            loaded.groups[0].webhooks[0].secret.as_bytes(),
+            SECRET.as_bytes(),
+            "mode {mode:o}: the secret is loaded all the same"
+        );
+        if !warned {
+            assert!(warnings.is_empty(), "mode {mode:o}: {warnings:?}");
+            continue;
+        }
+        let [warning] = warnings.as_slice() else {
+            panic!("mode {mode:o}: one warning, not {warnings:?}");
+        };
+        let warning = warning.to_string();
+        let shown = secret.display();
+        for part in [
+            format!("{origin}:6:15: group \"Acme\": webhook secret_file {shown}"),
+            format!("(mode {mode:03o})"),
+            format!("chmod 600 {shown}"),
+        ] {
+            assert!(warning.contains(&part), "{part} in {warning}");
+        }
+        assert!(!warning.contains(SECRET), "{warning}");
+    }
+    // A secret written in the configuration itself has no file to check.
+    let inline = text.replace(
+        "secret_file = \"hook.secret\"",
+        &format!("secret = \"{SECRET}\""),
+    );
+    let (_, warnings) = Config::from_toml_str_with_warnings(&inline, &origin).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+}

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{Batch, Subscription};
+use super::{Batch, ResetCause, ResetCounts, Subscription};
 
 /// The long polls of one server: the signal that ends them, and their counts.
 /// Cheap to clone; the clones share both.
@@ -27,7 +27,7 @@ struct Shared {
     stop: watch::Sender<bool>,
     waiting: AtomicUsize,
     delivered: AtomicU64,
-    resets: AtomicU64,
+    resets: ResetCounts,
 }
 
 impl Default for LongPolls {
@@ -44,7 +44,7 @@ impl LongPolls {
                 stop: watch::channel(false).0,
                 waiting: AtomicUsize::new(0),
                 delivered: AtomicU64::new(0),
-                resets: AtomicU64::new(0),
+                resets: ResetCounts::new(),
             }),
         }
     }
@@ -60,6 +60,9 @@ impl LongPolls {
         } else {
             wait
         };
+        // A reset at the subscription's start answers at once; any later one
+        // is a poll that fell behind while it waited.
+        let cause = sub.reset_cause().unwrap_or(ResetCause::Lagged);
         let batch = {
             let _waiting = Waiting::new(&self.shared);
             tokio::select! {
@@ -78,7 +81,7 @@ impl LongPolls {
             .delivered
             .fetch_add(batch.events.len() as u64, Ordering::Relaxed);
         if batch.reset {
-            self.shared.resets.fetch_add(1, Ordering::Relaxed);
+            self.shared.resets.count(cause);
         }
         batch
     }
@@ -106,7 +109,12 @@ impl LongPolls {
     /// Answers so far that told the client to re-read the state (a reset:
     /// no cursor, an unknown or expired one, or a client that fell behind).
     pub fn resets(&self) -> u64 {
-        self.shared.resets.load(Ordering::Relaxed)
+        self.shared.resets.total()
+    }
+
+    /// Those of [`resets`](Self::resets) that had `cause`.
+    pub fn resets_by(&self, cause: ResetCause) -> u64 {
+        self.shared.resets.get(cause)
     }
 }
 
@@ -156,6 +164,7 @@ mod tests {
         let batch = polls.batch(&mut first, 10, Duration::from_secs(60)).await;
         assert!(batch.reset, "a first poll without a cursor is a reset");
         assert_eq!(polls.resets(), 1);
+        assert_eq!(polls.resets_by(ResetCause::Start), 1);
 
         let mut sub = log.subscribe(Some(&cursor));
         let started = tokio::time::Instant::now();
@@ -204,5 +213,47 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_secs(5));
         assert_eq!(batch.events.len(), 1);
         assert_eq!((polls.delivered(), polls.resets()), (1, 0));
+    }
+
+    /// What broke: every reset was counted alike, so a client's first poll
+    /// (no cursor) looked like a client that lost events.
+    #[tokio::test(start_paused = true)]
+    async fn a_first_poll_is_counted_apart_from_an_expired_cursor_and_a_lag() {
+        let log = EventLog::new(crate::EventWindow {
+            min_events: 1,
+            min_age: Duration::ZERO,
+            max_events: 1,
+            channel_capacity: 1,
+        });
+        let polls = LongPolls::new();
+        let mut first = log.subscribe(None);
+        assert_eq!(first.reset_cause(), Some(ResetCause::Start));
+        assert!(polls.batch(&mut first, 10, Duration::ZERO).await.reset);
+        let old = first.cursor().clone();
+
+        // The window keeps one event: `old` cannot be resumed after two.
+        log.publish(EventKind::ParkingUpdated, lot(), SystemTime::now());
+        log.publish(EventKind::ParkingUpdated, lot(), SystemTime::now());
+        let mut expired = log.subscribe(Some(&old));
+        assert_eq!(expired.reset_cause(), Some(ResetCause::Expired));
+        assert!(polls.batch(&mut expired, 10, Duration::ZERO).await.reset);
+
+        // A live subscriber two events behind a channel of one has lagged.
+        let mut live = log.subscribe(Some(expired.cursor()));
+        assert_eq!(live.reset_cause(), None);
+        log.publish(EventKind::ParkingUpdated, lot(), SystemTime::now());
+        log.publish(EventKind::ParkingUpdated, lot(), SystemTime::now());
+        assert!(polls.batch(&mut live, 10, Duration::ZERO).await.reset);
+
+        let by = |cause| polls.resets_by(cause);
+        assert_eq!(
+            (
+                by(ResetCause::Start),
+                by(ResetCause::Expired),
+                by(ResetCause::Lagged)
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(polls.resets(), 3);
     }
 }

@@ -440,7 +440,9 @@ async fn metrics_count_event_streams_long_polls_and_the_events_they_deliver() {
         assert_eq!(
             sample(
                 &text,
-                &format!("switchboard_event_resets_total{{transport=\"{transport}\"}}")
+                &format!(
+                    "switchboard_event_resets_total{{transport=\"{transport}\",cause=\"start\"}}"
+                )
             ),
             Some(1.0),
             "the first of each started without a cursor: {text}"
@@ -505,8 +507,54 @@ async fn a_state_given_its_metrics_twice_counts_its_events_once() {
     assert_eq!(
         sample(
             &metrics.encode(),
-            "switchboard_event_resets_total{transport=\"long_poll\"}"
+            "switchboard_event_resets_total{transport=\"long_poll\",cause=\"start\"}"
         ),
         Some(1.0)
     );
+}
+
+/// What broke: `event_resets_total` counted a client's first connection (no
+/// cursor) as it counted one that lost events, so a dashboard could not tell
+/// "clients connected" from "clients fell behind". Now `cause` says which.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_starting_without_a_cursor_is_not_counted_as_one_that_lost_events() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let metrics = Arc::new(pbx_server::Metrics::new());
+    let state = AppState::builder(Arc::new(MemoryPbx::demo()), ServerConfig::default())
+        .metrics(metrics.clone())
+        .build();
+    tokio::spawn(pbx_server::serve(listener, state, std::future::pending()));
+    let resets = |transport: &str, cause: &str| {
+        sample(
+            &metrics.encode(),
+            &format!(
+                "switchboard_event_resets_total{{transport=\"{transport}\",cause=\"{cause}\"}}"
+            ),
+        )
+    };
+
+    // Starting: no cursor.
+    let mut fresh = Sse::open(addr, "203", None).await;
+    assert_eq!(fresh.next().await.event, "snapshot");
+    let first = call(addr, "203", "get_events", vec![string(""), Value::Int(0)]).await;
+    assert_eq!(member(&first, "reset"), &Value::Bool(true));
+    // Coming back with a cursor the server cannot resume (another run's).
+    let stale = "0-1";
+    let mut back = Sse::open(addr, "203", Some(stale)).await;
+    assert_eq!(back.next().await.event, "snapshot");
+    let again = call(
+        addr,
+        "203",
+        "get_events",
+        vec![string(stale), Value::Int(0)],
+    )
+    .await;
+    assert_eq!(member(&again, "reset"), &Value::Bool(true));
+
+    for transport in ["sse", "long_poll"] {
+        assert_eq!(resets(transport, "start"), Some(1.0), "{transport}");
+        assert_eq!(resets(transport, "expired"), Some(1.0), "{transport}");
+        assert_eq!(resets(transport, "lagged"), Some(0.0), "{transport}");
+    }
 }

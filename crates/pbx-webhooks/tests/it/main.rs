@@ -275,7 +275,7 @@ async fn a_receiver_that_never_answers_delays_neither_the_pbx_nor_another_endpoi
         assert_eq!(json(&alive.next().await.body)["id"], id.as_str());
     }
     assert_eq!(dead.all().len(), 1, "one in flight per endpoint");
-    webhooks.shutdown().await;
+    webhooks.shutdown_now().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -323,7 +323,7 @@ async fn a_full_queue_drops_its_oldest_events_and_counts_them() {
 }
 
 #[tokio::test]
-async fn shutdown_ends_a_task_whose_post_is_in_flight() {
+async fn shutdown_now_ends_a_task_whose_post_is_in_flight_and_counts_what_it_left() {
     let pbx = Arc::new(MemoryPbx::demo());
     let receiver = Receiver::start(vec![Answer::Hang]).await;
     let metrics = WebhookMetrics::new();
@@ -335,11 +335,133 @@ async fn shutdown_ends_a_task_whose_post_is_in_flight() {
     )
     .await
     .unwrap();
-    some_calls(&pbx).await;
+    let expected = events_of(&pbx, &acme(), || some_calls(&pbx)).await;
     receiver.next().await;
+    receiver::until(|| metrics.queue_depth(0) == expected.len() as i64).await;
     assert_eq!(webhooks.len(), 1);
-    webhooks.shutdown().await;
+    webhooks.shutdown_now().await;
     assert_eq!(metrics.queue_depth(0), 0);
+    assert_eq!(
+        metrics.dropped(0, DropReason::Shutdown),
+        expected.len() as u64,
+        "the one in flight and the queued ones"
+    );
+    assert_eq!(receiver.all().len(), 1);
+}
+
+/// What broke: a graceful shutdown dropped every event still queued for an
+/// endpoint. Paused time: the receiver answers the POST in flight 30 s
+/// after it came, during the drain; the queued events follow, in order, and
+/// the shutdown ends when the queue is empty, well before the drain's end.
+#[tokio::test(start_paused = true)]
+async fn events_queued_at_shutdown_reach_a_receiver_that_answers_during_the_drain() {
+    let pbx = Arc::new(MemoryPbx::demo());
+    let receiver = Receiver::start(vec![Answer::After(Duration::from_secs(30))]).await;
+    let metrics = WebhookMetrics::new();
+    let mut options = DeliveryOptions::default();
+    options.drain = Duration::from_secs(60);
+    options.request_timeout = Duration::from_secs(120);
+    let webhooks = Webhooks::start(
+        pbx.clone(),
+        vec![endpoint(acme(), &receiver)],
+        options,
+        metrics.clone(),
+    )
+    .await
+    .unwrap();
+    let expected = events_of(&pbx, &acme(), || some_calls(&pbx)).await;
+    assert!(expected.len() >= 2, "{expected:?}");
+    assert_eq!(
+        json(&receiver.next().await.body)["id"],
+        expected[0].as_str()
+    );
+    receiver::until(|| metrics.queue_depth(0) == expected.len() as i64).await;
+
+    let started = tokio::time::Instant::now();
+    webhooks.shutdown().await;
+    let took = started.elapsed();
+    let got: Vec<EventId> = receiver
+        .all()
+        .iter()
+        .map(|r| EventId::new(json(&r.body)["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(got, expected, "every queued event, in order, once");
+    assert_eq!(
+        metrics.deliveries(0, Outcome::Acknowledged),
+        expected.len() as u64
+    );
+    assert_eq!(metrics.dropped(0, DropReason::Shutdown), 0);
+    assert!(
+        took < Duration::from_secs(60),
+        "ended with its queue, not at the drain's end: {took:?}"
+    );
+    assert_eq!(metrics.queue_depth(0), 0);
+}
+
+/// Paused time: a receiver that never answers holds the shutdown for the
+/// drain (5 s by default), not for its POST's timeout or retries; what it
+/// did not take is counted.
+#[tokio::test(start_paused = true)]
+async fn a_receiver_that_never_answers_holds_the_shutdown_no_longer_than_the_drain() {
+    let pbx = Arc::new(MemoryPbx::demo());
+    let receiver = Receiver::start(vec![Answer::Hang]).await;
+    let metrics = WebhookMetrics::new();
+    let mut options = DeliveryOptions::default();
+    options.request_timeout = Duration::from_secs(600);
+    assert_eq!(options.drain, Duration::from_secs(5), "the default");
+    let webhooks = Webhooks::start(
+        pbx.clone(),
+        vec![endpoint(acme(), &receiver)],
+        options,
+        metrics.clone(),
+    )
+    .await
+    .unwrap();
+    let expected = events_of(&pbx, &acme(), || some_calls(&pbx)).await;
+    receiver.next().await;
+    receiver::until(|| metrics.queue_depth(0) == expected.len() as i64).await;
+
+    let started = tokio::time::Instant::now();
+    webhooks.shutdown().await;
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+    assert_eq!(
+        metrics.dropped(0, DropReason::Shutdown),
+        expected.len() as u64
+    );
+    assert_eq!(metrics.queue_depth(0), 0);
+    assert_eq!(receiver.all().len(), 1, "still one POST at a time");
+}
+
+/// A zero drain is the old behaviour: nothing waits, what is left is counted.
+#[tokio::test(start_paused = true)]
+async fn a_zero_drain_ends_the_deliveries_at_once() {
+    let pbx = Arc::new(MemoryPbx::demo());
+    let receiver = Receiver::start(vec![Answer::Hang]).await;
+    let metrics = WebhookMetrics::new();
+    let mut options = DeliveryOptions::default();
+    options.drain = Duration::ZERO;
+    let webhooks = Webhooks::start(
+        pbx.clone(),
+        vec![endpoint(acme(), &receiver)],
+        options,
+        metrics.clone(),
+    )
+    .await
+    .unwrap();
+    let expected = events_of(&pbx, &acme(), || some_calls(&pbx)).await;
+    receiver.next().await;
+    receiver::until(|| metrics.queue_depth(0) == expected.len() as i64).await;
+    let started = tokio::time::Instant::now();
+    webhooks.shutdown().await;
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    assert_eq!(
+        metrics.dropped(0, DropReason::Shutdown),
+        expected.len() as u64
+    );
 }
 
 #[tokio::test]

@@ -18,6 +18,8 @@ pub(crate) enum Answer {
     Hang,
     /// Answers 200 once notified.
     HoldUntil(Arc<Notify>),
+    /// Answers 200 after this long (on tokio's clock, paused in tests).
+    After(Duration),
 }
 
 /// One request as received.
@@ -115,6 +117,10 @@ async fn receive(
         Some(Answer::Hang) => std::future::pending().await,
         Some(Answer::HoldUntil(release)) => {
             release.notified().await;
+            StatusCode::OK
+        }
+        Some(Answer::After(delay)) => {
+            tokio::time::sleep(delay).await;
             StatusCode::OK
         }
     }

@@ -464,7 +464,7 @@ fn every_serve_option_can_come_from_the_environment() {
 }
 
 /// `switchboard serve --check ARGS`: exit code, stdout, stderr.
-fn check(args: &[&str]) -> (Option<i32>, String, String) {
+pub(crate) fn check(args: &[&str]) -> (Option<i32>, String, String) {
     let mut child = switchboard()
         .args(["serve", "--check"])
         .args(args)

@@ -178,7 +178,14 @@ name = "PSTN"
         ),
     )
     .unwrap();
-    let server = Server::start(&["--config", config.to_str().unwrap(), "--ephemeral"]);
+    // A short drain: the dead endpoint's held POST waits for nothing longer.
+    let server = Server::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--ephemeral",
+        "--webhook-drain",
+        "0.5",
+    ]);
 
     // Globex's call comes first: were it delivered, it would be the first line.
     ok(rpc(
@@ -218,9 +225,14 @@ name = "PSTN"
         call
     );
 
-    // Stops cleanly with a POST in flight to the dead endpoint.
+    // Stops cleanly with a POST in flight to the dead endpoint, counted as left.
     let log = server.stop();
     assert!(log.contains("webhook delivery started"), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("left undelivered at shutdown") && l.contains("endpoint=0")),
+        "{log}"
+    );
     assert!(!log.contains(SECRET), "the secret is never logged: {log}");
     assert!(!log.contains("hooks/pbx"), "nor a URL's path: {log}");
     drop(dead);
@@ -280,4 +292,283 @@ events = ["call.creatd"]
         stderr.contains("did you mean \"call.created\"?"),
         "{stderr}"
     );
+}
+
+/// A `secret_file` its group or others may read is reported by `serve
+/// --check` and at start (named, with its mode and the fix, never the
+/// secret) but does not stop the server; an owner-only one is not reported.
+#[cfg(unix)]
+#[test]
+fn a_webhook_secret_file_readable_by_others_is_warned_about_at_check_and_start() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("webhook.secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let config = dir.path().join("pbx.toml");
+    std::fs::write(
+        &config,
+        r#"allow_plain_passwords = true
+
+[[group]]
+name = "Acme"
+
+[[group.extension]]
+number = "201"
+name = "Alice"
+password = "201"
+
+[[group.webhook]]
+url = "https://crm.example.com/hook"
+secret_file = "webhook.secret"
+"#,
+    )
+    .unwrap();
+    let path = config.to_str().unwrap();
+    let shown = secret_file.display();
+    let chmod = |mode| {
+        std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+
+    chmod(0o644);
+    let (code, stdout, stderr) = crate::ops::check(&["--config", path]);
+    assert_eq!(code, Some(0), "a warning, not a refusal: {stdout}{stderr}");
+    let warning = stdout
+        .lines()
+        .find(|line| line.starts_with("warning: ") && line.contains("secret_file"))
+        .unwrap_or_else(|| panic!("a warning line in:\n{stdout}"));
+    for part in [
+        format!("{path}:13:15: group \"Acme\": webhook secret_file {shown}"),
+        "(mode 644)".to_owned(),
+        format!("chmod 600 {shown}"),
+    ] {
+        assert!(warning.contains(&part), "{part} in {warning}");
+    }
+    assert!(!stdout.contains(SECRET), "{stdout}");
+
+    let server = Server::start(&["--config", path, "--ephemeral"]);
+    let log = server.stop();
+    let line = log
+        .lines()
+        .find(|line| line.contains("WARN") && line.contains("secret_file"))
+        .unwrap_or_else(|| panic!("a warning at start in:\n{log}"));
+    assert!(
+        line.contains("(mode 644)") && line.contains(&format!("chmod 600 {shown}")),
+        "{line}"
+    );
+    assert!(!log.contains(SECRET), "{log}");
+
+    chmod(0o600);
+    let (code, stdout, stderr) = crate::ops::check(&["--config", path]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains(": OK"), "{stdout}");
+    assert!(
+        !stdout.contains("secret_file") && !stdout.contains("chmod"),
+        "{stdout}"
+    );
+}
+
+/// A webhook receiver on `127.0.0.1:0` that holds its first request until
+/// released and answers every other at once; each body is sent on `bodies`
+/// as it arrives.
+struct HeldReceiver {
+    url: String,
+    bodies: mpsc::Receiver<serde_json::Value>,
+    release: mpsc::Sender<()>,
+}
+
+impl HeldReceiver {
+    fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let (send, bodies) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let mut held = Some(released);
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let Some(body) = read_post(&mut stream) else {
+                    continue;
+                };
+                if send.send(body).is_err() {
+                    return;
+                }
+                if let Some(released) = held.take() {
+                    let _ = released.recv_timeout(PATIENCE);
+                }
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Self {
+            url,
+            bodies,
+            release,
+        }
+    }
+
+    fn next(&self) -> serde_json::Value {
+        self.bodies
+            .recv_timeout(PATIENCE)
+            .expect("the receiver gets the next event")
+    }
+}
+
+/// The JSON body of one HTTP request on `stream`.
+fn read_post(stream: &mut TcpStream) -> Option<serde_json::Value> {
+    stream.set_read_timeout(Some(PATIENCE)).ok()?;
+    let mut reader = BufReader::new(stream);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+/// A child process killed if the test ends early.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What broke: a graceful stop dropped every event still queued for an
+/// endpoint. Here the receiver holds the first event's POST until the server,
+/// stopped by SIGTERM, says it is draining; the queued event then still comes,
+/// and the server exits cleanly with nothing left undelivered.
+#[cfg(unix)]
+#[test]
+fn sigterm_lets_a_queued_webhook_event_reach_its_receiver_before_exit() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let receiver = HeldReceiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("webhook.secret");
+    std::fs::write(&secret_file, SECRET).unwrap();
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let config = dir.path().join("pbx.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"allow_plain_passwords = true
+
+[[group]]
+name = "Acme"
+
+[[group.extension]]
+number = "201"
+name = "Alice"
+password = "201"
+
+[[group.extension]]
+number = "203"
+name = "Carol Chen"
+password = "203"
+
+[[group.connection]]
+name = "PSTN"
+
+[[group.webhook]]
+url = "{url}"
+secret_file = "webhook.secret"
+events = ["call.created"]
+"#,
+            url = receiver.url
+        ),
+    )
+    .unwrap();
+    let mut guard = KillOnDrop(
+        crate::switchboard()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--ephemeral",
+                "--config",
+            ])
+            .arg(&config)
+            // Long enough that the held POST is not retried while the test waits.
+            .args(["--webhook-timeout", "60", "--webhook-drain", "60"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the switchboard binary starts"),
+    );
+    let child = &mut guard.0;
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let url = first
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("expected `listening on URL`, got {first:?}"))
+        .to_owned();
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let (send, log) = mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    ok(rpc(
+        &url,
+        "203",
+        "sim.call",
+        vec![text("+15550100"), text("203")],
+    ));
+    ok(rpc(
+        &url,
+        "201",
+        "sim.call",
+        vec![text("+15550101"), text("201")],
+    ));
+    let held = receiver.next();
+    assert_eq!(held["data"]["from"]["number"], "+15550100", "{held}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut seen = Vec::new();
+    loop {
+        let line = log
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|_| panic!("no drain in the log:\n{}", seen.join("\n")));
+        let draining = line.contains("draining its queue");
+        seen.push(line);
+        if draining {
+            break;
+        }
+    }
+    receiver.release.send(()).unwrap();
+    let queued = receiver.next();
+    assert_eq!(queued["type"], "call.created", "{queued}");
+    assert_eq!(queued["data"]["from"]["number"], "+15550101", "{queued}");
+
+    let exit = crate::wait(child);
+    seen.extend(log.iter());
+    let seen = seen.join("\n");
+    assert!(exit.success(), "{exit}:\n{seen}");
+    assert!(!seen.contains("left undelivered"), "{seen}");
+    assert!(seen.contains("stopped"), "{seen}");
 }
