@@ -76,14 +76,22 @@ pub(crate) const EVENTS_SECTION: Section = Section {
 struct Measured {
     subscribers: usize,
     changes: usize,
-    /// Per change: request sent → last subscriber's receipt.
-    to_last: Vec<Duration>,
-    /// Per change: request sent → first subscriber's receipt.
-    to_first: Vec<Duration>,
     rss_without: u64,
     rss_with: u64,
     rate_without: f64,
     rate_with: f64,
+    /// Switchboard's fan-out.
+    ours: FanOut,
+    /// The same driving of `events_stub`, which writes pre-encoded frames.
+    floor: FanOut,
+}
+
+/// The calls' phase of a run: latencies and CPU times.
+struct FanOut {
+    /// Per change: request sent → last subscriber's receipt.
+    to_last: Vec<Duration>,
+    /// Per change: request sent → first subscriber's receipt.
+    to_first: Vec<Duration>,
     /// The server's CPU time for `BASE_CHANGES` calls with no subscriber.
     server_cpu_base: Duration,
     /// The server's and the driver's CPU time while the `changes` were made.
@@ -94,6 +102,56 @@ struct Measured {
     driver_cpu: Duration,
     /// Events the subscribers read while the `changes` were made.
     deliveries: u64,
+}
+
+/// What the calls cost `server` with nobody to tell (nobody ever
+/// subscribed, so switchboard builds no event either).
+fn base_cpu(runtime: &tokio::runtime::Runtime, server: &Server, seen: &Seen) -> Result<Duration> {
+    let pid = server.child.id().to_string();
+    let before = cpu_time(&pid)?;
+    runtime.block_on(make_changes(server.addr, BASE_CHANGES, 0, seen))?;
+    Ok(cpu_time(&pid)?.saturating_sub(before))
+}
+
+/// Makes the `changes` with the `subscribers` open, timed and counted.
+fn fan_out(
+    runtime: &tokio::runtime::Runtime,
+    server: &Server,
+    seen: &Seen,
+    subscribers: usize,
+    changes: usize,
+    server_cpu_base: Duration,
+) -> Result<FanOut> {
+    let pid = server.child.id().to_string();
+    let delivered_before = seen.delivered.load(Ordering::Relaxed);
+    let (server_before, driver_before) = (cpu_times(&pid)?, cpu_time("self")?);
+    let (to_first, to_last) =
+        runtime.block_on(make_changes(server.addr, changes, subscribers, seen))?;
+    let server_after = cpu_times(&pid)?;
+    Ok(FanOut {
+        to_first,
+        to_last,
+        server_cpu_base,
+        server_cpu: (server_after.0 + server_after.1)
+            .saturating_sub(server_before.0 + server_before.1),
+        server_system: server_after.1.saturating_sub(server_before.1),
+        driver_cpu: cpu_time("self")?.saturating_sub(driver_before),
+        deliveries: seen.delivered.load(Ordering::Relaxed) - delivered_before,
+    })
+}
+
+/// The stub's run: the same driving, on pre-encoded frames.
+fn floor(work: &Path, subscribers: usize, changes: usize) -> Result<FanOut> {
+    let mut command = crate::events_stub::command()?;
+    let server = Server::start("events stub", &mut command, work)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the subscribers' runtime")?;
+    let seen = Seen::default();
+    let base = base_cpu(&runtime, &server, &seen)?;
+    let _open = runtime.block_on(subscribe(server.addr, subscribers, seen.clone()))?;
+    fan_out(&runtime, &server, &seen, subscribers, changes, base)
 }
 
 /// `--instructions`: subscribers and calls by default (under valgrind).
@@ -350,46 +408,28 @@ pub(crate) fn run(
         .build()
         .context("starting the subscribers' runtime")?;
     let seen = Seen::default();
-    let pid = server.child.id().to_string();
-    // What the calls cost the server with nobody to tell (nobody ever
-    // subscribed, so it builds no event either).
-    let before = cpu_time(&pid)?;
-    runtime.block_on(make_changes(addr, BASE_CHANGES, 0, &seen))?;
-    let server_cpu_base = cpu_time(&pid)?.saturating_sub(before);
+    let base = base_cpu(&runtime, &server, &seen)?;
     let ready = runtime.block_on(subscribe(addr, subscribers, seen.clone()))?;
     // The subscribers stay open (their tasks live in `runtime`) while the
     // memory and the API's rate are measured from this thread.
     let rss_with = settled_rss(&server)?;
     let rate_with = drive(&api, 4, warmup, window)?.per_second();
-
-    let delivered_before = seen.delivered.load(Ordering::Relaxed);
-    let (server_before, driver_before) = (cpu_times(&pid)?, cpu_time("self")?);
-    let (to_first, to_last) = runtime.block_on(make_changes(addr, changes, subscribers, &seen))?;
-    let server_after = cpu_times(&pid)?;
-    let server_cpu =
-        (server_after.0 + server_after.1).saturating_sub(server_before.0 + server_before.1);
-    let server_system = server_after.1.saturating_sub(server_before.1);
-    let driver_cpu = cpu_time("self")?.saturating_sub(driver_before);
-    let deliveries = seen.delivered.load(Ordering::Relaxed) - delivered_before;
+    let ours = fan_out(&runtime, &server, &seen, subscribers, changes, base)?;
     drop(ready);
     drop(runtime);
-    let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     drop(server);
+    let floor = floor(work, subscribers, changes)?;
+    let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
 
     let measured = Measured {
         subscribers,
         changes,
-        to_last,
-        to_first,
         rss_without,
         rss_with,
         rate_without,
         rate_with,
-        server_cpu_base,
-        server_cpu,
-        server_system,
-        driver_cpu,
-        deliveries,
+        ours,
+        floor,
     };
     let section = render(&measured, load_before.trim(), load_after.trim());
     print!("{section}");
@@ -615,94 +655,125 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
+impl FanOut {
+    /// The CPU time of the fan-out alone: the calls' own cost taken away.
+    fn server_fan_out(&self, changes: usize) -> Duration {
+        let base = self
+            .server_cpu_base
+            .mul_f64(changes as f64 / BASE_CHANGES as f64);
+        self.server_cpu.saturating_sub(base)
+    }
+
+    /// `cpu` per event delivered, in µs.
+    fn per_delivery(&self, cpu: Duration) -> f64 {
+        cpu.as_secs_f64() * 1e6 / (self.deliveries.max(1) as f64)
+    }
+}
+
 fn render(m: &Measured, load_before: &str, load_after: &str) -> String {
-    let p50 = percentile(&m.to_last, 50.0);
-    let p99 = percentile(&m.to_last, 99.0);
-    let first50 = percentile(&m.to_first, 50.0);
+    let (ours, floor) = (&m.ours, &m.floor);
+    let p99 = percentile(&ours.to_last, 99.0);
     let per_subscriber =
         (m.rss_with.saturating_sub(m.rss_without) * 1024) / (m.subscribers.max(1) as u64);
     let met = |ok: bool| if ok { "met" } else { "missed" };
+    let both = |f: &dyn Fn(&FanOut) -> String| format!("{} | {}", f(ours), f(floor));
     let mut out = String::new();
     let _ = writeln!(out, "{START}");
     let _ = writeln!(
         out,
-        "`cargo xtask bench-server --events` ({} subscribers of one group, {} calls made one after another; \
-         a sample is the time from sending `sim.call` to the last subscriber's receipt of its `call.created`, \
-         the request's own time included):\n",
+        "`cargo xtask bench-server --events` ({} subscribers of one group, {} calls made one after another, each hung up once every subscriber saw it; \
+         a sample is the time from sending `sim.call` to the last subscriber's receipt of its `call.created`, the request's own time included). \
+         The floor is a stub server driven the same way that writes one pre-encoded frame to every socket from one task (`events_stub`): \
+         what delivering costs with no PBX, no encoding and no task per subscriber.\n",
         m.subscribers, m.changes
     );
-    let _ = writeln!(out, "| measure | value | aim |");
-    let _ = writeln!(out, "|---|---|---|");
-    let _ = writeln!(out, "| to the last subscriber, median | {} | |", ms(p50));
+    let _ = writeln!(out, "| measure | switchboard | floor (stub) | aim |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| to the last subscriber, median | {} | |",
+        both(&|f| ms(percentile(&f.to_last, 50.0)))
+    );
     let _ = writeln!(
         out,
         "| to the last subscriber, p99 | {} | under {} ms: {} |",
-        ms(p99),
+        both(&|f| ms(percentile(&f.to_last, 99.0))),
         AIM_P99.as_millis(),
         met(p99 < AIM_P99)
     );
     let _ = writeln!(
         out,
         "| to the first subscriber, median | {} | |",
-        ms(first50)
+        both(&|f| ms(percentile(&f.to_first, 50.0)))
     );
     let _ = writeln!(
         out,
-        "| server RSS without / with the subscribers | {} / {} | |",
+        "| events delivered ({:.1} per call per subscriber) | {} | |",
+        ours.deliveries as f64 / (m.changes.max(1) * m.subscribers.max(1)) as f64,
+        both(&|f| f.deliveries.to_string())
+    );
+    let _ = writeln!(
+        out,
+        "| server CPU time while the calls were made (in the kernel) | {} | |",
+        both(&|f| format!(
+            "{:.2} s ({:.0}%)",
+            f.server_cpu.as_secs_f64(),
+            f.server_system.as_secs_f64() * 100.0 / f.server_cpu.as_secs_f64().max(1e-9)
+        ))
+    );
+    let _ = writeln!(
+        out,
+        "| server CPU time of the same calls with no subscriber | {} | |",
+        both(&|f| format!(
+            "{:.2} s",
+            f.server_cpu_base
+                .mul_f64(m.changes as f64 / BASE_CHANGES as f64)
+                .as_secs_f64()
+        ))
+    );
+    let _ = writeln!(
+        out,
+        "| **server CPU per event delivered** (the difference, over the deliveries) | {} | |",
+        both(&|f| format!("{:.1} µs", f.per_delivery(f.server_fan_out(m.changes))))
+    );
+    let _ = writeln!(
+        out,
+        "| one event to every subscriber: that × {} subscribers / 2 cores | {} | |",
+        m.subscribers,
+        both(&|f| ms(Duration::from_secs_f64(
+            f.per_delivery(f.server_fan_out(m.changes)) * m.subscribers as f64 / 2.0 / 1e6
+        )))
+    );
+    let _ = writeln!(
+        out,
+        "| **driver CPU per event delivered** (reading the sockets, making the calls) | {} | |",
+        both(&|f| format!("{:.1} µs", f.per_delivery(f.driver_cpu)))
+    );
+    let _ = writeln!(
+        out,
+        "| server RSS without / with the subscribers | {} / {} | | |",
         mib(m.rss_without),
         mib(m.rss_with)
     );
     let _ = writeln!(
         out,
-        "| memory per idle subscriber | {:.1} KiB | under {} KiB: {} |",
+        "| memory per idle subscriber | {:.1} KiB | | under {} KiB: {} |",
         per_subscriber as f64 / 1024.0,
         AIM_BYTES_PER_SUBSCRIBER / 1024,
         met(per_subscriber < AIM_BYTES_PER_SUBSCRIBER)
     );
     let _ = writeln!(
         out,
-        "| `get_calls` per second (4 connections), without / with the subscribers | {:.0} / {:.0} ({:+.0}%) | |",
+        "| `get_calls` per second (4 connections), without / with the subscribers | {:.0} / {:.0} ({:+.0}%) | | |",
         m.rate_without,
         m.rate_with,
         (m.rate_with / m.rate_without.max(1.0) - 1.0) * 100.0
     );
-    let per = |cpu: Duration| cpu.as_secs_f64() * 1e6 / (m.deliveries.max(1) as f64);
-    let base = m
-        .server_cpu_base
-        .mul_f64(m.changes as f64 / BASE_CHANGES as f64);
-    let fan_out = m.server_cpu.saturating_sub(base);
-    let _ = writeln!(
-        out,
-        "| events delivered (subscribers × events per call × calls) | {} ({:.1} per call per subscriber) | |",
-        m.deliveries,
-        m.deliveries as f64 / (m.changes.max(1) * m.subscribers.max(1)) as f64
-    );
-    let _ = writeln!(
-        out,
-        "| server CPU time while the calls were made (of which in the kernel) / the same calls with no subscriber | {:.2} s ({:.0}%) / {:.2} s | |",
-        m.server_cpu.as_secs_f64(),
-        m.server_system.as_secs_f64() * 100.0 / m.server_cpu.as_secs_f64().max(1e-9),
-        base.as_secs_f64()
-    );
-    let _ = writeln!(
-        out,
-        "| **server** CPU per event delivered (the fan-out: the difference over the deliveries) | {:.1} µs | |",
-        per(fan_out)
-    );
-    let _ = writeln!(
-        out,
-        "| **driver** CPU per event delivered (reading the sockets, making the calls) | {:.1} µs | |",
-        per(m.driver_cpu)
-    );
-    let _ = writeln!(
-        out,
-        "| fan-out of one event to all subscribers: server CPU / 2 cores | {} | |",
-        ms(fan_out.mul_f64(m.subscribers as f64 / m.deliveries.max(1) as f64 / 2.0))
-    );
     let _ = writeln!(
         out,
         "\nOn this 2-core machine, shared with other builds while it ran (load average before: `{load_before}`; after: `{load_after}`): \
-         the subscribers, the driver and the server share the two cores, so the times are upper bounds."
+         the subscribers, the driver and the server share the two cores, so the times are upper bounds; \
+         CPU times (utime + stime of `/proc/<pid>/stat`, in 10 ms ticks) are not inflated by other load as times are."
     );
     let _ = writeln!(out, "{END}");
     out
