@@ -452,8 +452,8 @@ type Receipts = (usize, Instant, Instant);
 /// What the subscribers read.
 #[derive(Clone, Default)]
 struct Seen {
-    /// Per call id: how many subscribers saw its `call.created`, the first
-    /// and the last receipt.
+    /// Per `call.created ID` and `call.ended ID`: how many subscribers saw
+    /// it, the first and the last receipt.
     calls: Arc<Mutex<HashMap<String, Receipts>>>,
     /// Events read, by every subscriber together (snapshots and heartbeats
     /// not counted).
@@ -528,11 +528,13 @@ async fn subscriber(
         let events =
             count(&pending[..end], b"\nevent: ") - count(&pending[..end], b"\nevent: snapshot\n");
         seen.delivered.fetch_add(events as u64, Ordering::Relaxed);
-        for id in created_ids(&pending[..end]) {
-            let mut seen = seen.calls.lock().unwrap_or_else(|e| e.into_inner());
-            let entry = seen.entry(id).or_insert((0, now, now));
-            entry.0 += 1;
-            entry.2 = now;
+        for kind in ["call.created", "call.ended"] {
+            for id in ids_of(&pending[..end], kind) {
+                let mut seen = seen.calls.lock().unwrap_or_else(|e| e.into_inner());
+                let entry = seen.entry(format!("{kind} {id}")).or_insert((0, now, now));
+                entry.0 += 1;
+                entry.2 = now;
+            }
         }
         pending.drain(..end + 2);
     }
@@ -553,13 +555,14 @@ fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).rposition(|w| w == needle)
 }
 
-/// The ids of the `call.created` messages in `text`.
-fn created_ids(text: &[u8]) -> Vec<String> {
-    const MARK: &[u8] = b"event: call.created\ndata: {\"id\":\"";
+/// The ids of the `kind` messages (`call.created`) in `text`.
+fn ids_of(text: &[u8], kind: &str) -> Vec<String> {
+    let mark = format!("event: {kind}\ndata: {{\"id\":\"");
+    let mark = mark.as_bytes();
     let mut ids = Vec::new();
     let mut rest = text;
-    while let Some(at) = rest.windows(MARK.len()).position(|w| w == MARK) {
-        rest = &rest[at + MARK.len()..];
+    while let Some(at) = rest.windows(mark.len()).position(|w| w == mark) {
+        rest = &rest[at + mark.len()..];
         let end = rest.iter().position(|&b| b == b'"').unwrap_or(rest.len());
         ids.push(String::from_utf8_lossy(&rest[..end]).into_owned());
         rest = &rest[end..];
@@ -568,7 +571,8 @@ fn created_ids(text: &[u8]) -> Vec<String> {
 }
 
 /// Makes `changes` calls one after another (each hung up once every
-/// subscriber saw it): per call, the time to the first and to the last
+/// subscriber saw it, the next made once every subscriber saw the hang-up):
+/// per call, the time to the first and to the last
 /// subscriber's receipt (none with no subscriber).
 async fn make_changes(
     addr: SocketAddr,
@@ -592,17 +596,23 @@ async fn make_changes(
         }
         let id = call_id(&answer).context("sim.call answered no call id")?;
         if subscribers > 0 {
-            let (first, last) = all_saw(seen, &id, subscribers).await?;
+            let (first, last) = all_saw(seen, &format!("call.created {id}"), subscribers).await?;
             to_first.push(first.saturating_duration_since(sent));
             to_last.push(last.saturating_duration_since(sent));
         }
         let hangup = method_call("sim.hangup", &[&id]);
         driver_rpc(addr, auth.clone(), hangup).await?;
+        // The next sample starts once this hang-up reached everyone, not
+        // while its 1,000 frames are still being written and read.
+        if subscribers > 0 {
+            all_saw(seen, &format!("call.ended {id}"), subscribers).await?;
+        }
     }
     Ok((to_first, to_last))
 }
 
-/// When the first and the last of `subscribers` read call `id`'s creation.
+/// When the first and the last of `subscribers` read `id` (`call.created
+/// ID`).
 async fn all_saw(seen: &Seen, id: &str, subscribers: usize) -> Result<(Instant, Instant)> {
     let deadline = Instant::now() + PATIENCE;
     loop {
@@ -681,7 +691,7 @@ fn render(m: &Measured, load_before: &str, load_after: &str) -> String {
     let _ = writeln!(out, "{START}");
     let _ = writeln!(
         out,
-        "`cargo xtask bench-server --events` ({} subscribers of one group, {} calls made one after another, each hung up once every subscriber saw it; \
+        "`cargo xtask bench-server --events` ({} subscribers of one group, {} calls made one after another, each hung up once every subscriber saw it and the next made once every subscriber saw the hang-up; \
          a sample is the time from sending `sim.call` to the last subscriber's receipt of its `call.created`, the request's own time included). \
          The floor is a stub server driven the same way that writes one pre-encoded frame to every socket from one task (`events_stub`): \
          what delivering costs with no PBX, no encoding and no task per subscriber.\n",
