@@ -453,4 +453,32 @@ mod tests {
         }
         assert_eq!(streams.delivered(), SUBSCRIBERS as u64);
     }
+
+    /// A stream whose client does not keep up gets no gap: once it fell
+    /// behind the channel, its next message is a fresh snapshot (what the
+    /// shared events it missed would have told), then live events again.
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_that_fell_behind_is_sent_a_fresh_snapshot_not_a_gap() {
+        let mut window = pbx_backend::EventWindow::default();
+        window.channel_capacity = 2;
+        let pbx = Arc::new(MemoryPbx::demo().with_event_window(window));
+        let caller = pbx.authenticate("203", "203").await.unwrap().unwrap();
+        let streams = Arc::new(Streams::new());
+        let sub = pbx.events(&caller, None).await.unwrap();
+        let permit = streams.admit("203", 1, 1).unwrap();
+        let mut body = open(&pbx, &caller, sub, permit, None);
+        assert!(next(&mut body).await.unwrap().starts_with(b"id: "));
+        for to in ["201", "202", "204"] {
+            pbx.call(&caller, "+15550100", to, None).await.unwrap();
+        }
+        let text = next(&mut body).await.unwrap();
+        let text = std::str::from_utf8(&text).unwrap();
+        assert!(text.contains("\nevent: snapshot\ndata: {"), "{text}");
+        assert_eq!(streams.resets(), 2, "the first snapshot and this one");
+        assert_eq!(streams.delivered(), 0);
+        pbx.call(&caller, "+15550101", "205", None).await.unwrap();
+        let text = next(&mut body).await.unwrap();
+        let text = std::str::from_utf8(&text).unwrap();
+        assert!(text.contains("\nevent: call.created\n"), "{text}");
+    }
 }
