@@ -84,7 +84,8 @@ pub struct EventLog {
 struct Shared {
     inner: Mutex<Inner>,
     /// Made by the first subscription: a channel preallocates its capacity
-    /// (1,024 events, about 250 KB), which a PBX of thousands of groups that
+    /// (1,024 slots; about 250 KB when they held whole events, tens of KB
+    /// now that they hold pointers), which a PBX of thousands of groups that
     /// nobody watches must not pay per group. Nothing is sent before it exists,
     /// as nothing could receive it.
     sender: OnceLock<broadcast::Sender<SharedEvent>>,
