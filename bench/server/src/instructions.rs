@@ -123,7 +123,7 @@ pub(crate) fn run(
 }
 
 /// `valgrind --version`, or what to install.
-fn valgrind_version() -> Result<String> {
+pub(crate) fn valgrind_version() -> Result<String> {
     let missing = |program: &str| {
         format!(
             "`{program}` not found: --instructions runs the servers under callgrind; install the Debian package `valgrind` (apt-get install valgrind)"
@@ -142,7 +142,7 @@ fn valgrind_version() -> Result<String> {
 
 /// `command` under callgrind, dumping to `<work>/callgrind.<server>.<pid>.<part>`; the
 /// dumps of earlier runs are removed first.
-fn under_callgrind(command: &Command, server: &str, work: &Path) -> Result<Command> {
+pub(crate) fn under_callgrind(command: &Command, server: &str, work: &Path) -> Result<Command> {
     let prefix = format!("callgrind.{server}.");
     for entry in std::fs::read_dir(work)? {
         let entry = entry?;
@@ -232,7 +232,7 @@ fn count(
 }
 
 /// Runs `callgrind_control <command> <pid>`, which exits 0 even when it failed.
-fn callgrind_control(command: &str, pid: u32) -> Result<()> {
+pub(crate) fn callgrind_control(command: &str, pid: u32) -> Result<()> {
     let output = Command::new("callgrind_control")
         .arg(command)
         .arg(pid.to_string())
@@ -250,7 +250,7 @@ fn callgrind_control(command: &str, pid: u32) -> Result<()> {
 }
 
 /// The dump with the highest part number of `<work>/callgrind.<server>.<pid>.<part>`.
-fn newest_dump(work: &Path, server: &str, pid: u32) -> Result<PathBuf> {
+pub(crate) fn newest_dump(work: &Path, server: &str, pid: u32) -> Result<PathBuf> {
     let prefix = format!("callgrind.{server}.{pid}.");
     let mut newest: Option<(u32, PathBuf)> = None;
     for entry in std::fs::read_dir(work)? {
@@ -273,7 +273,7 @@ fn newest_dump(work: &Path, server: &str, pid: u32) -> Result<PathBuf> {
 
 /// The instruction total of a callgrind dump: its `totals:` line (the sum of the
 /// dump's costs), else its `summary:` line. The event is `Ir` alone, callgrind's default.
-fn dump_total(dump: &str) -> Option<u64> {
+pub(crate) fn dump_total(dump: &str) -> Option<u64> {
     let line = |key: &str| {
         dump.lines()
             .find_map(|l| l.strip_prefix(key))

@@ -18,13 +18,15 @@
 //! instead of measuring rates (see `instructions`), and rewrites its own section.
 //!
 //! `--events [--subscribers N] [--changes N] [--seconds N]` measures live events
-//! under fan-out instead (see `events`), and rewrites its own section.
+//! under fan-out instead (see `events`), and rewrites its own section;
+//! `--events-stub` is the stub server that run measures as its floor.
 
 #![allow(clippy::print_stdout)] // a report: it prints its table
 
 mod client;
 mod durability;
 mod events;
+mod events_stub;
 mod fixtures;
 mod goals;
 mod hosted;
@@ -55,6 +57,9 @@ fn main() -> Result<()> {
 fn run(root: &Path, args: &[String]) -> Result<()> {
     if args.first().is_some_and(|a| a == "--events") {
         return crate::events::main(root, args);
+    }
+    if args.first().is_some_and(|a| a == "--events-stub") {
+        return crate::events_stub::main();
     }
     let options = options(args)?;
     let target = target_dir(root);

@@ -11,7 +11,13 @@
 //! it may keep one `EventLog` per group and [`publish`](EventLog::publish) every
 //! change. Transports (SSE, the XML-RPC long poll, webhooks, a client stream)
 //! are built on [`Subscription`] and know nothing of how a backend emits.
+//!
+//! A published event is one allocation however many subscribers it reaches:
+//! [`Subscription::next_shared`] hands out a [`SharedEvent`], and a
+//! transport that sends it to many subscribers encodes it once, through
+//! [`SharedEvent::encoded`], whichever subscriber gets there first.
 
+use std::any::{Any, TypeId};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -80,10 +86,11 @@ pub struct EventLog {
 struct Shared {
     inner: Mutex<Inner>,
     /// Made by the first subscription: a channel preallocates its capacity
-    /// (1,024 events, about 250 KB), which a PBX of thousands of groups that
+    /// (1,024 slots; about 250 KB when they held whole events, tens of KB
+    /// now that they hold pointers), which a PBX of thousands of groups that
     /// nobody watches must not pay per group. Nothing is sent before it exists,
     /// as nothing could receive it.
-    sender: OnceLock<broadcast::Sender<Event>>,
+    sender: OnceLock<broadcast::Sender<SharedEvent>>,
     window: EventWindow,
     /// Tells this log's ids from those of an earlier run or another log.
     epoch: String,
@@ -91,7 +98,7 @@ struct Shared {
 
 impl Shared {
     /// The live channel, made on first use; called under the log's lock.
-    fn live(&self) -> &broadcast::Sender<Event> {
+    fn live(&self) -> &broadcast::Sender<SharedEvent> {
         self.sender
             .get_or_init(|| broadcast::channel(self.window.channel_capacity.max(1)).0)
     }
@@ -101,8 +108,74 @@ impl Shared {
 struct Inner {
     /// The sequence number of the last event published (0: none).
     head: u64,
-    recent: VecDeque<(u64, Event)>,
+    recent: VecDeque<SharedEvent>,
     wanted: bool,
+}
+
+/// An event as its log published it, shared by every subscriber it reaches
+/// (cloning it copies a pointer), with room for one wire form of it made
+/// once for all of them ([`encoded`](Self::encoded)).
+#[derive(Debug, Clone)]
+pub struct SharedEvent(Arc<Published>);
+
+#[derive(Debug)]
+struct Published {
+    seq: u64,
+    event: Event,
+    /// The first [`Encoding`] asked for, and its output.
+    encoded: OnceLock<(TypeId, Box<dyn Any + Send + Sync>)>,
+}
+
+/// A wire form of an event that a transport sends to many subscribers
+/// (an SSE frame): made by [`SharedEvent::encoded`] once per event.
+pub trait Encoding: 'static {
+    /// What it makes: cheap to clone (e.g. `Bytes`), as each subscriber
+    /// gets a clone.
+    type Output: Clone + Send + Sync + 'static;
+    /// The wire form of `event`.
+    fn encode(event: &Event) -> Self::Output;
+}
+
+impl SharedEvent {
+    fn new(seq: u64, event: Event) -> Self {
+        Self(Arc::new(Published {
+            seq,
+            event,
+            encoded: OnceLock::new(),
+        }))
+    }
+
+    /// The event.
+    pub fn event(&self) -> &Event {
+        &self.0.event
+    }
+
+    /// The event, taken out when this was its last holder, else cloned.
+    pub fn into_event(self) -> Event {
+        Arc::try_unwrap(self.0).map_or_else(|shared| shared.event.clone(), |p| p.event)
+    }
+
+    /// `E`'s wire form of the event: encoded by the first subscriber that
+    /// asks, then a clone of the same output for every other one. One
+    /// encoding is kept per event (the transport with many subscribers);
+    /// another `E` gets a fresh encoding at each call.
+    pub fn encoded<E: Encoding>(&self) -> E::Output {
+        let (kind, output) = self
+            .0
+            .encoded
+            .get_or_init(|| (TypeId::of::<E>(), Box::new(E::encode(&self.0.event))));
+        match output.downcast_ref::<E::Output>() {
+            Some(output) if *kind == TypeId::of::<E>() => output.clone(),
+            _ => E::encode(&self.0.event),
+        }
+    }
+}
+
+impl std::ops::Deref for SharedEvent {
+    type Target = Event;
+    fn deref(&self) -> &Event {
+        &self.0.event
+    }
 }
 
 impl Default for EventLog {
@@ -186,20 +259,26 @@ impl EventLog {
     }
 
     /// Records a change at `time` and sends it to the live subscribers.
-    /// Returns the event, or `None` when nobody ever subscribed.
-    pub fn publish(&self, kind: EventKind, data: EventData, time: SystemTime) -> Option<Event> {
+    /// Returns the event as its subscribers share it, or `None` when nobody
+    /// ever subscribed.
+    pub fn publish(
+        &self,
+        kind: EventKind,
+        data: EventData,
+        time: SystemTime,
+    ) -> Option<SharedEvent> {
         let mut inner = self.lock();
         if !inner.wanted {
             return None;
         }
         inner.head += 1;
         let seq = inner.head;
-        let event = Event::new(self.id(seq), kind, time, data);
-        inner.recent.push_back((seq, event.clone()));
+        let event = SharedEvent::new(seq, Event::new(self.id(seq), kind, time, data));
+        inner.recent.push_back(event.clone());
         let window = self.shared.window;
         while inner.recent.len() > window.max_events
             || (inner.recent.len() > window.min_events
-                && inner.recent.front().is_some_and(|(_, e)| {
+                && inner.recent.front().is_some_and(|e| {
                     time.duration_since(e.time).unwrap_or_default() > window.min_age
                 }))
         {
@@ -220,7 +299,7 @@ impl EventLog {
         let mut inner = self.lock();
         inner.wanted = true;
         let live = self.shared.live().subscribe();
-        let oldest_kept = inner.recent.front().map_or(inner.head + 1, |(seq, _)| *seq);
+        let oldest_kept = inner.recent.front().map_or(inner.head + 1, |e| e.0.seq);
         let resume = after
             .and_then(|id| self.seq_of(id))
             // Resuming after `seq` needs every event from `seq + 1` on.
@@ -231,8 +310,8 @@ impl EventLog {
                 inner
                     .recent
                     .iter()
-                    .filter(|(s, _)| *s > seq)
-                    .map(|(_, e)| e.clone())
+                    .filter(|e| e.0.seq > seq)
+                    .cloned()
                     .collect(),
             ),
             None => (true, VecDeque::new()),
@@ -241,7 +320,7 @@ impl EventLog {
             log: self.clone(),
             reset,
             cursor_given: after.is_some(),
-            cursor: self.id(inner.head),
+            cursor: Cursor::Id(self.id(inner.head)),
             last: inner.head,
             replay,
             live,
@@ -249,19 +328,26 @@ impl EventLog {
     }
 }
 
-/// What a [`Subscription`] delivers next.
+/// What a [`Subscription`] delivers next: an [`Event`] of its own, or (from
+/// [`next_shared`](Subscription::next_shared)) a [`SharedEvent`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "nearly every delivery is an event, moved once: boxing would only add an allocation"
-)]
-pub enum Delivery {
+pub enum Delivery<E = Event> {
     /// The next event, in order.
-    Event(Event),
+    Event(E),
     /// Events were lost (the subscriber fell behind): re-read the state, then
     /// go on with the deliveries that follow.
     Reset,
+}
+
+impl Delivery<SharedEvent> {
+    /// The delivery with its event taken out of (or cloned from) the share.
+    pub fn into_owned(self) -> Delivery {
+        match self {
+            Delivery::Event(e) => Delivery::Event(e.into_event()),
+            Delivery::Reset => Delivery::Reset,
+        }
+    }
 }
 
 /// What [`Subscription::batch`] gives: events in order, or a reset.
@@ -299,11 +385,19 @@ pub struct Subscription {
     reset: bool,
     /// Whether the subscriber gave a cursor: its reset, if any, is then a loss.
     cursor_given: bool,
-    cursor: EventId,
+    cursor: Cursor,
     /// The sequence number of the last event delivered or skipped by a reset.
     last: u64,
-    replay: VecDeque<Event>,
-    live: broadcast::Receiver<Event>,
+    replay: VecDeque<SharedEvent>,
+    live: broadcast::Receiver<SharedEvent>,
+}
+
+/// Where a subscription stands: the last event delivered is held rather than
+/// its id copied, so a delivery allocates nothing.
+#[derive(Debug)]
+enum Cursor {
+    Id(EventId),
+    Event(SharedEvent),
 }
 
 impl Subscription {
@@ -328,29 +422,41 @@ impl Subscription {
     /// before any and after a reset, of the last event before the state the
     /// subscriber is to read). Resuming from it misses nothing.
     pub fn cursor(&self) -> &EventId {
-        &self.cursor
+        match &self.cursor {
+            Cursor::Id(id) => id,
+            Cursor::Event(event) => &event.id,
+        }
     }
 
-    fn deliver(&mut self, event: Event) -> Delivery {
-        if let Some(seq) = self.log.seq_of(&event.id) {
-            self.last = seq;
-        }
-        self.cursor = event.id.clone();
+    fn deliver(&mut self, event: SharedEvent) -> Delivery<SharedEvent> {
+        self.last = event.0.seq;
+        self.cursor = Cursor::Event(event.clone());
         Delivery::Event(event)
     }
 
-    fn lagged(&mut self) -> Delivery {
+    fn lagged(&mut self) -> Delivery<SharedEvent> {
         // Skip what is buffered (older than the state to be re-read) and go
         // on from the head, taken under the log's lock.
         let inner = self.log.lock();
         self.live = self.log.shared.live().subscribe();
         self.last = inner.head;
-        self.cursor = self.log.id(inner.head);
+        self.cursor = Cursor::Id(self.log.id(inner.head));
         Delivery::Reset
     }
 
     /// The next delivery if one is pending, without waiting.
     pub fn try_next(&mut self) -> Option<Delivery> {
+        self.try_next_shared().map(Delivery::into_owned)
+    }
+
+    /// The next delivery, waiting for it; `None` when the log is gone.
+    pub async fn next(&mut self) -> Option<Delivery> {
+        self.next_shared().await.map(Delivery::into_owned)
+    }
+
+    /// [`try_next`](Self::try_next) without copying the event: the one
+    /// every subscriber shares.
+    pub fn try_next_shared(&mut self) -> Option<Delivery<SharedEvent>> {
         if let Some(event) = self.replay.pop_front() {
             return Some(self.deliver(event));
         }
@@ -364,8 +470,9 @@ impl Subscription {
         }
     }
 
-    /// The next delivery, waiting for it; `None` when the log is gone.
-    pub async fn next(&mut self) -> Option<Delivery> {
+    /// [`next`](Self::next) without copying the event: the one every
+    /// subscriber shares, for a transport that sends it to many.
+    pub async fn next_shared(&mut self) -> Option<Delivery<SharedEvent>> {
         if let Some(event) = self.replay.pop_front() {
             return Some(self.deliver(event));
         }
@@ -413,10 +520,8 @@ impl Subscription {
         }
     }
 
-    fn is_stale(&self, event: &Event) -> bool {
-        self.log
-            .seq_of(&event.id)
-            .is_some_and(|seq| seq <= self.last)
+    fn is_stale(&self, event: &SharedEvent) -> bool {
+        event.0.seq <= self.last
     }
 }
 
@@ -539,5 +644,68 @@ mod tests {
         );
         log.publish(EventKind::ParkingUpdated, lot(6), SystemTime::now());
         assert_eq!(slots(sub.try_next().unwrap()), 6);
+    }
+
+    /// Counts its encodings: the fan-out's cost is one per event, however
+    /// many subscribers there are.
+    struct Counting;
+    static ENCODED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    impl Encoding for Counting {
+        type Output = Arc<str>;
+        fn encode(event: &Event) -> Arc<str> {
+            ENCODED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Arc::from(event.id.as_str())
+        }
+    }
+
+    /// Another wire form of the same event: never given `Counting`'s.
+    struct Other;
+    impl Encoding for Other {
+        type Output = String;
+        fn encode(event: &Event) -> String {
+            format!("other {}", event.id)
+        }
+    }
+
+    #[test]
+    fn an_event_is_shared_and_encoded_once_however_many_subscribe() {
+        let log = EventLog::default();
+        let mut subs: Vec<Subscription> = (0..100).map(|_| log.subscribe(None)).collect();
+        let published = log
+            .publish(EventKind::ParkingUpdated, lot(1), SystemTime::now())
+            .unwrap();
+        let mut outputs = Vec::new();
+        for sub in &mut subs {
+            let Some(Delivery::Event(event)) = sub.try_next_shared() else {
+                panic!("no event");
+            };
+            assert!(Arc::ptr_eq(&event.0, &published.0), "one allocation");
+            outputs.push(event.encoded::<Counting>());
+            assert_eq!(event.encoded::<Other>(), format!("other {}", event.id));
+            assert_eq!(sub.cursor(), &published.id);
+        }
+        assert_eq!(ENCODED.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert!(outputs.iter().all(|o| Arc::ptr_eq(o, &outputs[0])));
+    }
+
+    #[test]
+    fn a_shared_delivery_keeps_the_replay_and_the_cursor() {
+        let log = EventLog::default();
+        let start = log.subscribe(None).cursor().clone();
+        for n in 1..=3 {
+            log.publish(EventKind::ParkingUpdated, lot(n), SystemTime::now());
+        }
+        let mut sub = log.subscribe(Some(&start));
+        let mut got = Vec::new();
+        while let Some(Delivery::Event(e)) = sub.try_next_shared() {
+            got.push(e);
+        }
+        assert_eq!(got.len(), 3);
+        assert_eq!(sub.cursor(), &got[2].id);
+        // Resuming from the cursor a shared delivery left misses nothing.
+        log.publish(EventKind::ParkingUpdated, lot(4), SystemTime::now());
+        let mut again = log.subscribe(Some(sub.cursor()));
+        assert_eq!(slots(again.try_next().unwrap()), 4);
+        assert!(again.try_next().is_none());
     }
 }

@@ -36,8 +36,8 @@ pub use backend::{BackendResult, PbxBackend, PlayOptions, Simulator};
 pub use caller::Caller;
 pub use error::BackendError;
 pub use events::{
-    Batch, Delivery, Event, EventData, EventId, EventKind, EventLog, EventWindow, ResetCause,
-    ResetCounts, Subscription,
+    Batch, Delivery, Encoding, Event, EventData, EventId, EventKind, EventLog, EventWindow,
+    ResetCause, ResetCounts, SharedEvent, Subscription,
 };
 pub use webhook::{WebhookConfig, WebhookSecret};
 

@@ -6,24 +6,31 @@
 //! subscriber fell behind. The JSON of the records comes from the binding
 //! (`pbx_xmlrpc::events`), which owns the records' wire form. Streams are
 //! capped in all and per user, and end when the server shuts down.
+//!
+//! An event reaching many subscribers costs O(1) encodings and O(N) cheap
+//! writes: its frame is encoded once ([`SseFrame`], through the backend's
+//! [`SharedEvent`]) and every stream sends the same `Bytes`; each stream is
+//! the connection's body itself (no task or channel between the
+//! subscription and the socket), so a delivery wakes one task per
+//! subscriber and allocates nothing for it.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_core::Stream;
 use pbx_backend::{
-    BackendError, Caller, Delivery, Event, EventId, PbxBackend, ResetCause, ResetCounts,
+    BackendError, Caller, Delivery, Encoding, Event, EventId, PbxBackend, ResetCause, ResetCounts,
     Subscription,
 };
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
+use tokio::time::{Interval, interval_at};
 
 use crate::AppState;
 use crate::console;
@@ -116,16 +123,6 @@ impl Drop for Permit {
     }
 }
 
-/// The body: frames from the task that follows the subscription.
-struct Frames(mpsc::Receiver<Bytes>);
-
-impl futures_core::Stream for Frames {
-    type Item = Result<Bytes, std::convert::Infallible>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx).map(|f| f.map(Ok))
-    }
-}
-
 /// `GET /events`.
 pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
@@ -163,29 +160,25 @@ pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Resp
             return (StatusCode::INTERNAL_SERVER_ERROR, "internal server error\n").into_response();
         }
     };
-    let (tx, rx) = mpsc::channel(16);
-    let stop = state.streams.stop.subscribe();
     let session = session.map(|id| Session {
         sessions: state.sessions.clone(),
         id,
         config: config.console.clone(),
     });
-    tokio::spawn(pump(
+    let follow = Follow::new(
         backend,
         caller.clone(),
         sub,
-        tx,
         config.event_heartbeat,
-        stop,
         permit,
         session,
-    ));
+    );
     let mut response = (
         [
             (CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
             (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
-        Body::from_stream(Frames(rx)),
+        Body::from_stream(follow.into_stream()),
     )
         .into_response();
     response.extensions_mut().insert(RequestLog {
@@ -196,12 +189,18 @@ pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Resp
     response
 }
 
-fn frame(event: &Event) -> Bytes {
-    let data = pbx_xmlrpc::events::event_data_json(&event.data);
-    Bytes::from(format!(
-        "id: {}\nevent: {}\ndata: {data}\n\n",
-        event.id, event.kind
-    ))
+/// An event's SSE message, encoded once per event for all its subscribers.
+struct SseFrame;
+
+impl Encoding for SseFrame {
+    type Output = Bytes;
+    fn encode(event: &Event) -> Bytes {
+        let data = pbx_xmlrpc::events::event_data_json(&event.data);
+        Bytes::from(format!(
+            "id: {}\nevent: {}\ndata: {data}\n\n",
+            event.id, event.kind
+        ))
+    }
 }
 
 async fn snapshot(backend: &dyn PbxBackend, caller: &Caller, id: &EventId) -> Option<Bytes> {
@@ -232,58 +231,84 @@ struct Session {
     config: crate::ConsoleConfig,
 }
 
-/// Follows the subscription into the stream until the client leaves, the
-/// backend's log is gone, the server stops, or the console session it was
-/// opened with ends.
-#[allow(clippy::too_many_arguments)]
-async fn pump(
+/// One stream: follows the subscription until the client leaves (the body
+/// is dropped), the backend's log is gone, the server stops, or the console
+/// session it was opened with ends.
+struct Follow {
     backend: Arc<dyn PbxBackend>,
     caller: Caller,
-    mut sub: Subscription,
-    tx: mpsc::Sender<Bytes>,
-    heartbeat: std::time::Duration,
-    mut stop: watch::Receiver<bool>,
+    sub: Subscription,
+    tick: Interval,
+    stop: watch::Receiver<bool>,
+    /// Holds the stream's place under the caps until the body is dropped.
     permit: Permit,
     session: Option<Session>,
-) {
-    let streams = permit.streams.clone();
-    if let Some(cause) = sub.reset_cause() {
-        let Some(first) = snapshot(&*backend, &caller, sub.cursor()).await else {
-            return;
-        };
-        streams.resets.count(cause);
-        if tx.send(first).await.is_err() {
-            return;
+    /// Whether the first message (a snapshot, unless the subscription
+    /// resumed) was sent.
+    started: bool,
+}
+
+impl Follow {
+    fn new(
+        backend: Arc<dyn PbxBackend>,
+        caller: Caller,
+        sub: Subscription,
+        heartbeat: std::time::Duration,
+        permit: Permit,
+        session: Option<Session>,
+    ) -> Self {
+        let heartbeat = heartbeat.max(std::time::Duration::from_millis(100));
+        Self {
+            backend,
+            caller,
+            sub,
+            tick: interval_at(tokio::time::Instant::now() + heartbeat, heartbeat),
+            stop: permit.streams.stop.subscribe(),
+            permit,
+            session,
+            started: false,
         }
     }
-    let heartbeat = heartbeat.max(std::time::Duration::from_millis(100));
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
-    loop {
-        if *stop.borrow_and_update() {
-            return;
+
+    /// The stream's messages, as the connection's body polls them.
+    fn into_stream(self) -> impl Stream<Item = Result<Bytes, std::convert::Infallible>> + Send {
+        futures_util::stream::unfold(self, |mut follow| async move {
+            let bytes = follow.next_message().await?;
+            Some((Ok(bytes), follow))
+        })
+    }
+
+    /// The next bytes to send; `None` ends the stream.
+    async fn next_message(&mut self) -> Option<Bytes> {
+        let streams = &self.permit.streams;
+        if !self.started {
+            self.started = true;
+            if let Some(cause) = self.sub.reset_cause() {
+                let first = snapshot(&*self.backend, &self.caller, self.sub.cursor()).await?;
+                streams.resets.count(cause);
+                return Some(first);
+            }
         }
-        let next = tokio::select! {
-            d = sub.next() => match d {
+        if *self.stop.borrow_and_update() {
+            return None;
+        }
+        tokio::select! {
+            d = self.sub.next_shared() => match d {
                 Some(Delivery::Event(event)) => {
                     streams.delivered.fetch_add(1, Ordering::Relaxed);
-                    Some(frame(&event))
+                    Some(event.encoded::<SseFrame>())
                 }
                 Some(_) => {
                     streams.resets.count(ResetCause::Lagged);
-                    snapshot(&*backend, &caller, sub.cursor()).await
+                    snapshot(&*self.backend, &self.caller, self.sub.cursor()).await
                 }
                 None => None,
             },
-            _ = tick.tick() => match &session {
+            _ = self.tick.tick() => match &self.session {
                 Some(s) if !s.sessions.alive(&s.id, &s.config) => None,
                 _ => Some(Bytes::from_static(b": keep-alive\n\n")),
             },
-            _ = stop.changed() => None,
-            () = tx.closed() => None,
-        };
-        let Some(bytes) = next else { return };
-        if tx.send(bytes).await.is_err() {
-            return;
+            _ = self.stop.changed() => None,
         }
     }
 }
@@ -291,12 +316,43 @@ async fn pump(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::StreamExt as _;
+    use pbx_backend::Simulator as _;
     use pbx_backend_memory::MemoryPbx;
+
+    type Body =
+        std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, std::convert::Infallible>> + Send>>;
+
+    /// A stream of `caller`'s as `get` makes it, without HTTP.
+    fn open(
+        pbx: &Arc<MemoryPbx>,
+        caller: &Caller,
+        sub: Subscription,
+        permit: Permit,
+        session: Option<Session>,
+    ) -> Body {
+        let backend: Arc<dyn PbxBackend> = pbx.clone();
+        Box::pin(
+            Follow::new(
+                backend,
+                caller.clone(),
+                sub,
+                std::time::Duration::from_secs(15),
+                permit,
+                session,
+            )
+            .into_stream(),
+        )
+    }
+
+    async fn next(body: &mut Body) -> Option<Bytes> {
+        body.next().await.map(|b| b.unwrap_or_else(|e| match e {}))
+    }
 
     /// Paused time: the check comes with the next heartbeat.
     #[tokio::test(start_paused = true)]
     async fn a_stream_opened_by_a_console_session_ends_at_its_sign_out() {
-        let pbx: Arc<dyn PbxBackend> = Arc::new(MemoryPbx::demo());
+        let pbx = Arc::new(MemoryPbx::demo());
         let caller = pbx.authenticate("203", "203").await.unwrap().unwrap();
         let sub = pbx.events(&caller, None).await.unwrap();
         let streams = Arc::new(Streams::new());
@@ -309,57 +365,122 @@ mod tests {
             id: id.clone(),
             config: config.clone(),
         };
-        let (tx, mut rx) = mpsc::channel(4);
-        let heartbeat = std::time::Duration::from_secs(15);
-        let stop = streams.stop.subscribe();
-        let task = tokio::spawn(pump(
-            pbx,
-            caller,
-            sub,
-            tx,
-            heartbeat,
-            stop,
-            permit,
-            Some(session),
-        ));
+        let mut body = open(&pbx, &caller, sub, permit, Some(session));
         assert!(
-            rx.recv().await.unwrap().starts_with(b"id: "),
+            next(&mut body).await.unwrap().starts_with(b"id: "),
             "the snapshot"
         );
         // Watched for longer than the idle expiry: the open page is use.
-        let beats = config.session_idle.as_secs() / heartbeat.as_secs() + 2;
+        let beats = config.session_idle.as_secs() / 15 + 2;
         for _ in 0..beats {
-            assert_eq!(rx.recv().await.unwrap(), &b": keep-alive\n\n"[..]);
+            assert_eq!(next(&mut body).await.unwrap(), &b": keep-alive\n\n"[..]);
         }
         sessions.remove(&id);
-        assert!(rx.recv().await.is_none(), "signed out: the stream ends");
-        task.await.unwrap();
+        assert!(
+            next(&mut body).await.is_none(),
+            "signed out: the stream ends"
+        );
     }
 
     /// Paused time: the heartbeat comes after its period without waiting.
     #[tokio::test(start_paused = true)]
     async fn an_idle_stream_gets_a_comment_every_heartbeat_and_ends_on_stop() {
-        let pbx: Arc<dyn PbxBackend> = Arc::new(MemoryPbx::demo());
+        let pbx = Arc::new(MemoryPbx::demo());
         let caller = pbx.authenticate("203", "203").await.unwrap().unwrap();
         let sub = pbx.events(&caller, None).await.unwrap();
         let streams = Arc::new(Streams::new());
         let permit = streams.admit("203", 1, 1).unwrap();
         assert!(streams.admit("203", 1, 1).is_none(), "the cap holds");
-        let (tx, mut rx) = mpsc::channel(4);
-        let heartbeat = std::time::Duration::from_secs(15);
-        let stop = streams.stop.subscribe();
-        let task = tokio::spawn(pump(pbx, caller, sub, tx, heartbeat, stop, permit, None));
-        let first = rx.recv().await.unwrap();
+        let mut body = open(&pbx, &caller, sub, permit, None);
+        let first = next(&mut body).await.unwrap();
         assert!(first.starts_with(b"id: "), "{first:?}");
         let started = tokio::time::Instant::now();
-        assert_eq!(rx.recv().await.unwrap(), &b": keep-alive\n\n"[..]);
-        assert_eq!(started.elapsed(), heartbeat);
+        assert_eq!(next(&mut body).await.unwrap(), &b": keep-alive\n\n"[..]);
+        assert_eq!(started.elapsed(), std::time::Duration::from_secs(15));
         streams.stop();
-        assert!(rx.recv().await.is_none(), "the stream ends");
-        task.await.unwrap();
+        assert!(next(&mut body).await.is_none(), "the stream ends");
         assert!(
             streams.admit("203", 1, 1).is_some(),
             "its slot is free again"
         );
+    }
+
+    /// The body is the stream: a client gone (the connection drops its body)
+    /// frees the stream's place at once, with nothing left running.
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_whose_client_left_frees_its_place_under_the_caps() {
+        let pbx = Arc::new(MemoryPbx::demo());
+        let caller = pbx.authenticate("203", "203").await.unwrap().unwrap();
+        let sub = pbx.events(&caller, None).await.unwrap();
+        let streams = Arc::new(Streams::new());
+        let permit = streams.admit("203", 1, 1).unwrap();
+        let mut body = open(&pbx, &caller, sub, permit, None);
+        assert!(next(&mut body).await.is_some(), "the snapshot");
+        assert_eq!(streams.open(), 1);
+        drop(body);
+        assert_eq!(streams.open(), 0);
+        assert!(streams.admit("203", 1, 1).is_some());
+    }
+
+    /// The fan-out's cost: one event, one encoding, whatever the number of
+    /// subscribers. Every stream is sent the very same bytes (one buffer,
+    /// not equal copies), the structural sign that it was encoded once.
+    #[tokio::test(start_paused = true)]
+    async fn an_event_is_encoded_once_for_all_its_subscribers() {
+        const SUBSCRIBERS: usize = 50;
+        let pbx = Arc::new(MemoryPbx::demo());
+        let caller = pbx.authenticate("203", "203").await.unwrap().unwrap();
+        let streams = Arc::new(Streams::new());
+        let mut bodies = Vec::new();
+        for _ in 0..SUBSCRIBERS {
+            let sub = pbx.events(&caller, None).await.unwrap();
+            let permit = streams.admit("203", SUBSCRIBERS, SUBSCRIBERS).unwrap();
+            let mut body = open(&pbx, &caller, sub, permit, None);
+            let snapshot = next(&mut body).await.unwrap();
+            assert!(snapshot.starts_with(b"id: "), "{snapshot:?}");
+            bodies.push(body);
+        }
+        pbx.call(&caller, "+15550100", "201", None).await.unwrap();
+        let mut frames = Vec::new();
+        for body in &mut bodies {
+            frames.push(next(body).await.unwrap());
+        }
+        let first = &frames[0];
+        let text = std::str::from_utf8(first).unwrap();
+        assert!(text.contains("\nevent: call.created\ndata: {"), "{text}");
+        for frame in &frames {
+            assert_eq!(frame.as_ptr(), first.as_ptr(), "a copy: encoded again");
+            assert_eq!(frame.len(), first.len());
+        }
+        assert_eq!(streams.delivered(), SUBSCRIBERS as u64);
+    }
+
+    /// A stream whose client does not keep up gets no gap: once it fell
+    /// behind the channel, its next message is a fresh snapshot (what the
+    /// shared events it missed would have told), then live events again.
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_that_fell_behind_is_sent_a_fresh_snapshot_not_a_gap() {
+        let mut window = pbx_backend::EventWindow::default();
+        window.channel_capacity = 2;
+        let pbx = Arc::new(MemoryPbx::demo().with_event_window(window));
+        let caller = pbx.authenticate("203", "203").await.unwrap().unwrap();
+        let streams = Arc::new(Streams::new());
+        let sub = pbx.events(&caller, None).await.unwrap();
+        let permit = streams.admit("203", 1, 1).unwrap();
+        let mut body = open(&pbx, &caller, sub, permit, None);
+        assert!(next(&mut body).await.unwrap().starts_with(b"id: "));
+        for to in ["201", "202", "204"] {
+            pbx.call(&caller, "+15550100", to, None).await.unwrap();
+        }
+        let text = next(&mut body).await.unwrap();
+        let text = std::str::from_utf8(&text).unwrap();
+        assert!(text.contains("\nevent: snapshot\ndata: {"), "{text}");
+        assert_eq!(streams.resets(ResetCause::Start), 1, "the first snapshot");
+        assert_eq!(streams.resets(ResetCause::Lagged), 1, "this one");
+        assert_eq!(streams.delivered(), 0);
+        pbx.call(&caller, "+15550101", "205", None).await.unwrap();
+        let text = next(&mut body).await.unwrap();
+        let text = std::str::from_utf8(&text).unwrap();
+        assert!(text.contains("\nevent: call.created\n"), "{text}");
     }
 }
