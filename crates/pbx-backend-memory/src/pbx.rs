@@ -109,6 +109,22 @@ impl MemoryPbx {
         Ok(Self::from_directory(Directory::build(&config, &map)?))
     }
 
+    /// A PBX from TOML `text`, and the configuration it was read from: one
+    /// parse for both, where [`Config::from_toml_str`] then
+    /// [`from_toml_str`](Self::from_toml_str) would read and check the text
+    /// twice (seconds and hundreds of megabytes for a hosted PBX of thousands
+    /// of groups). The PBX keeps nothing of the [`Config`]: a server that
+    /// needs only a few facts from it should take them and drop it, since it
+    /// is as large as the PBX itself.
+    pub fn from_toml_str_with_config(
+        text: &str,
+        origin: &str,
+    ) -> Result<(Self, Config), ConfigError> {
+        let (config, map) = file::parse(text, origin)?;
+        let pbx = Self::from_directory(Directory::build(&config, &map)?);
+        Ok((pbx, config))
+    }
+
     /// A PBX from the TOML file at `path`.
     pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
