@@ -287,10 +287,12 @@ fn same_origin(headers: &HeaderMap) -> bool {
 /// request's `Host`. Programs (XML-RPC clients, curl) send neither and pass:
 /// this stops only a cross-site page riding credentials a browser keeps.
 pub(crate) fn from_another_site(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
+    // A name given as `&str` is parsed and checked on every call; these are not.
+    static SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
+    if let Some(site) = headers.get(&SEC_FETCH_SITE) {
         return !matches!(site.as_bytes(), b"same-origin" | b"none");
     }
-    headers.contains_key("origin") && !same_origin(headers)
+    headers.contains_key(axum::http::header::ORIGIN) && !same_origin(headers)
 }
 
 /// Whether the request's session needs the CSRF checks.

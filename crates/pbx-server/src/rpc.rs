@@ -1,5 +1,6 @@
 //! The XML-RPC endpoint: authenticate, read the body, let the binding answer.
 
+use std::future::Future as _;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -54,16 +55,31 @@ pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Res
         ..RequestLog::default()
     };
     let body_deadline = Instant::now() + state.config.body_timeout;
-    timer.as_mut().reset(body_deadline.min(deadline));
-    let read = body::read(&state.config, &headers, body);
-    let read = tokio::select! {
-        biased;
-        read = read => Some(read),
-        () = &mut timer => None,
+    let mut read = std::pin::pin!(body::read(&state.config, &headers, body));
+    // A small body usually came with the headers: read at once, it needs no
+    // timer of its own (two `Sleep` resets fewer). Polling with a waker that
+    // does nothing is safe: a pending read is polled again below with the
+    // task's own, which it then registers.
+    let at_once = read
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    let (read, timer_moved) = match at_once {
+        std::task::Poll::Ready(read) => (Some(read), false),
+        std::task::Poll::Pending => {
+            timer.as_mut().reset(body_deadline.min(deadline));
+            let read = tokio::select! {
+                biased;
+                read = read => Some(read),
+                () = &mut timer => None,
+            };
+            (read, true)
+        }
     };
     let mut response = match read {
         Some(Ok(bytes)) => {
-            timer.as_mut().reset(deadline);
+            if timer_moved {
+                timer.as_mut().reset(deadline);
+            }
             let answered = async {
                 let answer = state.handler.answer(&caller, &bytes).await;
                 drop(bytes);
@@ -178,7 +194,12 @@ pub(crate) async fn verify(
     // A bounded number of verifications at once: each may hold megabytes.
     let lane = &state.verifications[usize::from(attempt.known())];
     let wait = state.config.throttle.verification_wait;
-    let permit = match tokio::time::timeout(wait, lane.acquire()).await {
+    // A free slot is taken at once, without arming a timer for the wait.
+    let acquired = match lane.try_acquire() {
+        Ok(permit) => Ok(Ok(permit)),
+        Err(_) => tokio::time::timeout(wait, lane.acquire()).await,
+    };
+    let permit = match acquired {
         Ok(Ok(permit)) => permit,
         _ => {
             attempt.abandon();
