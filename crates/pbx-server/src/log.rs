@@ -121,7 +121,7 @@ pub(crate) async fn log_request(
         .remove::<RequestLog>()
         .unwrap_or_default();
     let elapsed = started.elapsed();
-    if let Some(metrics) = &state.metrics {
+    if let Some(metrics) = &state.0.metrics {
         metrics.request(
             match entry.batch {
                 Some(_) => Some(crate::metrics::BATCH_METHOD),
