@@ -29,10 +29,10 @@ pub(crate) enum Local {
     ParkingSlot(usize),
 }
 
+/// An extension's number and name are its record's (`Group::records`), kept
+/// once: a hosted PBX has hundreds of thousands of extensions.
 #[derive(Debug)]
 pub(crate) struct Extension {
-    pub(crate) number: String,
-    pub(crate) name: String,
     pub(crate) voicemail: bool,
     /// The self-care password or its hash: an extension with one is a user.
     pub(crate) credential: Option<Credential>,
@@ -94,6 +94,25 @@ impl Group {
 
     pub(crate) fn attendant_id(&self, index: usize) -> EntityId {
         entity_id(index)
+    }
+
+    /// The number dialled to reach extension `index` ("" for none).
+    pub(crate) fn extension_number(&self, index: usize) -> &str {
+        self.extension_record(index)
+            .map_or("", |r| r.abbreviated.as_str())
+    }
+
+    /// The name of extension `index` ("" for none).
+    pub(crate) fn extension_name(&self, index: usize) -> &str {
+        self.extension_record(index)
+            .map_or("", |r| r.caller_id.name.as_str())
+    }
+
+    /// The records start with the extensions, in order.
+    fn extension_record(&self, index: usize) -> Option<&Entity> {
+        (index < self.extensions.len())
+            .then(|| self.records.get(index))
+            .flatten()
     }
 
     /// The index of the extension with `id`, when it is in this group.
@@ -296,7 +315,9 @@ impl Builder<'_> {
             let group = self.build_group(g, config);
             for (i, ext) in group.extensions.iter().enumerate() {
                 if ext.credential.is_some() {
-                    users.entry(ext.number.clone()).or_insert((g, i));
+                    users
+                        .entry(group.extension_number(i).to_owned())
+                        .or_insert((g, i));
                 }
             }
             let most = [
@@ -400,8 +421,6 @@ impl Builder<'_> {
                 (None, None) => None,
             };
             extensions.push(Extension {
-                number: e.number.clone(),
-                name: e.name.clone(),
                 voicemail: e.voicemail,
                 credential,
                 online: e.online,

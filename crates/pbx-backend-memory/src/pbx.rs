@@ -368,7 +368,7 @@ impl MemoryPbx {
     fn own_extension(group: &Group, caller: &Caller) -> Option<usize> {
         group
             .extension_index(caller.extension())
-            .filter(|&e| group.extensions[e].number == caller.number())
+            .filter(|&e| group.extension_number(e) == caller.number())
     }
 
     fn simulation(&self) -> BackendResult<()> {
@@ -565,7 +565,7 @@ impl PbxBackend for MemoryPbx {
         };
         Ok(match who {
             Some((group, e)) if matches => Some(Caller::new(
-                group.extensions[e].number.clone(),
+                group.extension_number(e).to_owned(),
                 group.extension_id(e),
                 group.id.clone(),
             )),
