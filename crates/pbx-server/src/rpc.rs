@@ -24,8 +24,9 @@ use crate::{AppState, body};
 ///
 /// One timer bounds the request: it runs to `request_timeout` from the end of
 /// the headers, is pulled in to `body_timeout` from the start of the body while
-/// the body is read, and put back for the handler (one `Sleep` reset, instead
-/// of a timeout layer and a second timer for the body).
+/// a body that did not come with the headers is read, and put back for the
+/// handler (one `Sleep`, instead of a timeout layer and a second timer for the
+/// body).
 pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Response {
     let deadline = Instant::now() + state.0.config.request_timeout;
     let timer = tokio::time::sleep_until(deadline);
