@@ -29,14 +29,75 @@ pub(crate) enum Local {
     ParkingSlot(usize),
 }
 
+/// An extension's number and name are its record's (`Group::records`), kept
+/// once: a hosted PBX has hundreds of thousands of extensions.
 #[derive(Debug)]
 pub(crate) struct Extension {
-    pub(crate) number: String,
-    pub(crate) name: String,
     pub(crate) voicemail: bool,
     /// The self-care password or its hash: an extension with one is a user.
     pub(crate) credential: Option<Credential>,
     pub(crate) online: bool,
+}
+
+/// A group's numbers and what each dials: sorted `(key, Local)` pairs, the
+/// key packing a number's digits and its length (so `007` and `7` differ).
+/// Internal numbers are 1 to 15 digits, which fit: no string is kept per
+/// number, where a `HashMap<String, Local>` held one (a hosted PBX has
+/// hundreds of thousands of numbers).
+#[derive(Debug, Default)]
+pub(crate) struct Numbers {
+    sorted: Vec<(u64, Local)>,
+    /// Whether `sorted` is sorted: [`Numbers::seal`] ends the building.
+    sealed: bool,
+}
+
+impl Numbers {
+    /// The key of an internal number; `None` for anything else.
+    fn key(number: &str) -> Option<u64> {
+        if !is_internal_number(number) {
+            return None;
+        }
+        let value = number
+            .bytes()
+            .fold(0_u64, |n, digit| n * 10 + u64::from(digit - b'0'));
+        // At most 15 digits: the value is below 2^50, the length below 16.
+        Some(value << 4 | number.len() as u64)
+    }
+
+    /// Adds `number` (an internal number: others are never dialled locally).
+    fn insert(&mut self, number: &str, local: Local) {
+        if let Some(key) = Self::key(number) {
+            self.sorted.push((key, local));
+            self.sealed = false;
+        }
+    }
+
+    /// Sorts what was inserted, for [`get`](Self::get).
+    fn seal(&mut self) {
+        self.sorted.sort_unstable_by_key(|&(key, _)| key);
+        self.sorted.shrink_to_fit();
+        self.sealed = true;
+    }
+
+    /// What `number` dials in the group.
+    pub(crate) fn get(&self, number: &str) -> Option<&Local> {
+        debug_assert!(
+            self.sealed,
+            "numbers looked up before the directory was built"
+        );
+        let key = Self::key(number)?;
+        let at = self.sorted.binary_search_by_key(&key, |&(k, _)| k).ok()?;
+        self.sorted.get(at).map(|(_, local)| local)
+    }
+
+    /// The most digits any number has (0 for none).
+    fn max_digits(&self) -> usize {
+        self.sorted
+            .iter()
+            .map(|&(key, _)| (key & 0xf) as usize)
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 #[derive(Debug)]
@@ -69,7 +130,7 @@ pub(crate) struct Group {
     pub(crate) attendants: Vec<Attendant>,
     /// The group's index in the directory (the index of its live state).
     pub(crate) index: usize,
-    pub(crate) numbers: HashMap<String, Local>,
+    pub(crate) numbers: Numbers,
     /// The most digits any number of this group has: longer digit strings are
     /// outside numbers. The group's own, so that no other group's numbers
     /// change what its users may dial.
@@ -94,6 +155,25 @@ impl Group {
 
     pub(crate) fn attendant_id(&self, index: usize) -> EntityId {
         entity_id(index)
+    }
+
+    /// The number dialled to reach extension `index` ("" for none).
+    pub(crate) fn extension_number(&self, index: usize) -> &str {
+        self.extension_record(index)
+            .map_or("", |r| r.abbreviated.as_str())
+    }
+
+    /// The name of extension `index` ("" for none).
+    pub(crate) fn extension_name(&self, index: usize) -> &str {
+        self.extension_record(index)
+            .map_or("", |r| r.caller_id.name.as_str())
+    }
+
+    /// The records start with the extensions, in order.
+    fn extension_record(&self, index: usize) -> Option<&Entity> {
+        (index < self.extensions.len())
+            .then(|| self.records.get(index))
+            .flatten()
     }
 
     /// The index of the extension with `id`, when it is in this group.
@@ -296,7 +376,9 @@ impl Builder<'_> {
             let group = self.build_group(g, config);
             for (i, ext) in group.extensions.iter().enumerate() {
                 if ext.credential.is_some() {
-                    users.entry(ext.number.clone()).or_insert((g, i));
+                    users
+                        .entry(group.extension_number(i).to_owned())
+                        .or_insert((g, i));
                 }
             }
             let most = [
@@ -328,15 +410,14 @@ impl Builder<'_> {
                 let lot = self.build_parking(g, &gc.name, parking);
                 let group = &mut groups[g];
                 for (slot, number) in lot.numbers.iter().enumerate() {
-                    group
-                        .numbers
-                        .insert(number.clone(), Local::ParkingSlot(slot));
+                    group.numbers.insert(number, Local::ParkingSlot(slot));
                 }
                 group.parking = lot;
             }
         }
         for group in &mut groups {
-            group.max_internal_digits = group.numbers.keys().map(String::len).max().unwrap_or(0);
+            group.numbers.seal();
+            group.max_internal_digits = group.numbers.max_digits();
         }
         Directory {
             groups,
@@ -353,12 +434,12 @@ impl Builder<'_> {
         use EntityKind as K;
         let gc = &config.groups[g];
         let gname = &gc.name;
-        let mut numbers = HashMap::new();
+        let mut numbers = Numbers::default();
         let mut extensions = Vec::with_capacity(gc.extensions.len());
         for (i, e) in gc.extensions.iter().enumerate() {
             let what = format!("extension {} of group {gname:?}", e.number);
             if self.claim(&e.number, what.clone(), Loc::Number(g, K::Extension, i)) {
-                numbers.insert(e.number.clone(), Local::Extension(i));
+                numbers.insert(&e.number, Local::Extension(i));
             }
             if e.name.trim().is_empty() {
                 self.problem(Loc::Name(g, K::Extension, i), format!("{what}: empty name"));
@@ -400,8 +481,6 @@ impl Builder<'_> {
                 (None, None) => None,
             };
             extensions.push(Extension {
-                number: e.number.clone(),
-                name: e.name.clone(),
                 voicemail: e.voicemail,
                 credential,
                 online: e.online,
@@ -411,7 +490,7 @@ impl Builder<'_> {
         for (i, q) in gc.queues.iter().enumerate() {
             let what = format!("queue {} of group {gname:?}", q.number);
             if self.claim(&q.number, what.clone(), Loc::Number(g, K::Queue, i)) {
-                numbers.insert(q.number.clone(), Local::Queue(i));
+                numbers.insert(&q.number, Local::Queue(i));
             }
             if q.name.trim().is_empty() {
                 self.problem(Loc::Name(g, K::Queue, i), format!("{what}: empty name"));
@@ -440,7 +519,7 @@ impl Builder<'_> {
         for (i, a) in gc.attendants.iter().enumerate() {
             let what = format!("attendant {} of group {gname:?}", a.number);
             if self.claim(&a.number, what.clone(), Loc::Number(g, K::Attendant, i)) {
-                numbers.insert(a.number.clone(), Local::Attendant(i));
+                numbers.insert(&a.number, Local::Attendant(i));
             }
             if a.name.trim().is_empty() {
                 self.problem(Loc::Name(g, K::Attendant, i), format!("{what}: empty name"));
@@ -628,4 +707,32 @@ fn records(group: &Group, gc: &crate::GroupConfig) -> Vec<Entity> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Local, Numbers};
+
+    #[test]
+    fn numbers_tell_leading_zeros_apart_and_know_nothing_else() {
+        let mut numbers = Numbers::default();
+        numbers.insert("7", Local::Extension(0));
+        numbers.insert("007", Local::Queue(1));
+        numbers.insert("123456789012345", Local::Attendant(2));
+        numbers.insert("701", Local::ParkingSlot(3));
+        // Not internal numbers: never dialled locally, so not kept.
+        numbers.insert("1234567890123456", Local::Extension(4));
+        numbers.insert("+7", Local::Extension(5));
+        numbers.seal();
+        assert_eq!(numbers.get("7"), Some(&Local::Extension(0)));
+        assert_eq!(numbers.get("007"), Some(&Local::Queue(1)));
+        assert_eq!(numbers.get("07"), None);
+        assert_eq!(numbers.get("123456789012345"), Some(&Local::Attendant(2)));
+        assert_eq!(numbers.get("701"), Some(&Local::ParkingSlot(3)));
+        for absent in ["70", "1234567890123456", "+7", "", "7a", "vm-7", "٧"] {
+            assert_eq!(numbers.get(absent), None, "{absent:?}");
+        }
+        assert_eq!(numbers.max_digits(), 15);
+        assert_eq!(Numbers::default().max_digits(), 0);
+    }
 }

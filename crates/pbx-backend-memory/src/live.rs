@@ -146,10 +146,10 @@ pub(crate) fn call_no(id: &CallId) -> Option<CallNo> {
 pub(crate) fn party(group: &Group, endpoint: &Endpoint) -> Party {
     let missing = || Party::outside("");
     match endpoint {
-        Endpoint::Extension(i) => group.extensions.get(*i).map_or_else(missing, |e| Party {
+        Endpoint::Extension(i) => group.extensions.get(*i).map_or_else(missing, |_| Party {
             id: group.extension_id(*i),
-            number: e.number.clone(),
-            name: e.name.clone(),
+            number: group.extension_number(*i).to_owned(),
+            name: group.extension_name(*i).to_owned(),
             kind: PartyKind::Extension,
         }),
         Endpoint::Queue(i) => group.queues.get(*i).map_or_else(missing, |q| Party {
@@ -164,10 +164,10 @@ pub(crate) fn party(group: &Group, endpoint: &Endpoint) -> Party {
             name: a.name.clone(),
             kind: PartyKind::Attendant,
         }),
-        Endpoint::Voicemail(i) => group.extensions.get(*i).map_or_else(missing, |e| Party {
+        Endpoint::Voicemail(i) => group.extensions.get(*i).map_or_else(missing, |_| Party {
             id: group.extension_id(*i),
-            number: format!("vm-{}", e.number),
-            name: e.name.clone(),
+            number: format!("vm-{}", group.extension_number(*i)),
+            name: group.extension_name(*i).to_owned(),
             kind: PartyKind::Voicemail,
         }),
         Endpoint::Outside(number) => Party::outside(number.as_ref()),
@@ -286,9 +286,9 @@ impl Live {
             Endpoint::Extension(e) if !self.online.get(e).copied().unwrap_or(false) => {
                 match group.extensions.get(e) {
                     Some(ext) if ext.voicemail => Ok(Endpoint::Voicemail(e)),
-                    Some(ext) => Err(BackendError::conflict(format!(
+                    Some(_) => Err(BackendError::conflict(format!(
                         "extension {} is offline and has no voicemail",
-                        ext.number
+                        group.extension_number(e)
                     ))),
                     None => Err(BackendError::not_found("no such number")),
                 }
@@ -390,7 +390,7 @@ impl Live {
         {
             return Err(BackendError::conflict(format!(
                 "extension {} is offline and cannot place a call",
-                group.extensions.get(e).map_or("", |x| x.number.as_str())
+                group.extension_number(e)
             )));
         }
         let to = match to {
@@ -483,7 +483,7 @@ impl Live {
         let not_ringing = |m: usize| {
             BackendError::conflict(format!(
                 "extension {} is not ringing for this call",
-                group.extensions.get(m).map_or("", |e| e.number.as_str())
+                group.extension_number(m)
             ))
         };
         let incoming = match record.queue {

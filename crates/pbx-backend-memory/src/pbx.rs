@@ -12,7 +12,7 @@ use pbx_backend::{BackendError, BackendResult, Caller, PbxBackend, Simulator};
 use pbx_model::{AdminGroupId, Call, CallId, Entity, EntityRef, Favorite, ParkingInfo, Presence};
 use pbx_user_data::UserData;
 
-use crate::config::{SourceMap, file};
+use crate::config::{Problem, SourceMap, file};
 use crate::credentials::{CacheLimits, Verifier};
 use crate::directory::{Directory, Group, Local};
 use crate::live::{self, CallNo, Dest, Endpoint, Live};
@@ -107,6 +107,24 @@ impl MemoryPbx {
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, ConfigError> {
         let (config, map) = file::parse(text, origin)?;
         Ok(Self::from_directory(Directory::build(&config, &map)?))
+    }
+
+    /// A PBX from TOML `text`, and the configuration it was read from: one
+    /// parse for both, where [`Config::from_toml_str`] then
+    /// [`from_toml_str`](Self::from_toml_str) would read and check the text
+    /// twice (seconds and hundreds of megabytes for a hosted PBX of thousands
+    /// of groups). The PBX keeps nothing of the [`Config`]: a server that
+    /// needs only a few facts from it should take them and drop it, since it
+    /// is as large as the PBX itself. Third, what deserves a warning without
+    /// making the configuration unusable, as
+    /// [`Config::from_toml_str_with_warnings`] tells it.
+    pub fn from_toml_str_with_config(
+        text: &str,
+        origin: &str,
+    ) -> Result<(Self, Config, Vec<Problem>), ConfigError> {
+        let (config, map) = file::parse(text, origin)?;
+        let pbx = Self::from_directory(Directory::build(&config, &map)?);
+        Ok((pbx, config, map.warnings))
     }
 
     /// A PBX from the TOML file at `path`.
@@ -352,7 +370,7 @@ impl MemoryPbx {
     fn own_extension(group: &Group, caller: &Caller) -> Option<usize> {
         group
             .extension_index(caller.extension())
-            .filter(|&e| group.extensions[e].number == caller.number())
+            .filter(|&e| group.extension_number(e) == caller.number())
     }
 
     fn simulation(&self) -> BackendResult<()> {
@@ -549,7 +567,7 @@ impl PbxBackend for MemoryPbx {
         };
         Ok(match who {
             Some((group, e)) if matches => Some(Caller::new(
-                group.extensions[e].number.clone(),
+                group.extension_number(e).to_owned(),
                 group.extension_id(e),
                 group.id.clone(),
             )),

@@ -287,10 +287,12 @@ fn same_origin(headers: &HeaderMap) -> bool {
 /// request's `Host`. Programs (XML-RPC clients, curl) send neither and pass:
 /// this stops only a cross-site page riding credentials a browser keeps.
 pub(crate) fn from_another_site(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
+    // A name given as `&str` is parsed and checked on every call; these are not.
+    static SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
+    if let Some(site) = headers.get(&SEC_FETCH_SITE) {
         return !matches!(site.as_bytes(), b"same-origin" | b"none");
     }
-    headers.contains_key("origin") && !same_origin(headers)
+    headers.contains_key(axum::http::header::ORIGIN) && !same_origin(headers)
 }
 
 /// Whether the request's session needs the CSRF checks.
@@ -324,7 +326,7 @@ pub(crate) async fn authenticate_session(
     peer: Option<IpAddr>,
     csrf: Csrf,
 ) -> Result<(Caller, Option<String>), Response> {
-    let cookie = session_cookie(parts, &state.config.console);
+    let cookie = session_cookie(parts, &state.0.config.console);
     let basic = parts.headers.contains_key(AUTHORIZATION);
     if !basic && cookie.is_none() && parts.headers.contains_key("sec-fetch-site") {
         // A browser without a session (a tab left open after signing out, or
@@ -337,7 +339,7 @@ pub(crate) async fn authenticate_session(
             .await
             .map(|caller| (caller, None));
     };
-    let Some(session) = state.sessions.get(&id, &state.config.console) else {
+    let Some(session) = state.0.sessions.get(&id, &state.0.config.console) else {
         return Err(signed_out());
     };
     if csrf == Csrf::Required && !csrf_ok(&parts.headers, &session) {
@@ -427,7 +429,7 @@ pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Re
         return forbidden("cross-site sign-in refused\n", "login_csrf");
     }
     let read = axum::body::to_bytes(body, MAX_LOGIN_BYTES);
-    let body = match tokio::time::timeout(state.config.body_timeout, read).await {
+    let body = match tokio::time::timeout(state.0.config.body_timeout, read).await {
         Ok(Ok(body)) => body,
         Ok(Err(_)) => {
             return (StatusCode::PAYLOAD_TOO_LARGE, "sign-in form too large\n").into_response();
@@ -456,9 +458,9 @@ pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Re
             return refusal;
         }
     };
-    let config = &state.config.console;
+    let config = &state.0.config.console;
     let user = caller.number().to_owned();
-    let (id, csrf) = match state.sessions.create(caller, config) {
+    let (id, csrf) = match state.0.sessions.create(caller, config) {
         Ok(made) => made,
         Err(SessionRefused::Full) => {
             tracing::warn!("every console session slot is taken: refusing a sign-in");
@@ -495,17 +497,17 @@ fn header(text: &str) -> HeaderValue {
 /// `POST /console/logout`: ends the session on the server and clears the cookie.
 pub(crate) async fn logout(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
-    let Some(id) = session_cookie(&parts, &state.config.console) else {
+    let Some(id) = session_cookie(&parts, &state.0.config.console) else {
         return signed_out();
     };
-    let Some(session) = state.sessions.get(&id, &state.config.console) else {
+    let Some(session) = state.0.sessions.get(&id, &state.0.config.console) else {
         return signed_out();
     };
     if !csrf_ok(&parts.headers, &session) {
         return cross_site();
     }
-    state.sessions.remove(&id);
-    let cookie = set_cookie(&parts, &state.config.console, "", Duration::ZERO);
+    state.0.sessions.remove(&id);
+    let cookie = set_cookie(&parts, &state.0.config.console, "", Duration::ZERO);
     let mut response = (StatusCode::NO_CONTENT, [(SET_COOKIE, header(&cookie))]).into_response();
     response.extensions_mut().insert(RequestLog {
         user: Some(session.caller.number().to_owned()),
@@ -518,8 +520,8 @@ pub(crate) async fn logout(State(state): State<AppState>, request: Request) -> R
 /// sends back. A page of another origin cannot read it (no CORS).
 pub(crate) async fn session(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
-    let Some(session) = session_cookie(&parts, &state.config.console)
-        .and_then(|id| state.sessions.get(&id, &state.config.console))
+    let Some(session) = session_cookie(&parts, &state.0.config.console)
+        .and_then(|id| state.0.sessions.get(&id, &state.0.config.console))
     else {
         return signed_out();
     };

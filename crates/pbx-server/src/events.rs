@@ -135,8 +135,8 @@ pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Resp
             Ok(found) => found,
             Err(response) => return response,
         };
-    let config = &state.config;
-    let Some(permit) = state.streams.admit(
+    let config = &state.0.config;
+    let Some(permit) = state.0.streams.admit(
         caller.number(),
         config.max_event_streams,
         config.max_event_streams_per_user,
@@ -149,7 +149,7 @@ pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Resp
         .and_then(|v| v.to_str().ok())
         .filter(|id| !id.is_empty() && id.len() <= MAX_EVENT_ID_BYTES)
         .map(EventId::new);
-    let backend = state.handler.backend().clone();
+    let backend = state.0.handler.backend().clone();
     let sub = match backend.events(&caller, after.as_ref()).await {
         Ok(sub) => sub,
         Err(BackendError::Unsupported(_)) => {
@@ -161,7 +161,7 @@ pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Resp
         }
     };
     let session = session.map(|id| Session {
-        sessions: state.sessions.clone(),
+        sessions: state.0.sessions.clone(),
         id,
         config: config.console.clone(),
     });

@@ -65,8 +65,8 @@ pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Res
         )
             .into_response()
     } else {
-        let read = body::read(&state.config, &headers, body);
-        match tokio::time::timeout(state.config.body_timeout, read).await {
+        let read = body::read(&state.0.config, &headers, body);
+        match tokio::time::timeout(state.0.config.body_timeout, read).await {
             Ok(Ok(bytes)) => {
                 let answer = answer(&state, &caller, &bytes).await;
                 drop(bytes);
@@ -142,8 +142,8 @@ struct Invalid {
 
 /// Answers a request body on behalf of `caller`: one request or a batch.
 pub(crate) async fn answer(state: &AppState, caller: &Caller, bytes: &[u8]) -> Answer {
-    let max_bytes = state.config.max_response_bytes;
-    let document = match parse(bytes, state.config.max_json_values) {
+    let max_bytes = state.0.config.max_response_bytes;
+    let document = match parse(bytes, state.0.config.max_json_values) {
         Ok(document) => document,
         Err(fault) => return single_error(Json::Null, fault),
     };
@@ -156,7 +156,7 @@ pub(crate) async fn answer(state: &AppState, caller: &Caller, bytes: &[u8]) -> A
                 );
             }
             let calls = entries.iter().map(count_calls).sum::<usize>();
-            if calls > state.config.max_multicall {
+            if calls > state.0.config.max_multicall {
                 return Answer {
                     batch: Some(entries.len()),
                     ..single_error(
@@ -164,7 +164,7 @@ pub(crate) async fn answer(state: &AppState, caller: &Caller, bytes: &[u8]) -> A
                         FaultCode::InvalidRequest.fault(format!(
                             "invalid request: at most {} calls per batch (system.multicall's \
                              sub-calls included), got {calls}",
-                            state.config.max_multicall
+                            state.0.config.max_multicall
                         )),
                     )
                 };
@@ -399,7 +399,7 @@ enum Output {
 /// Runs one checked request: `rpc.discover` here, everything else through the
 /// binding's handler.
 async fn run(state: &AppState, caller: &Caller, call: &Call) -> Result<Output, Fault> {
-    let handler: &Handler = &state.handler;
+    let handler: &Handler = &state.0.handler;
     if call.method == DISCOVER {
         if !call.params.is_empty() {
             return Err(FaultCode::InvalidParams.fault(format!(

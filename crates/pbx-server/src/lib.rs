@@ -131,8 +131,15 @@ pub use tls::TlsConfig;
 /// the answer bound from [`ServerConfig::max_response_bytes`]), so that no
 /// caller copies a limit by hand. An embedder that only wants the binding uses
 /// `pbx_handler::Handler` on its own.
+///
+/// Cloned for every request (by each layer that takes it as axum `State`):
+/// one reference count, not one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What an [`AppState`] shares between its clones.
+#[derive(Clone)]
+pub(crate) struct Shared {
     backend: Arc<dyn PbxBackend>,
     handler: Arc<Handler>,
     config: Arc<ServerConfig>,
@@ -235,7 +242,7 @@ impl AppStateBuilder {
             Simulation::On(simulator) => handler.with_simulator(simulator),
             Simulation::SwitchedOff => handler.with_simulation_switched_off(),
         };
-        AppState {
+        AppState(Arc::new(Shared {
             backend,
             handler: Arc::new(handler),
             challenge: auth::challenge(&config.realm),
@@ -249,7 +256,7 @@ impl AppStateBuilder {
             long_polls,
             metrics_token: metrics_token.map(Arc::new),
             sessions: Arc::new(console::Sessions::default()),
-        }
+        }))
     }
 }
 
@@ -284,14 +291,14 @@ impl AppState {
     /// Counts requests, logins and connections into `metrics` (served by
     /// [`ops_router`] or [`Metrics::encode`]). Without it nothing is counted.
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
-        metrics.watch_events(self.streams.clone(), self.long_polls.clone());
-        self.metrics = Some(metrics);
+        metrics.watch_events(self.0.streams.clone(), self.0.long_polls.clone());
+        Arc::make_mut(&mut self.0).metrics = Some(metrics);
         self
     }
 
     /// The metrics given to [`with_metrics`](Self::with_metrics), if any.
     pub fn metrics(&self) -> Option<&Arc<Metrics>> {
-        self.metrics.as_ref()
+        self.0.metrics.as_ref()
     }
 
     /// Ends every open event stream (`GET /events`), and any opened later,
@@ -300,32 +307,32 @@ impl AppState {
     /// responses, and a stream never ends by itself (a long poll only after
     /// up to a minute). [`serve`] calls it when it stops.
     pub fn stop_event_streams(&self) {
-        self.streams.stop();
-        self.long_polls.stop();
+        self.0.streams.stop();
+        self.0.long_polls.stop();
     }
 
     /// The configuration this state was made with.
     pub fn config(&self) -> &ServerConfig {
-        &self.config
+        &self.0.config
     }
 
     /// The backend: it authenticates callers and answers `GET /health`.
     pub fn backend(&self) -> &Arc<dyn PbxBackend> {
-        &self.backend
+        &self.0.backend
     }
 
     /// The binding the state answers with, its limits taken from the
     /// configuration (for a fuzz target or a test that calls it without HTTP).
     pub fn handler(&self) -> &Handler {
-        &self.handler
+        &self.0.handler
     }
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("handler", &self.handler)
-            .field("config", &self.config)
+            .field("handler", &self.0.handler)
+            .field("config", &self.0.config)
             .finish()
     }
 }
@@ -343,7 +350,7 @@ pub const GZIP_FROM_BYTES: u64 = 1024;
 pub fn router(state: AppState) -> Router {
     // `POST` keeps its own timer (`rpc::post`), with the body's phase in it.
     let timeout = || {
-        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.request_timeout)
+        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.0.config.request_timeout)
     };
     Router::new()
         .route("/RPC2", post(rpc::post))

@@ -427,7 +427,7 @@ impl Collector for EventCollector {
 /// write, else 503 `{"status":"unavailable","reason":...}`. No authentication,
 /// and nothing of any group: only the backend's reason, which names no user data.
 pub(crate) async fn health(State(state): State<AppState>) -> Response {
-    let (status, body) = match state.backend.health().await {
+    let (status, body) = match state.0.backend.health().await {
         Ok(()) => (StatusCode::OK, serde_json::json!({ "status": "ok" })),
         Err(error) => {
             tracing::warn!(%error, "health check: unavailable");
@@ -468,7 +468,7 @@ pub fn ops_router(state: AppState) -> Router {
         .route(
             "/metrics",
             get(|State(state): State<AppState>| async move {
-                match &state.metrics {
+                match &state.0.metrics {
                     Some(metrics) => exposition(metrics),
                     None => StatusCode::NOT_FOUND.into_response(),
                 }

@@ -121,7 +121,7 @@ fn presented(headers: &HeaderMap) -> Presented<'_> {
 
 /// `GET /metrics` on the API's listener.
 pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Response {
-    let (Some(metrics), Some(token)) = (&state.metrics, &state.metrics_token) else {
+    let (Some(metrics), Some(token)) = (&state.0.metrics, &state.0.metrics_token) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let peer = request
@@ -134,7 +134,7 @@ pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Resp
         Presented::Malformed => None,
         Presented::Token(sent) => Some(sent),
     };
-    let attempt = match state.throttle.begin(peer, Some(METRICS_USER)) {
+    let attempt = match state.0.throttle.begin(peer, Some(METRICS_USER)) {
         Ok(attempt) => attempt,
         Err(Refusal::Locked(retry_after)) => {
             metrics.login_refused("throttled");

@@ -1,5 +1,6 @@
 //! The XML-RPC endpoint: authenticate, read the body, let the binding answer.
 
+use std::future::Future as _;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -23,10 +24,11 @@ use crate::{AppState, body};
 ///
 /// One timer bounds the request: it runs to `request_timeout` from the end of
 /// the headers, is pulled in to `body_timeout` from the start of the body while
-/// the body is read, and put back for the handler (one `Sleep` reset, instead
-/// of a timeout layer and a second timer for the body).
+/// a body that did not come with the headers is read, and put back for the
+/// handler (one `Sleep`, instead of a timeout layer and a second timer for the
+/// body).
 pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Response {
-    let deadline = Instant::now() + state.config.request_timeout;
+    let deadline = Instant::now() + state.0.config.request_timeout;
     let timer = tokio::time::sleep_until(deadline);
     tokio::pin!(timer);
     let (parts, body) = request.into_parts();
@@ -53,19 +55,34 @@ pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Res
         user: Some(caller.number().to_owned()),
         ..RequestLog::default()
     };
-    let body_deadline = Instant::now() + state.config.body_timeout;
-    timer.as_mut().reset(body_deadline.min(deadline));
-    let read = body::read(&state.config, &headers, body);
-    let read = tokio::select! {
-        biased;
-        read = read => Some(read),
-        () = &mut timer => None,
+    let body_deadline = Instant::now() + state.0.config.body_timeout;
+    let mut read = std::pin::pin!(body::read(&state.0.config, &headers, body));
+    // A small body usually came with the headers: read at once, it needs no
+    // timer of its own (two `Sleep` resets fewer). Polling with a waker that
+    // does nothing is safe: a pending read is polled again below with the
+    // task's own, which it then registers.
+    let at_once = read
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    let (read, timer_moved) = match at_once {
+        std::task::Poll::Ready(read) => (Some(read), false),
+        std::task::Poll::Pending => {
+            timer.as_mut().reset(body_deadline.min(deadline));
+            let read = tokio::select! {
+                biased;
+                read = read => Some(read),
+                () = &mut timer => None,
+            };
+            (read, true)
+        }
     };
     let mut response = match read {
         Some(Ok(bytes)) => {
-            timer.as_mut().reset(deadline);
+            if timer_moved {
+                timer.as_mut().reset(deadline);
+            }
             let answered = async {
-                let answer = state.handler.answer(&caller, &bytes).await;
+                let answer = state.0.handler.answer(&caller, &bytes).await;
                 drop(bytes);
                 write(answer).await
             };
@@ -152,7 +169,7 @@ pub(crate) async fn verify(
     peer: Option<IpAddr>,
 ) -> Result<Caller, Response> {
     let user = credentials.as_ref().ok().map(|c| c.user.as_str());
-    let mut attempt = match state.throttle.begin(peer, user) {
+    let mut attempt = match state.0.throttle.begin(peer, user) {
         Ok(attempt) => attempt,
         Err(Refusal::Locked(retry_after)) => {
             count(state, |m| m.login_refused("throttled"));
@@ -176,9 +193,14 @@ pub(crate) async fn verify(
         tokio::time::sleep(attempt.wait()).await;
     }
     // A bounded number of verifications at once: each may hold megabytes.
-    let lane = &state.verifications[usize::from(attempt.known())];
-    let wait = state.config.throttle.verification_wait;
-    let permit = match tokio::time::timeout(wait, lane.acquire()).await {
+    let lane = &state.0.verifications[usize::from(attempt.known())];
+    let wait = state.0.config.throttle.verification_wait;
+    // A free slot is taken at once, without arming a timer for the wait.
+    let acquired = match lane.try_acquire() {
+        Ok(permit) => Ok(Ok(permit)),
+        Err(_) => tokio::time::timeout(wait, lane.acquire()).await,
+    };
+    let permit = match acquired {
         Ok(Ok(permit)) => permit,
         _ => {
             attempt.abandon();
@@ -189,6 +211,7 @@ pub(crate) async fn verify(
     };
     attempt.checking();
     let checked = state
+        .0
         .backend
         .authenticate(&credentials.user, &credentials.password)
         .await;
@@ -209,7 +232,7 @@ pub(crate) async fn verify(
 
 /// Counts into the metrics, when there are any.
 fn count(state: &AppState, what: impl FnOnce(&crate::metrics::Metrics)) {
-    if let Some(metrics) = &state.metrics {
+    if let Some(metrics) = &state.0.metrics {
         what(metrics);
     }
 }
@@ -227,7 +250,7 @@ async fn failed(state: &AppState, attempt: Attempt, failure: AuthFailure) -> Res
 /// The 401 answer. It closes the connection: a connection that has not logged
 /// in must not hold a slot (the client's next leg opens a new one).
 fn unauthorized(state: &AppState, failure: AuthFailure) -> Response {
-    let mut response = auth::unauthorized(&state.challenge);
+    let mut response = auth::unauthorized(&state.0.challenge);
     response
         .headers_mut()
         .insert(CONNECTION, HeaderValue::from_static("close"));

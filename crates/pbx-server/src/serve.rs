@@ -62,10 +62,11 @@ pub async fn serve_ops(
 ) -> io::Result<()> {
     let app = crate::ops_router(state.clone());
     let mut state = state;
-    state.metrics = None;
+    let own = Arc::make_mut(&mut state.0);
+    own.metrics = None;
     // It serves no events: its stop must not end the API's streams and polls.
-    state.streams = Arc::new(crate::events::Streams::new());
-    state.long_polls = pbx_backend::events::LongPolls::new();
+    own.streams = Arc::new(crate::events::Streams::new());
+    own.long_polls = pbx_backend::events::LongPolls::new();
     run(listener, state, app, None, shutdown).await
 }
 
@@ -179,14 +180,14 @@ async fn run(
     tls: Option<TlsConfig>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let config = state.config.clone();
+    let config = state.0.config.clone();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(config.idle_timeout)
         .max_headers(config.max_headers)
         .max_buf_size(config.max_header_bytes.max(8192))
         .keep_alive(true);
-    let metrics = state.metrics.clone();
+    let metrics = state.0.metrics.clone();
     let streams = state.clone();
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(config.max_connections));

@@ -426,13 +426,21 @@ impl Throttle {
                 return Err(Refusal::Locked(until - now));
             }
         }
-        if !tables.pairs.contains_key(&pair_key) && !make_room(&mut tables.pairs, config, now) {
-            return Err(Refusal::Full);
-        }
-        let pair = tables
-            .pairs
-            .entry(pair_key)
-            .or_insert_with(|| Pair::new(now));
+        let tables = &mut *tables;
+        // One lookup for a pair already tracked (every request of a logged-in
+        // client): the tables' keys are SipHashed.
+        let pair = match tables.pairs.get_mut(&pair_key) {
+            Some(pair) => pair,
+            None => {
+                if !make_room(&mut tables.pairs, config, now) {
+                    return Err(Refusal::Full);
+                }
+                tables
+                    .pairs
+                    .entry(pair_key)
+                    .or_insert_with(|| Pair::new(now))
+            }
+        };
         pair.refresh(config, now);
         pair.last_used = now;
         if let Some(until) = pair.locked_until {
@@ -471,15 +479,19 @@ impl Throttle {
         let config = &self.config;
         let now = Instant::now();
         let mut tables = self.tables();
+        let tables = &mut *tables;
         // The record may be gone only if it was evicted, which a pinned one is not;
         // recreate it rather than lose a failure.
-        if !tables.pairs.contains_key(&pair_key) {
-            make_room(&mut tables.pairs, config, now);
-        }
-        let pair = tables
-            .pairs
-            .entry(pair_key)
-            .or_insert_with(|| Pair::new(now));
+        let pair = match tables.pairs.get_mut(&pair_key) {
+            Some(pair) => pair,
+            None => {
+                make_room(&mut tables.pairs, config, now);
+                tables
+                    .pairs
+                    .entry(pair_key)
+                    .or_insert_with(|| Pair::new(now))
+            }
+        };
         pair.in_flight = pair.in_flight.saturating_sub(1);
         pair.last_used = now;
         match outcome {
@@ -504,7 +516,7 @@ impl Throttle {
                 }
                 let failures = pair.failures;
                 if let Some(address) = pair_key.0 {
-                    self.count_spray(&mut tables, address, name, now);
+                    self.count_spray(tables, address, name, now);
                 }
                 if tables.users.contains_key(&name) || make_room(&mut tables.users, config, now) {
                     let user = tables.users.entry(name).or_insert(UserFailures {

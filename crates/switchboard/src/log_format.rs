@@ -203,23 +203,46 @@ impl Visitor<'_> {
                 .and_then(|()| write!(self.writer, "{value}"));
         }
     }
+
+    /// A value written as it is: `text` holds no control character.
+    fn record_text(&mut self, field: &Field, text: &str) {
+        if self.result.is_ok() && !is_log_bookkeeping(field) {
+            self.result = self.name(field).and_then(|()| self.writer.write_str(text));
+        }
+    }
+}
+
+/// Whether `{text:?}` is `text` between double quotes: printable ASCII with no
+/// `"` or a backslash (user numbers, method names: nearly every string of a request's line).
+fn debug_is_quoted(text: &str) -> bool {
+    text.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
 }
 
 impl Visit for Visitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
             self.record(field, format_args!("{value}"));
+        } else if debug_is_quoted(value) {
+            // What the `Debug` below writes, without its per-character escaping.
+            if self.result.is_ok() && !is_log_bookkeeping(field) {
+                self.result = self.name(field).and_then(|()| {
+                    self.writer.write_char('"')?;
+                    self.writer.write_str(value)?;
+                    self.writer.write_char('"')
+                });
+            }
         } else {
             self.record(field, format_args!("{value:?}"));
         }
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.record_plain(field, value);
+        self.record_text(field, itoa::Buffer::new().format(value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.record_plain(field, value);
+        self.record_text(field, itoa::Buffer::new().format(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
@@ -549,6 +572,37 @@ mod tests {
             "the count is said once: {log}"
         );
         assert!(!log.contains("lost"), "{log}");
+    }
+
+    #[test]
+    fn strings_and_numbers_read_as_their_debug_and_display_forms() {
+        // The quick paths (plain strings, numbers) write what the formatting
+        // machinery would.
+        for text in [
+            "1000",
+            "dict_get",
+            "",
+            " ~!#$%&'()*+,-./:;<=>?@[]^_`{|}",
+            "a\"b",
+            "a\\b",
+            "é",
+            "tab\t",
+            "\u{7f}",
+        ] {
+            let log = logged(|| tracing::info!(value = text, "x"));
+            assert!(
+                log.ends_with(&format!(": x value={text:?}\n")),
+                "{log} for {text:?}"
+            );
+        }
+        for n in [0_u64, 7, 10, 999, u64::MAX] {
+            let log = logged(|| tracing::info!(value = n, "x"));
+            assert!(log.ends_with(&format!(": x value={n}\n")), "{log}");
+        }
+        for n in [0_i64, -1, 42, i64::MIN, i64::MAX] {
+            let log = logged(|| tracing::info!(value = n, "x"));
+            assert!(log.ends_with(&format!(": x value={n}\n")), "{log}");
+        }
     }
 
     #[test]

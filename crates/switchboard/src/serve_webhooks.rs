@@ -69,14 +69,15 @@ pub(crate) fn endpoints(config: &Config) -> Vec<Endpoint> {
         .collect()
 }
 
-/// Starts the deliveries of `config`'s webhooks (none when it names none).
+/// Starts the deliveries to `endpoints` (from [`endpoints`]; none when the
+/// configuration names none).
 pub(crate) async fn start(
     pbx: Arc<MemoryPbx>,
-    config: &Config,
+    endpoints: Vec<Endpoint>,
     args: &WebhookArgs,
     metrics: WebhookMetrics,
 ) -> Result<Webhooks> {
-    Webhooks::start(pbx, endpoints(config), args.options(), metrics)
+    Webhooks::start(pbx, endpoints, args.options(), metrics)
         .await
         .context("cannot start the webhooks")
 }

@@ -12,7 +12,7 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/config")
 }
 
-/// The error of loading `text` as `origin`, through both entry points.
+/// The error of loading `text` as `origin`, through every entry point.
 fn error_of(text: &str, origin: &str) -> String {
     let Err(e) = MemoryPbx::from_toml_str(text, origin) else {
         panic!("{origin}: loads, but should fail");
@@ -21,6 +21,10 @@ fn error_of(text: &str, origin: &str) -> String {
         panic!("{origin}: Config::from_toml_str accepts what MemoryPbx refuses");
     };
     assert_eq!(e.to_string(), again.to_string(), "{origin}");
+    let Err(both) = MemoryPbx::from_toml_str_with_config(text, origin) else {
+        panic!("{origin}: from_toml_str_with_config accepts what from_toml_str refuses");
+    };
+    assert_eq!(e.to_string(), both.to_string(), "{origin}");
     e.to_string()
 }
 

@@ -101,6 +101,23 @@ async fn queue_600_rings_its_online_members() {
     assert_eq!(ringing, ["201", "202", "203"]);
 }
 
+/// `serve` reads its configuration once for the PBX and the facts it keeps of
+/// the configuration: that one reading gives what the two separate ones give.
+#[test]
+fn one_reading_gives_the_pbx_and_the_configuration_of_two() {
+    let (pbx, config, warnings) =
+        pbx_backend_memory::MemoryPbx::from_toml_str_with_config(DEMO_CONFIG, "demo.toml").unwrap();
+    let (alone, alone_warnings) =
+        pbx_backend_memory::Config::from_toml_str_with_warnings(DEMO_CONFIG, "demo.toml").unwrap();
+    assert_eq!(config, alone);
+    assert_eq!(warnings, alone_warnings);
+    assert_eq!(
+        format!("{pbx:?}"),
+        format!("{:?}", pbx_backend_memory::MemoryPbx::demo())
+    );
+    pbx.check_consistency().unwrap();
+}
+
 #[test]
 fn the_demo_configuration_parses_as_a_file_would() {
     let config = pbx_backend_memory::Config::from_toml_str(DEMO_CONFIG, "demo.toml").unwrap();
