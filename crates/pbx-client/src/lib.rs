@@ -17,6 +17,10 @@
 //! by itself, resumes with `Last-Event-ID` and hands over a fresh snapshot
 //! when the server could not replay; [`ClientError::EventsNotOffered`] says
 //! the server has no events (poll instead). The [`events`] module says how.
+//! [`Client::get_events`] is the long poll for servers without SSE: it waits
+//! up to its `timeout` seconds (default 25, at most 60), so keep that below
+//! the client's own timeout (`ClientBuilder::timeout`, 30 s by default) or the
+//! wait ends as a timeout error.
 //!
 //! Errors ([`ClientError`]) tell apart what a program handles differently: an
 //! unusable URL, no connection, a timeout, refused credentials (HTTP 401), another
@@ -26,7 +30,8 @@
 //! What this crate must not know: anything about a method's name, parameters or
 //! result beyond what the binding (`pbx-xmlrpc`) says — every request is a
 //! `pbx_xmlrpc::Request` and every result is read by the binding's `parse_*`
-//! readers ([`requests`] pairs them); nor the server or any backend.
+//! readers ([`requests`] pairs them, and they and `Client`'s methods are
+//! generated from the binding's method table); nor the server or any backend.
 //!
 //! # Example
 //!

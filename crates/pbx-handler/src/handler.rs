@@ -450,6 +450,13 @@ impl Pbx {
     /// generated from the table (`pbx_xmlrpc::table`), each entry's `serve`
     /// saying what it calls.
     async fn execute(&self, caller: &Caller, request: Request) -> Result<Reply, Fault> {
+        let method = request.method();
+        // The simulation gate, once for the whole group: whatever an entry's
+        // `serve` says, no `sim.*` request runs while simulation is absent or
+        // switched off.
+        if method.spec().group == Group::Simulation {
+            self.simulator(method)?;
+        }
         let pbx = self;
         pbx_xmlrpc::pbx_methods!(dispatch, pbx, caller, request)
     }
@@ -459,7 +466,8 @@ impl Pbx {
         match &self.simulation {
             Simulation::On(sim) => Ok(sim),
             Simulation::SwitchedOff => {
-                Err(FaultCode::PermissionDenied.fault("simulation is switched off on this server"))
+                let (code, message) = pbx_xmlrpc::table::SIM_OFF;
+                Err(code.fault(message))
             }
             Simulation::Absent => Err(no_such_method(method.name())),
         }

@@ -30,7 +30,7 @@ use pbx_backend::{
     Subscription,
 };
 use tokio::sync::watch;
-use tokio::time::{Interval, interval_at};
+use tokio::time::{Interval, MissedTickBehavior, interval_at};
 
 use crate::AppState;
 use crate::console;
@@ -262,7 +262,13 @@ impl Follow {
             backend,
             caller,
             sub,
-            tick: interval_at(tokio::time::Instant::now() + heartbeat, heartbeat),
+            tick: {
+                // A body not polled for a while (a slow client) sends one
+                // keep-alive when polled again, not the ticks it missed.
+                let mut tick = interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+                tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                tick
+            },
             stop: permit.streams.stop.subscribe(),
             permit,
             session,

@@ -301,7 +301,11 @@ impl Webhooks {
         let stop = if self.drain.is_zero() {
             Stop::Now
         } else {
-            Stop::Drain(tokio::time::Instant::now() + self.drain)
+            // A drain too long to add (`Duration::MAX` for "no bound") ends
+            // in a century: the sum must not panic at shutdown.
+            let now = tokio::time::Instant::now();
+            let century = Duration::from_secs(100 * 365 * 24 * 3600);
+            Stop::Drain(now.checked_add(self.drain).unwrap_or_else(|| now + century))
         };
         self.stop_with(stop).await;
     }

@@ -20,9 +20,12 @@
 //!   method of `pbx_client::Client`.
 //!
 //! Adding a method is an entry here, its method in `pbx_backend::PbxBackend`
-//! (or `Simulator`) and its implementation in the backends; a new *kind* of
-//! parameter or result also needs its reader and writer (the `wire` module of
-//! this crate's `request.rs`) or its `Reply` variant and `parse_*` reader.
+//! (or `Simulator`) and its implementation in the backends. A new *kind* of
+//! parameter also needs its reader and writer (the `wire` module of this
+//! crate's `request.rs`; `absent` too when it may be optional), how the
+//! client takes it (`IntoParam` in `pbx-client`) and how the handler passes it
+//! to a backend (`Pass` in `pbx-handler`); a new kind of result its `Reply`
+//! variant with its `From` and its `parse_*` reader.
 //!
 //! # Using the table
 //!
@@ -54,8 +57,12 @@
 //! `handler f` code of the server's own (a method that is more than one
 //! backend call), `router` a method the generic XML-RPC router answers itself
 //! (introspection, `system.multicall`). `via kind` names the module of `wire`
-//! that reads (`read`), writes (`write`) and, for an optional parameter that a
-//! later one follows, stands in for (`absent`) the parameter.
+//! that reads (`read`), writes (`write`) and, for a kind used as an optional
+//! parameter, stands in for it when a later one is present (`absent`).
+//!
+//! The entries' grammar may gain keys between minor versions: a
+//! `macro_rules!` of your own that matches them is tied to this crate's
+//! version (pin it).
 //!
 //! ```
 //! // One line per method, from the table:

@@ -76,6 +76,39 @@ async fn without_a_simulator_sim_methods_do_not_exist() {
 }
 
 #[tokio::test]
+async fn every_sim_method_is_refused_while_simulation_is_switched_off() {
+    let demo = Demo::new();
+    let user = demo.user("203").await;
+    let handler = Handler::new(demo.pbx.clone()).with_simulation_switched_off();
+    let before = demo.pbx.get_calls(&user).await.unwrap();
+    let sims: Vec<_> = methods()
+        .iter()
+        .filter(|m| m.group == Group::Simulation)
+        .collect();
+    assert!(sims.len() >= 10, "{sims:?}");
+    for spec in sims {
+        // Well-formed parameters (every required one of sim.* reads a
+        // string), so that the call gets past decoding to the gate.
+        let params = spec
+            .params
+            .iter()
+            .filter(|p| !p.optional)
+            .map(|_| s("201"))
+            .collect();
+        let fault = call_bytes(&handler, &user, &MethodCall::new(spec.name, params))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (fault.code, fault.string.as_str()),
+            (-2, "simulation is switched off on this server"),
+            "{}",
+            spec.name
+        );
+    }
+    assert_eq!(demo.pbx.get_calls(&user).await.unwrap(), before);
+}
+
+#[tokio::test]
 async fn simulation_switched_off_answers_permission_denied() {
     let demo = Demo::new();
     let user = demo.user("203").await;

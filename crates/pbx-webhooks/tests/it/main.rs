@@ -465,6 +465,24 @@ async fn a_zero_drain_ends_the_deliveries_at_once() {
 }
 
 #[tokio::test]
+async fn a_drain_too_long_to_add_to_now_does_not_panic_at_shutdown() {
+    let pbx = Arc::new(MemoryPbx::demo());
+    let receiver = Receiver::start(vec![]).await;
+    let mut options = DeliveryOptions::default();
+    options.drain = Duration::MAX;
+    let webhooks = Webhooks::start(
+        pbx.clone(),
+        vec![endpoint(acme(), &receiver)],
+        options,
+        WebhookMetrics::new(),
+    )
+    .await
+    .unwrap();
+    // Nothing queued: the drain ends at once, whatever its bound.
+    webhooks.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_webhook_of_an_unknown_group_or_with_a_bad_configuration_does_not_start() {
     let pbx: Arc<dyn PbxBackend> = Arc::new(MemoryPbx::demo());
     let receiver = Receiver::start(vec![]).await;
