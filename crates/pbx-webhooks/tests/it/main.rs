@@ -41,6 +41,23 @@ fn endpoint(group: AdminGroupId, receiver: &Receiver) -> Endpoint {
 
 /// The documented rule, written out independently of the crate:
 /// `t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+/// Deliveries to one endpoint of Acme's, at `receiver`.
+async fn start_one(
+    pbx: &Arc<MemoryPbx>,
+    receiver: &Receiver,
+    options: DeliveryOptions,
+    metrics: WebhookMetrics,
+) -> Webhooks {
+    Webhooks::start(
+        pbx.clone(),
+        vec![endpoint(acme(), receiver)],
+        options,
+        metrics,
+    )
+    .await
+    .unwrap()
+}
+
 fn assert_signed(header: &str, body: &[u8]) {
     let (t, v1) = header
         .strip_prefix("t=")
@@ -98,14 +115,7 @@ async fn a_receiver_gets_signed_ordered_events_of_its_group_only() {
     let pbx = Arc::new(MemoryPbx::demo());
     let receiver = Receiver::start(vec![]).await;
     let metrics = WebhookMetrics::new();
-    let webhooks = Webhooks::start(
-        pbx.clone(),
-        vec![endpoint(acme(), &receiver)],
-        DeliveryOptions::default(),
-        metrics.clone(),
-    )
-    .await
-    .unwrap();
+    let webhooks = start_one(&pbx, &receiver, DeliveryOptions::default(), metrics.clone()).await;
     let expected = events_of(&pbx, &acme(), || some_calls(&pbx)).await;
     assert!(expected.len() >= 2, "{expected:?}");
 
@@ -172,14 +182,7 @@ async fn after_a_500_the_same_event_comes_again_then_the_rest_in_order() {
     let pbx = Arc::new(MemoryPbx::demo());
     let receiver = Receiver::start(vec![Answer::Status(500), Answer::Status(307)]).await;
     let metrics = WebhookMetrics::new();
-    let webhooks = Webhooks::start(
-        pbx.clone(),
-        vec![endpoint(acme(), &receiver)],
-        DeliveryOptions::default(),
-        metrics.clone(),
-    )
-    .await
-    .unwrap();
+    let webhooks = start_one(&pbx, &receiver, DeliveryOptions::default(), metrics.clone()).await;
     let expected = events_of(&pbx, &acme(), || some_calls(&pbx)).await;
 
     let mut ids = Vec::new();
@@ -212,14 +215,7 @@ async fn an_event_never_acknowledged_is_given_up_and_the_next_one_goes() {
     let metrics = WebhookMetrics::new();
     let mut options = DeliveryOptions::default();
     options.give_up_after = Duration::from_secs(60);
-    let webhooks = Webhooks::start(
-        pbx.clone(),
-        vec![endpoint(acme(), &receiver)],
-        options,
-        metrics.clone(),
-    )
-    .await
-    .unwrap();
+    let webhooks = start_one(&pbx, &receiver, options, metrics.clone()).await;
     let expected = events_of(&pbx, &acme(), || async {
         let carol = user(&pbx, "203").await;
         let call = pbx.call(&carol, "+15550100", "203", None).await.unwrap();
@@ -286,14 +282,7 @@ async fn a_full_queue_drops_its_oldest_events_and_counts_them() {
     let metrics = WebhookMetrics::new();
     let mut options = DeliveryOptions::default();
     options.queue_capacity = 2;
-    let webhooks = Webhooks::start(
-        pbx.clone(),
-        vec![endpoint(acme(), &receiver)],
-        options,
-        metrics.clone(),
-    )
-    .await
-    .unwrap();
+    let webhooks = start_one(&pbx, &receiver, options, metrics.clone()).await;
     let carol = user(&pbx, "203").await;
     let first = events_of(&pbx, &acme(), || async {
         pbx.call(&carol, "+15550100", "203", None).await.unwrap();
@@ -327,14 +316,7 @@ async fn shutdown_now_ends_a_task_whose_post_is_in_flight_and_counts_what_it_lef
     let pbx = Arc::new(MemoryPbx::demo());
     let receiver = Receiver::start(vec![Answer::Hang]).await;
     let metrics = WebhookMetrics::new();
-    let webhooks = Webhooks::start(
-        pbx.clone(),
-        vec![endpoint(acme(), &receiver)],
-        DeliveryOptions::default(),
-        metrics.clone(),
-    )
-    .await
-    .unwrap();
+    let webhooks = start_one(&pbx, &receiver, DeliveryOptions::default(), metrics.clone()).await;
     let expected = events_of(&pbx, &acme(), || some_calls(&pbx)).await;
     receiver.next().await;
     receiver::until(|| metrics.queue_depth(0) == expected.len() as i64).await;
@@ -361,14 +343,7 @@ async fn events_queued_at_shutdown_reach_a_receiver_that_answers_during_the_drai
     let mut options = DeliveryOptions::default();
     options.drain = Duration::from_secs(60);
     options.request_timeout = Duration::from_secs(120);
-    let webhooks = Webhooks::start(
-        pbx.clone(),
-        vec![endpoint(acme(), &receiver)],
-        options,
-        metrics.clone(),
-    )
-    .await
-    .unwrap();
+    let webhooks = start_one(&pbx, &receiver, options, metrics.clone()).await;
     let expected = events_of(&pbx, &acme(), || some_calls(&pbx)).await;
     assert!(expected.len() >= 2, "{expected:?}");
     assert_eq!(
@@ -409,14 +384,7 @@ async fn a_receiver_that_never_answers_holds_the_shutdown_no_longer_than_the_dra
     let mut options = DeliveryOptions::default();
     options.request_timeout = Duration::from_secs(600);
     assert_eq!(options.drain, Duration::from_secs(5), "the default");
-    let webhooks = Webhooks::start(
-        pbx.clone(),
-        vec![endpoint(acme(), &receiver)],
-        options,
-        metrics.clone(),
-    )
-    .await
-    .unwrap();
+    let webhooks = start_one(&pbx, &receiver, options, metrics.clone()).await;
     let expected = events_of(&pbx, &acme(), || some_calls(&pbx)).await;
     receiver.next().await;
     receiver::until(|| metrics.queue_depth(0) == expected.len() as i64).await;
@@ -444,14 +412,7 @@ async fn a_zero_drain_ends_the_deliveries_at_once() {
     let metrics = WebhookMetrics::new();
     let mut options = DeliveryOptions::default();
     options.drain = Duration::ZERO;
-    let webhooks = Webhooks::start(
-        pbx.clone(),
-        vec![endpoint(acme(), &receiver)],
-        options,
-        metrics.clone(),
-    )
-    .await
-    .unwrap();
+    let webhooks = start_one(&pbx, &receiver, options, metrics.clone()).await;
     let expected = events_of(&pbx, &acme(), || some_calls(&pbx)).await;
     receiver.next().await;
     receiver::until(|| metrics.queue_depth(0) == expected.len() as i64).await;
@@ -470,14 +431,7 @@ async fn a_drain_too_long_to_add_to_now_does_not_panic_at_shutdown() {
     let receiver = Receiver::start(vec![]).await;
     let mut options = DeliveryOptions::default();
     options.drain = Duration::MAX;
-    let webhooks = Webhooks::start(
-        pbx.clone(),
-        vec![endpoint(acme(), &receiver)],
-        options,
-        WebhookMetrics::new(),
-    )
-    .await
-    .unwrap();
+    let webhooks = start_one(&pbx, &receiver, options, WebhookMetrics::new()).await;
     // Nothing queued: the drain ends at once, whatever its bound.
     webhooks.shutdown().await;
 }
@@ -549,14 +503,7 @@ async fn dropping_the_deliveries_ends_their_tasks() {
     let pbx = Arc::new(MemoryPbx::demo());
     let receiver = Receiver::start(vec![Answer::Hang]).await;
     let metrics = WebhookMetrics::new();
-    let webhooks = Webhooks::start(
-        pbx.clone(),
-        vec![endpoint(acme(), &receiver)],
-        DeliveryOptions::default(),
-        metrics.clone(),
-    )
-    .await
-    .unwrap();
+    let webhooks = start_one(&pbx, &receiver, DeliveryOptions::default(), metrics.clone()).await;
     some_calls(&pbx).await;
     receiver.next().await;
     receiver::until(|| metrics.queue_depth(0) >= 1).await;
